@@ -1,0 +1,120 @@
+"""Every oslo.config option of wfaas, and ``list_opts`` for oslo-config-generator.
+
+Options follow Mistral's group and option names where Mistral has them, so an
+operator's mistral.conf mostly carries over. Only the shell (services, api, cmd,
+factories) reads ``cfg.CONF``; the pure layers get plain values passed in.
+Each group is a list below; add an option to the list of its group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from oslo_config import cfg
+
+CONF = cfg.CONF
+
+default_opts = [
+    cfg.StrOpt("transport_url", default="local:/",
+               help="Message transport between parts: 'local:/' (in-process, the default) "
+                    "or 'rabbit://user:pass@host:5672/'."),
+    cfg.StrOpt("state_dir", default="~/.local/share/wfaas",
+               help="Where the embedded default keeps its SQLite file."),
+    cfg.IntOpt("max_document_size_kb", default=1024,
+               help="Largest workflow, workbook or action document accepted, in KiB."),
+]
+
+api_opts = [
+    cfg.HostAddressOpt("host", default="127.0.0.1", help="Address the REST API listens on."),
+    cfg.PortOpt("port", default=8989, help="Port the REST API listens on."),
+    cfg.IntOpt("max_limit", default=1000, help="Largest page a list call returns."),
+    cfg.IntOpt("max_body_size_kb", default=4096, help="Largest request body, in KiB (413 above)."),
+    cfg.BoolOpt("allow_action_execution_deletion", default=False,
+                help="Allow DELETE /v2/action_executions/<id> for completed ad-hoc runs."),
+]
+
+database_opts = [
+    cfg.StrOpt("connection", default="",
+               help="SQLAlchemy URL. Empty: SQLite file wfaas.db under [DEFAULT] state_dir. "
+                    "postgresql+psycopg://user@host/db selects PostgreSQL.",
+               secret=True),
+    cfg.IntOpt("max_pool_size", default=10, help="Connection pool size (PostgreSQL)."),
+]
+
+engine_opts = [
+    cfg.IntOpt("execution_field_size_limit_kb", default=1024,
+               help="Largest input, output, params or published value, in KiB (-1: no limit)."),
+    cfg.IntOpt("execution_integrity_check_delay", default=20,
+               help="Seconds between checks for executions stuck in RUNNING (<0 disables)."),
+]
+
+executor_opts = [
+    cfg.IntOpt("workers", default=16, help="Threads running actions in a local executor."),
+    cfg.StrOpt("host", default="", help="Executor group name that a task's 'target' can route to."),
+]
+
+scheduler_opts = [
+    cfg.FloatOpt("max_sleep", default=1.0,
+                 help="Longest the scheduler sleeps between checks for due delayed calls, in s."),
+    cfg.IntOpt("batch_size", default=100, help="Delayed calls claimed at once."),
+]
+
+action_std_http_opts = [
+    cfg.ListOpt("denied_cidrs",
+                default=["127.0.0.0/8", "::1/128", "169.254.0.0/16", "fe80::/10",
+                         "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"],
+                help="std.http refuses URLs whose host resolves into these networks."),
+    cfg.ListOpt("allowed_hosts", default=[],
+                help="Hosts or CIDRs std.http may reach even when in denied_cidrs."),
+    cfg.FloatOpt("default_timeout", default=60.0, help="std.http timeout when none is given, s."),
+    cfg.IntOpt("max_response_size_bytes", default=5 * 1024 * 1024,
+               help="Largest std.http response body accepted."),
+]
+
+expressions_opts = [
+    cfg.ListOpt("allowed_languages", default=["yaql", "jinja"],
+                help="Expression languages accepted at upload and evaluation."),
+]
+
+yaql_opts = [
+    cfg.IntOpt("limit_iterators", default=100000,
+               help="Most items a YAQL iterator may produce (-1: no limit)."),
+    cfg.IntOpt("memory_quota", default=10000000,
+               help="Most memory a YAQL evaluation may hold, in bytes (-1: no limit)."),
+]
+
+pecan_opts = [
+    cfg.BoolOpt("auth_enable", default=False,
+                help="Validate Keystone tokens and scope every object to its project."),
+]
+
+_GROUPS: dict[str | None, list[cfg.Opt]] = {
+    None: default_opts,
+    "api": api_opts,
+    "database": database_opts,
+    "engine": engine_opts,
+    "executor": executor_opts,
+    "scheduler": scheduler_opts,
+    "action_std_http": action_std_http_opts,
+    "expressions": expressions_opts,
+    "yaql": yaql_opts,
+    "pecan": pecan_opts,
+}
+
+
+def register_opts(conf: cfg.ConfigOpts = CONF) -> None:
+    """Register every option group on ``conf`` (idempotent)."""
+    for group, opts in _GROUPS.items():
+        for opt in opts:
+            try:
+                conf.register_opt(opt, group=group)
+            except cfg.DuplicateOptError:
+                pass
+
+
+def list_opts() -> list[tuple[str | None, Sequence[cfg.Opt]]]:
+    """The entry point oslo-config-generator calls to write etc/wfaas.conf.sample."""
+    return [(group, list(opts)) for group, opts in _GROUPS.items()]
+
+
+register_opts()

@@ -1,0 +1,1 @@
+"""The workflow language v2: YAML text to typed, validated specs."""
