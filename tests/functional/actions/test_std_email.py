@@ -1,0 +1,132 @@
+"""std.email against a real SMTP server (aiosmtpd) on loopback, plain and STARTTLS + login."""
+
+from __future__ import annotations
+
+import datetime
+import email
+import ssl
+from collections.abc import Iterator
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wfaas.actions.registry import StdProvider
+from wfaas.actions.runner import run_action
+
+from .conftest import sshd_tool
+
+free_port = sshd_tool.free_port
+
+aiosmtpd_controller = pytest.importorskip("aiosmtpd.controller")
+aiosmtpd_smtp = pytest.importorskip("aiosmtpd.smtp")
+
+
+class Collector:
+    """aiosmtpd handler that keeps every received envelope."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, list[str], Message]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        msg = email.message_from_bytes(envelope.content)
+        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), msg))
+        return "250 OK"
+
+
+def _self_signed(directory: Path) -> ssl.SSLContext:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+            .sign(key, hashes.SHA256()))
+    (directory / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (directory / "key.pem").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(directory / "cert.pem", directory / "key.pem")
+    return ctx
+
+
+def _authenticator(server: Any, session: Any, envelope: Any, mechanism: str,
+                   auth_data: Any) -> Any:
+    ok = auth_data.login == b"robot@example.org" and auth_data.password == b"s3cret"
+    return aiosmtpd_smtp.AuthResult(success=ok, handled=False)
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Collector, int]]:
+    handler, port = Collector(), free_port()
+    ctrl = aiosmtpd_controller.Controller(handler, hostname="127.0.0.1", port=port)
+    ctrl.start()
+    yield handler, port
+    ctrl.stop()
+
+
+@pytest.fixture
+def smtp_tls(tmp_path: Path) -> Iterator[tuple[Collector, int]]:
+    handler, port = Collector(), free_port()
+    ctrl = aiosmtpd_controller.Controller(
+        handler, hostname="127.0.0.1", port=port, tls_context=_self_signed(tmp_path),
+        require_starttls=True, authenticator=_authenticator, auth_require_tls=True)
+    ctrl.start()
+    yield handler, port
+    ctrl.stop()
+
+
+@pytest.fixture(scope="module")
+def provider() -> StdProvider:
+    return StdProvider(include_resources=False)
+
+
+def test_plain_text_mail(provider: StdProvider, smtp: tuple[Collector, int]) -> None:
+    handler, port = smtp
+    res = run_action(provider, "std.email", {
+        "from_addr": "robot@example.org", "to_addrs": ["a@example.org", "b@example.org"],
+        "bcc_addrs": ["hidden@example.org"], "smtp_server": f"127.0.0.1:{port}",
+        "subject": "Report", "body": "All good."})
+    assert res.is_success(), res.error
+    assert res.data is None
+    [(sender, rcpts, msg)] = handler.received
+    assert sender == "robot@example.org"
+    assert rcpts == ["a@example.org", "b@example.org", "hidden@example.org"]
+    assert msg["Subject"] == "Report" and msg["To"] == "a@example.org, b@example.org"
+    assert msg["Bcc"] is None
+    assert msg.get_payload(decode=True).decode().strip() == "All good."
+
+
+def test_html_mail_with_starttls_and_login(provider: StdProvider,
+                                           smtp_tls: tuple[Collector, int]) -> None:
+    handler, port = smtp_tls
+    res = run_action(provider, "std.email", {
+        "from_addr": "robot@example.org", "to_addrs": "a@example.org",
+        "smtp_server": f"127.0.0.1:{port}", "smtp_password": "s3cret",
+        "html_body": "<p>hi</p>"})
+    assert res.is_success(), res.error
+    [(_, _, msg)] = handler.received
+    assert msg["Subject"] == "<No subject>" and msg.get_content_type() == "multipart/alternative"
+    parts = [(p.get_content_type(), p.get_payload(decode=True).decode().strip())
+             for p in msg.get_payload()]
+    assert parts == [("text/plain", "<No body>"), ("text/html", "<p>hi</p>")]
+
+
+def test_wrong_password_and_no_server(provider: StdProvider,
+                                      smtp_tls: tuple[Collector, int]) -> None:
+    _, port = smtp_tls
+    res = run_action(provider, "std.email", {
+        "from_addr": "robot@example.org", "to_addrs": "a@example.org",
+        "smtp_server": f"127.0.0.1:{port}", "smtp_password": "nope"})
+    assert res.is_error() and "SMTPAuthenticationError" in res.error
+    res = run_action(provider, "std.email", {
+        "from_addr": "robot@example.org", "to_addrs": "a@example.org",
+        "smtp_server": "127.0.0.1:1"})
+    assert res.is_error() and "sending through 127.0.0.1:1 failed" in res.error
