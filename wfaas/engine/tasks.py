@@ -1,0 +1,464 @@
+"""Task lifecycle: policies, actions, with-items, completion and publishing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wfaas.engine import dataflow, states, workflow
+from wfaas.engine.commands import RETRY, TIMEOUT, WAIT_AFTER, WAIT_BEFORE, RunAction
+from wfaas.engine.commands import StartSubWorkflow as StartSubWorkflowCmd
+from wfaas.engine.dataflow import EngineFunctions, EvalFailure
+from wfaas.engine.model import ActionState, TaskState
+from wfaas.engine.step import Step
+from wfaas.lang.specs import TaskSpec
+
+
+def _eval(step: Step, task: TaskState, value: Any, what: str,
+          data: dict[str, Any] | None = None, fc: EngineFunctions | None = None) -> Any:
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if data is None:
+        data = dataflow.task_data(step.st, task)
+    return dataflow.evaluate(value, data, fc or EngineFunctions(step.st, task),
+                             f"{what} of task '{task.name}'")
+
+
+def _seconds(step: Step, task: TaskState, value: Any, what: str) -> float:
+    v = _eval(step, task, value, what)
+    if v is None or v == "":
+        return 0.0
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        raise EvalFailure(
+            f"Invalid value of '{what}' in task '{task.name}': {v!r} is not a number") from None
+
+
+# ---- start ---------------------------------------------------------------------------
+def start_task(step: Step, task: TaskState, *, skip_pause: bool = False,
+               skip_wait: bool = False) -> None:
+    """Start a created (IDLE or WAITING) task: pause-before, wait-before, then run."""
+    if not step.running():
+        if task.state != states.IDLE:
+            step.set_task(task, states.IDLE, task.state_info)
+        step.defer({"op": "start", "task_id": task.id, "skip_pause": skip_pause})
+        return
+    spec = step.task_spec(task)
+    try:
+        if not skip_pause and spec.pause_before is not None and \
+                _eval(step, task, spec.pause_before, "pause-before"):
+            if task.state != states.IDLE:
+                step.set_task(task, states.IDLE, "Set by 'pause-before' policy")
+            else:
+                task.state_info = "Set by 'pause-before' policy"
+                step.st.touch_task(task)
+            workflow.pause(step)
+            step.defer({"op": "start", "task_id": task.id, "skip_pause": True})
+            return
+        delay = 0.0 if skip_wait else _seconds(step, task, spec.wait_before, "wait-before")
+        if delay > 0:
+            step.set_task(task, states.RUNNING_DELAYED,
+                          f"Delayed by 'wait-before' policy [delay={_num(delay)}]")
+            step.schedule(WAIT_BEFORE, task, delay)
+            return
+        launch(step, task)
+    except EvalFailure as e:
+        fail_task(step, task, e.message)
+
+
+def launch(step: Step, task: TaskState, todo: list[int] | None = None) -> None:
+    """Run the task's action(s) for its current attempt (raises EvalFailure).
+
+    ``todo`` (with-items rerun without reset) lists the iterations to run again.
+    """
+    spec = step.task_spec(task)
+    if task.state != states.RUNNING:
+        step.set_task(task, states.RUNNING)
+    else:
+        step.st.touch_task(task)
+    timeout = _seconds(step, task, spec.timeout, "timeout")
+    task.runtime["timeout"] = timeout or None
+    if timeout > 0:
+        step.schedule(TIMEOUT, task, timeout)
+    if spec.with_items is not None:
+        _launch_items(step, task, spec, todo)
+        return
+    data = dataflow.task_data(step.st, task)
+    _run_one(step, task, spec, data, 0)
+
+
+def _action_input(step: Step, task: TaskState, spec: TaskSpec, data: dict[str, Any],
+                  fc: EngineFunctions, action: str) -> dict[str, Any]:
+    inline = _eval(step, task, spec.inline_input, "input", data, fc) if spec.inline_input \
+        else {}
+    given = _eval(step, task, spec.input, "input", data, fc) if spec.input is not None else {}
+    if not isinstance(given, dict):
+        raise EvalFailure(f"Input of task '{task.name}' must be a dictionary, "
+                          f"got {type(given).__name__}: {given!r}")
+    merged = {**inline, **given}
+    if spec.type == "action":
+        defaults = (step.st.env.get("__actions") or {}).get(action) \
+            if isinstance(step.st.env, dict) else None
+        if isinstance(defaults, dict):
+            for k, v in defaults.items():
+                merged.setdefault(k, v)
+    return merged
+
+
+def _run_one(step: Step, task: TaskState, spec: TaskSpec, data: dict[str, Any],
+             index: int) -> None:
+    st = step.st
+    fc = EngineFunctions(st, task)
+    is_wf = spec.type == "workflow"
+    raw_name = spec.workflow if is_wf else spec.action_name
+    name = _eval(step, task, raw_name, "workflow" if is_wf else "action", data, fc)
+    if not isinstance(name, str) or not name:
+        raise EvalFailure(f"Task '{task.name}': the action or workflow name evaluated "
+                          f"to {name!r}")
+    inp = _action_input(step, task, spec, data, fc, name)
+    aid = st.new_id()
+    st.add_action(ActionState(id=aid, task_id=task.id, name=name, state=states.RUNNING,
+                              is_workflow=is_wf, index=index, attempt=task.attempt,
+                              input=inp, created_at=step.now, updated_at=step.now))
+    if is_wf:
+        params: dict[str, Any] = {
+            "env": st.env, "task_execution_id": task.id,
+            "root_execution_id": st.root_execution_id or st.id, "index": index}
+        for key in ("namespace", "notify"):
+            if key in st.params:
+                params[key] = st.params[key]
+        step.emit(StartSubWorkflowCmd(execution_id=aid, task_id=task.id, task_name=task.name,
+                                      workflow_name=name, input=inp, params=params,
+                                      index=index))
+        return
+    target = _eval(step, task, spec.target, "target", data, fc)
+    safe = _eval(step, task, spec.safe_rerun, "safe-rerun", data, fc)
+    step.emit(RunAction(action_id=aid, task_id=task.id, task_name=task.name, action=name,
+                        input=inp, target=None if target is None else str(target),
+                        timeout=task.runtime.get("timeout"), safe_rerun=bool(safe),
+                        index=index, rerun_no=task.rerun_no))
+
+
+# ---- with-items ----------------------------------------------------------------------
+def _items(step: Step, task: TaskState, spec: TaskSpec) -> dict[str, list[Any]]:
+    cached = step.st.items_cache.get(task.id)
+    if cached is not None:
+        return cached
+    assert spec.with_items is not None
+    data = dataflow.task_data(step.st, task)
+    fc = EngineFunctions(step.st, task)
+    items: dict[str, list[Any]] = {}
+    for var, raw in spec.with_items.items:
+        value = _eval(step, task, raw, "with-items", data, fc)
+        if not isinstance(value, list | tuple):
+            raise EvalFailure(
+                f"Wrong input format for 'with-items' of task '{task.name}': "
+                f"'{var}' must be a list, got {type(value).__name__}: {value!r}")
+        items[var] = list(value)
+    lengths = {len(v) for v in items.values()}
+    if len(lengths) > 1:
+        raise EvalFailure(
+            f"Invalid 'with-items' of task '{task.name}': all arrays must have the same "
+            f"length, got {dict((k, len(v)) for k, v in items.items())}")
+    step.st.items_cache[task.id] = items
+    return items
+
+
+def _launch_items(step: Step, task: TaskState, spec: TaskSpec,
+                  todo: list[int] | None = None) -> None:
+    items = _items(step, task, spec)
+    count = len(next(iter(items.values()))) if items else 0
+    conc = _eval(step, task, spec.concurrency, "concurrency")
+    try:
+        conc_n = int(conc or 0)
+    except (TypeError, ValueError):
+        raise EvalFailure(f"Invalid concurrency of task '{task.name}': {conc!r}") from None
+    old = task.runtime.get("wi") or {}
+    base = task.attempt if todo is None else int(old.get("base", task.attempt))
+    task.runtime["wi"] = {"count": count, "todo": todo, "pos": 0, "running": 0, "ok": 0,
+                          "err": 0, "cancel": 0, "conc": conc_n, "base": base}
+    if count == 0 or (todo is not None and not todo):
+        result_ready(step, task, states.SUCCESS,
+                     dataflow.collect_items(step.st, task) if count else [], None)
+        return
+    refill(step, task)
+
+
+def refill(step: Step, task: TaskState) -> None:
+    """Start as many pending iterations as concurrency allows."""
+    wi = task.runtime["wi"]
+    todo = wi["todo"]
+    total = len(todo) if todo is not None else wi["count"]
+    if wi["pos"] >= total:
+        return
+    if not step.running():
+        step.defer({"op": "refill", "task_id": task.id})
+        return
+    spec = step.task_spec(task)
+    items = _items(step, task, spec)
+    base = dataflow.task_data(step.st, task)
+    conc = wi["conc"]
+    while wi["pos"] < total and (conc <= 0 or wi["running"] < conc):
+        idx = todo[wi["pos"]] if todo is not None else wi["pos"]
+        wi["pos"] += 1
+        wi["running"] += 1
+        data = dict(base)
+        for var, values in items.items():
+            data[var] = values[idx]
+        _run_one(step, task, spec, data, idx)
+    step.st.touch_task(task)
+
+
+# ---- completion ----------------------------------------------------------------------
+def on_action_done(step: Step, action: ActionState) -> None:
+    """An action of ``task`` finished (its state and result are already recorded)."""
+    task = step.st.tasks.get(action.task_id)
+    if task is None or action.attempt != task.attempt or \
+            task.state not in (states.RUNNING, states.PAUSED):
+        return
+    if task.state == states.PAUSED:
+        step.set_task(task, states.RUNNING)
+    wi = task.runtime.get("wi")
+    try:
+        if wi is None:
+            info = None
+            if action.state == states.ERROR:
+                info = action.state_info or str(action.result)
+            elif action.state == states.CANCELLED:
+                info = action.state_info or "Cancelled"
+            result_ready(step, task, action.state, action.result, info)
+            return
+        _item_done(step, task, action, wi)
+    except EvalFailure as e:
+        fail_task(step, task, e.message)
+
+
+def _item_done(step: Step, task: TaskState, action: ActionState, wi: dict[str, Any]) -> None:
+    wi["running"] -= 1
+    key = {states.SUCCESS: "ok", states.ERROR: "err"}.get(action.state, "cancel")
+    wi[key] += 1
+    step.st.touch_task(task)
+    total = len(wi["todo"]) if wi["todo"] is not None else wi["count"]
+    if wi["ok"] + wi["err"] + wi["cancel"] < total:
+        refill(step, task)
+        return
+    if wi["cancel"]:
+        result_ready(step, task, states.CANCELLED, None, "One or more actions was cancelled.")
+    elif wi["err"]:
+        result_ready(step, task, states.ERROR, dataflow.collect_items(step.st, task),
+                     "One or more actions had failed.")
+    else:
+        result_ready(step, task, states.SUCCESS, dataflow.collect_items(step.st, task), None)
+
+
+class _TentativeFunctions(EngineFunctions):
+    """Functions that show the current task with its not yet stored state and result."""
+
+    def __init__(self, step: Step, task: TaskState, state: str, result: Any) -> None:
+        super().__init__(step.st, task)
+        self._state = state
+        self._result = result
+
+    def task(self, name: str | None = None) -> dict[str, Any] | None:
+        d = super().task(name)
+        if d is not None and self.current is not None and d["id"] == self.current.id:
+            d["state"] = self._state
+            d["result"] = self._result
+        return d
+
+
+def result_ready(step: Step, task: TaskState, state: str, result: Any,
+                 info: str | None) -> None:
+    """An attempt finished: Mistral's order is wait-after, publish, fail-on, retry.
+
+    The wait-after delay comes first (the rest happens when its timer fires),
+    then the publish of the attempt's state, then fail-on (which keeps what was
+    published on success), then retry (its expressions see the published
+    values).  Finally the task gets its state and its transitions run.
+    """
+    spec = step.task_spec(task)
+    published: dict[str, Any] = {}
+    glob: dict[str, Any] = {}
+    if state != states.CANCELLED:
+        try:
+            if task.runtime.get("after_attempt") != task.attempt:
+                delay = _seconds(step, task, spec.wait_after, "wait-after")
+                if delay > 0:
+                    step.cancel_timers(task, (TIMEOUT,))
+                    task.runtime["after_attempt"] = task.attempt
+                    task.runtime["after"] = {"state": state, "info": info}
+                    task.result = result
+                    step.set_task(task, states.RUNNING_DELAYED,
+                                  f"Delayed by 'wait-after' policy [delay={_num(delay)}]")
+                    step.schedule(WAIT_AFTER, task, delay)
+                    return
+            fc = _TentativeFunctions(step, task, state, result)
+            published, glob = _publish_values(step, task, state, fc)
+            if state == states.SUCCESS and spec.fail_on is not None and \
+                    _eval(step, task, spec.fail_on, "fail-on", None, fc):
+                state, info = states.ERROR, "Failed by 'fail-on' policy"
+            if spec.retry is not None and state in (states.SUCCESS, states.ERROR) and \
+                    _retry(step, task, spec, state, result, published):
+                return
+        except EvalFailure as e:
+            state, info = states.ERROR, _join_info(info if state == states.ERROR else None,
+                                                   e.message)
+    finish_task(step, task, state, info, result, (published, glob))
+
+
+def _num(value: float) -> Any:
+    return int(value) if float(value).is_integer() else value
+
+
+def _join_info(first: str | None, second: str) -> str:
+    return f"{first}; {second}" if first else second
+
+
+def _retry(step: Step, task: TaskState, spec: TaskSpec, state: str, result: Any,
+           published: dict[str, Any]) -> bool:
+    """Mistral's retry policy; True when a new attempt was scheduled or started."""
+    r = spec.retry
+    assert r is not None
+    old_published = task.published
+    task.published = published
+    dataflow.invalidate(step.st, task)
+    try:
+        data = dataflow.task_data(step.st, task, out=True)
+        fc = _TentativeFunctions(step, task, state, result)
+        count = _eval(step, task, r.count, "retry count", data, fc)
+        break_on = _eval(step, task, r.break_on, "retry break-on", data, fc)
+        continue_on = _eval(step, task, r.continue_on, "retry continue-on", data, fc)
+        delay = _seconds(step, task, r.delay, "retry delay")
+    finally:
+        task.published = old_published
+        dataflow.invalidate(step.st, task)
+    try:
+        retries_remain = task.retry_no < int(count or 0)
+    except (TypeError, ValueError):
+        raise EvalFailure(f"Invalid retry count of task '{task.name}': {count!r}") from None
+    stop_continue = (state == states.SUCCESS and r.continue_on is None) or \
+        (r.continue_on is not None and not continue_on)
+    if not retries_remain or (state == states.ERROR and break_on) or stop_continue:
+        return False
+    task.retry_no += 1
+    step.cancel_timers(task, (TIMEOUT,))
+    if delay > 0:
+        task.result = None
+        step.set_task(task, states.RUNNING_DELAYED,
+                      f"Delayed by 'retry' policy [delay={_num(delay)}]")
+        step.schedule(RETRY, task, delay)
+    else:
+        new_attempt(step, task)
+    return True
+
+
+def new_attempt(step: Step, task: TaskState) -> None:
+    """Run the whole task again (retry): a new attempt, all iterations."""
+    task.attempt += 1
+    task.result = None
+    task.runtime.pop("wi", None)
+    step.st.items_cache.pop(task.id, None)
+    try:
+        launch(step, task)
+    except EvalFailure as e:
+        fail_task(step, task, e.message)
+
+
+def _publish_values(step: Step, task: TaskState, state: str,
+                    fc: EngineFunctions) -> tuple[dict[str, Any], dict[str, Any]]:
+    spec = step.task_spec(task)
+    if state == states.SUCCESS:
+        branch, clause = dict(spec.publish), spec.on_success
+    elif state == states.ERROR:
+        branch, clause = dict(spec.publish_on_error), spec.on_error
+    elif state == states.SKIPPED:
+        branch, clause = dict(spec.publish_on_skip), spec.on_skip
+    else:
+        return {}, {}
+    glob: dict[str, Any] = {}
+    for c in (spec.on_complete if state != states.SKIPPED else None, clause):
+        if c is not None and c.publish is not None:
+            branch.update(c.publish.branch)
+            glob.update(c.publish.global_)
+    if not branch and not glob:
+        return {}, {}
+    data = dataflow.task_data(step.st, task)
+    published = _eval(step, task, branch, "publish", data, fc) if branch else {}
+    g = _eval(step, task, glob, "global publish", data, fc) if glob else {}
+    return published, g
+
+
+def finish_task(step: Step, task: TaskState, state: str, info: str | None, result: Any,
+                publish: tuple[dict[str, Any], dict[str, Any]] | None = None) -> None:
+    """Store the result and what was published, set the final state, follow transitions.
+
+    ``publish`` is the (branch, global) pair already evaluated by result_ready;
+    None means evaluate it here (skip, join failure, user-caused failure).
+    """
+    from wfaas.engine import graph  # graph starts tasks: imported late to avoid a cycle
+
+    st = step.st
+    spec = step.task_spec(task)
+    fc = _TentativeFunctions(step, task, state, result)
+    if publish is None:
+        try:
+            publish = _publish_values(step, task, state, fc)
+        except EvalFailure as e:
+            publish = ({}, {})
+            info = _join_info(info if state == states.ERROR else None, e.message)
+            state = states.ERROR
+    published, glob = publish
+    try:
+        keep = _eval(step, task, spec.keep_result, "keep-result", None, fc)
+    except EvalFailure:
+        keep = True
+    task.published = published if isinstance(published, dict) else {"published": published}
+    if glob:
+        st.context = {**st.context, **glob}
+    task.result = result if (keep or keep is None) else None
+    task.runtime.pop("after", None)
+    dataflow.invalidate(st, task)
+    step.cancel_timers(task)
+    if task.state != state:
+        step.set_task(task, state, info)
+    else:
+        task.state_info = info
+        st.touch_task(task)
+    if not states.is_terminal(st.state):
+        graph.after_task(step, task)
+
+
+def fail_task(step: Step, task: TaskState, msg: str) -> None:
+    """Fail a task because of a user mistake (bad expression, bad input)."""
+    workflow.cancel_children(step, task, msg)
+    if task.state in (states.SUCCESS, states.SKIPPED, states.CANCELLED):
+        return
+    if task.state == states.ERROR:
+        task.state_info = msg
+        step.st.touch_task(task)
+        return
+    finish_task(step, task, states.ERROR, msg, None)
+
+
+# ---- timers --------------------------------------------------------------------------
+def on_timer(step: Step, kind: str, task: TaskState) -> None:
+    """A task timer fired (already removed from ``state.timers``)."""
+    if kind == TIMEOUT:
+        if task.state in (states.RUNNING, states.PAUSED):
+            secs = task.runtime.get("timeout")
+            msg = f"Task timed out [timeout(s)={_num(secs) if secs else secs}]."
+            workflow.cancel_children(step, task, msg)
+            result_ready(step, task, states.ERROR, None, msg)
+        return
+    if task.state != states.RUNNING_DELAYED:
+        return
+    if kind == WAIT_BEFORE:
+        try:
+            launch(step, task)
+        except EvalFailure as e:
+            fail_task(step, task, e.message)
+    elif kind == RETRY:
+        new_attempt(step, task)
+    elif kind == WAIT_AFTER:
+        after = task.runtime.pop("after", None) or {"state": states.SUCCESS, "info": None}
+        result_ready(step, task, after["state"], task.result, after["info"])
