@@ -1,9 +1,14 @@
-"""The ``wfaas`` command: offline tools (validate, run) and, later, the REST client.
+"""The ``wfaas`` command: the REST client (``wfaas <resource> <verb> ...``) and the
+offline tools (``validate``, ``run``).
 
 Each subcommand lives in its own module exposing ``add_parser(subparsers)``,
 which registers the subcommand and sets ``func`` (a callable taking the parsed
 arguments and returning the exit code). Modules that are not there yet are
 skipped, so the tool grows one module at a time.
+
+Connection options (``--url``, ``--os-*``...) may stand before the resource or
+after the verb; they default to ``WFAAS_URL`` and the standard ``OS_*``
+variables.
 """
 
 from __future__ import annotations
@@ -13,15 +18,36 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from wfaas.cmd.client_common import add_connection_options
+
 SUBCOMMAND_MODULES = (
+    "wfaas.cmd.client_workbooks",
+    "wfaas.cmd.client_workflows",
+    "wfaas.cmd.client_executions",
+    "wfaas.cmd.client_tasks",
+    "wfaas.cmd.client_actions",
+    "wfaas.cmd.client_triggers",
+    "wfaas.cmd.client_environments",
     "wfaas.cmd.validate_cmd",
     "wfaas.cmd.run_cmd",
+    "wfaas.cmd.client_completion",
 )
+
+EPILOG = """examples:
+  wfaas workflow create wf.yaml
+  wfaas execution create my_wf -i x=1 --wait
+  wfaas execution graph <id> -o graph.svg
+  wfaas validate wf.yaml          (offline)
+  wfaas run wf.yaml -i x=1        (offline, no server)
+"""
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every available subcommand registered."""
-    parser = argparse.ArgumentParser(prog="wfaas", description="wfaas workflow service tools")
+    parser = argparse.ArgumentParser(
+        prog="wfaas", description="wfaas workflow service: REST client and offline tools",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_connection_options(parser)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMAND_MODULES:
         try:
@@ -44,6 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
         return 130
 
 
