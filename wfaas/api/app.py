@@ -1,0 +1,90 @@
+"""The WSGI application: ``setup_app(runtime, conf)``.
+
+A Pecan app whose root controller dispatches through the declarative route
+table (:mod:`wfaas.api.routing`), so the OpenAPI document and the served
+routes are one list. Controllers are plain functions ``handler(req, **path)``
+returning a body (dict, list or None) or a WebOb response; the route gives the
+status. Around Pecan: the body size limit, keystonemiddleware when ``[pecan]
+auth_enable`` is on, and a catch-all that never lets a traceback reach a client.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pecan
+from webob import Response
+
+from wfaas.api import controllers  # noqa: F401 - registers every route
+from wfaas.api.context import ApiRequest, Caller
+from wfaas.api.errors import json_response
+from wfaas.api.hooks import (
+    BodyLimitMiddleware,
+    CatchAllMiddleware,
+    ErrorHook,
+    RequestHook,
+    WSGIApp,
+)
+from wfaas.api.routing import ROUTES, Reply, Route, Router
+
+LOG = logging.getLogger(__name__)
+
+
+class RootController:
+    """Pecan root: resolves every path through the route table."""
+
+    def __init__(self, router: Router, runtime: Any, conf: Any) -> None:
+        self.router = router
+        self.runtime = runtime
+        self.conf = conf
+
+    @pecan.expose(content_type="application/json")  # type: ignore[untyped-decorator,unused-ignore]
+    def _route(self, args: list[str], request: Any) -> tuple[Any, list[str]]:
+        found, params = self.router.resolve(request.method, request.path_info)
+        request.context["route"] = (found, params)
+        return self.dispatch, []
+
+    @pecan.expose(content_type="application/json")  # type: ignore[untyped-decorator,unused-ignore]
+    def dispatch(self, *args: Any, **kwargs: Any) -> Response:
+        request = pecan.request
+        found: Route
+        found, params = request.context["route"]
+        caller = request.context.get("caller") or Caller()
+        api_req = ApiRequest(request, self.runtime, self.conf, caller)
+        result = found.handler(api_req, **params)
+        if isinstance(result, Response):
+            return result
+        if isinstance(result, Reply):
+            return json_response(result.body, result.status, result.headers)
+        return json_response(result, found.status)
+
+
+def make_pecan_app(runtime: Any, conf: Any) -> Any:
+    """The bare Pecan application (no middleware)."""
+    auth_enabled = bool(conf.pecan.auth_enable)
+    root = RootController(Router(ROUTES), runtime, conf)
+    return pecan.make_app(root, hooks=[RequestHook(auth_enabled), ErrorHook()],
+                          force_canonical=False, guess_content_type_from_ext=False,
+                          debug=False, logging={})
+
+
+def _auth_middleware(app: WSGIApp, conf: Any) -> WSGIApp:
+    """keystonemiddleware's auth_token around ``app`` (options from ``[keystone_authtoken]``)."""
+    try:
+        from keystonemiddleware import auth_token
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        raise RuntimeError("[pecan] auth_enable = True needs keystonemiddleware installed "
+                           "(pip install keystonemiddleware)") from exc
+    wrapped: WSGIApp = auth_token.AuthProtocol(app, {"oslo_config_config": conf,
+                                                     "delay_auth_decision": False})
+    return wrapped
+
+
+def setup_app(runtime: Any, conf: Any) -> WSGIApp:
+    """The WSGI application serving the REST API v2 over ``runtime``."""
+    app: WSGIApp = make_pecan_app(runtime, conf)
+    if conf.pecan.auth_enable:
+        app = _auth_middleware(app, conf)
+    app = BodyLimitMiddleware(app, int(conf.api.max_body_size_kb) * 1024)
+    return CatchAllMiddleware(app)

@@ -1,0 +1,158 @@
+"""What a controller receives: the request, the runtime, and who is calling.
+
+:class:`ApiRequest` wraps the WebOb request with typed readers for query
+parameters and bodies (JSON objects, JSON-encoded strings inside JSON, YAML
+text uploads), each raising a 400 that names the parameter. :class:`Caller`
+is the project scope: with auth off everyone is ``<default-project>``; with
+``[pecan] auth_enable`` it comes from the headers keystonemiddleware sets.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from webob import Request
+
+from wfaas.api.errors import BadRequest
+
+DEFAULT_PROJECT = "<default-project>"
+TRUE_WORDS = ("true", "1", "yes", "on", "y")
+FALSE_WORDS = ("false", "0", "no", "off", "n", "")
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The caller's identity and project: every stored object is scoped to ``project_id``."""
+
+    project_id: str = DEFAULT_PROJECT
+    user_id: str | None = None
+    is_admin: bool = True
+    auth_enabled: bool = False
+    auth_token: str | None = None
+
+    @classmethod
+    def from_headers(cls, headers: Any, auth_enabled: bool) -> Caller:
+        """The caller from keystonemiddleware's headers (or the default one without auth)."""
+        if not auth_enabled:
+            return cls()
+        roles = [r.strip().lower() for r in (headers.get("X-Roles") or "").split(",") if r]
+        return cls(project_id=headers.get("X-Project-Id") or headers.get("X-Tenant-Id") or "",
+                   user_id=headers.get("X-User-Id"), is_admin="admin" in roles,
+                   auth_enabled=True, auth_token=headers.get("X-Auth-Token"))
+
+
+@dataclass
+class ApiRequest:
+    """One API call as the controllers see it."""
+
+    request: Request
+    runtime: Any
+    conf: Any
+    caller: Caller
+
+    @property
+    def host_url(self) -> str:
+        """``http://host:port`` as the client addressed us (for ``next`` links and roots)."""
+        return str(self.request.host_url) + str(self.request.script_name or "")
+
+    # ---- query parameters -------------------------------------------------------------
+    def arg(self, name: str, default: str | None = None) -> str | None:
+        """A query parameter as a string (the last one when repeated)."""
+        values = self.request.GET.getall(name)
+        return values[-1] if values else default
+
+    def bool_arg(self, name: str, default: bool = False) -> bool:
+        """A boolean query parameter (``true/false/1/0/yes/no``); anything else -> 400."""
+        value = self.arg(name)
+        return default if value is None else to_bool(value, name)
+
+    def int_arg(self, name: str, default: int | None = None) -> int | None:
+        """An integer query parameter; not a number -> 400."""
+        value = self.arg(name)
+        if value is None or value == "":
+            return default
+        try:
+            return int(value)
+        except ValueError:
+            raise BadRequest(f"Invalid value for '{name}': {value!r} is not an integer") from None
+
+    # ---- bodies ---------------------------------------------------------------------
+    def text_body(self) -> str:
+        """The body as text (a YAML definition upload); empty -> 400."""
+        try:
+            text: str = self.request.body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadRequest("The request body is not valid UTF-8 text") from None
+        if not text.strip():
+            raise BadRequest("The request body is empty; send the YAML definition as text")
+        return text
+
+    def json_body(self) -> dict[str, Any]:
+        """The body as a JSON object; malformed or not an object -> 400."""
+        if "json_body" in self.request.context:
+            data = self.request.context["json_body"]
+        else:
+            raw = self.request.body
+            if not raw.strip():
+                return {}
+            try:
+                data = json.loads(raw.decode("utf-8"))
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise BadRequest(f"Invalid JSON in the request body: {exc}") from None
+        if not isinstance(data, dict):
+            raise BadRequest("The request body must be a JSON object")
+        return data
+
+
+def to_bool(value: Any, name: str) -> bool:
+    """``value`` (bool or word) as a boolean; anything else -> 400 naming ``name``."""
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise BadRequest(f"Invalid value for '{name}': {value!r} is not a boolean")
+
+
+def json_field(body: dict[str, Any], name: str, *, default: Any = None,
+               expect: type | tuple[type, ...] = dict) -> Any:
+    """A body field that may be an object or a JSON-encoded string (what mistralclient sends).
+
+    ``None``/missing -> ``default``; wrong type or bad JSON -> 400 naming the field.
+    """
+    value = body.get(name)
+    if value is None:
+        return default
+    if isinstance(value, str) and expect is not str:
+        if not value.strip():
+            return default
+        try:
+            value = json.loads(value)
+        except ValueError as exc:
+            raise BadRequest(f"Invalid JSON in field '{name}': {exc}") from None
+    if value is None:
+        return default
+    if not isinstance(value, expect):
+        kind = expect.__name__ if isinstance(expect, type) else "/".join(t.__name__ for t in expect)
+        kind = {"dict": "a JSON object", "list": "a JSON array"}.get(kind, kind)
+        raise BadRequest(f"Field '{name}' must be {kind}")
+    return value
+
+
+def str_field(body: dict[str, Any], name: str, *, required: bool = False,
+              default: str | None = None) -> str | None:
+    """A string body field; required and missing, or not a string -> 400."""
+    value = body.get(name)
+    if value is None:
+        if required:
+            raise BadRequest(f"Field '{name}' is required")
+        return default
+    if not isinstance(value, str):
+        raise BadRequest(f"Field '{name}' must be a string")
+    if required and not value:
+        raise BadRequest(f"Field '{name}' must not be empty")
+    return value

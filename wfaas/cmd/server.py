@@ -1,0 +1,169 @@
+"""``wfaas-server``: run the service (API, engine, executor, scheduler) in one process.
+
+    wfaas-server --config-file /etc/wfaas/wfaas.conf [--server all|api,engine,executor,scheduler]
+
+The default ``all`` runs every part over the embedded SQLite database (the
+schema is created or migrated and the actions populated on first start by
+``Runtime.from_config``). The REST API is served by cheroot, a threaded
+production WSGI server, on ``[api] host``/``port`` (127.0.0.1:8989). SIGTERM
+or SIGINT stops cleanly: the listener closes, requests in flight finish, the
+runtime finishes its current steps and closes the database.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from oslo_config import cfg
+
+from wfaas import config
+
+LOG = logging.getLogger("wfaas.server")
+PARTS = ("api", "engine", "executor", "scheduler")
+
+server_cli_opts = [
+    cfg.ListOpt("server", default=["all"],
+                help="Parts to run in this process: all, or a comma list of "
+                     "api, engine, executor, scheduler."),
+]
+
+
+def parse_parts(values: Sequence[str]) -> list[str]:
+    """``['all']`` -> every part; unknown names raise ValueError naming them."""
+    names = [v.strip().lower() for v in values if v.strip()]
+    if not names or "all" in names:
+        return list(PARTS)
+    unknown = [n for n in names if n not in PARTS]
+    if unknown:
+        raise ValueError(f"Unknown server part(s): {', '.join(unknown)}; choose from all, "
+                         f"{', '.join(PARTS)}")
+    return [p for p in PARTS if p in names]
+
+
+def load_config(argv: Sequence[str] | None) -> cfg.ConfigOpts:
+    """Parse ``argv`` (``--config-file``, ``--server``...) into a fresh ConfigOpts."""
+    conf = cfg.ConfigOpts()
+    config.register_opts(conf)
+    conf.register_cli_opts(server_cli_opts)
+    conf(list(argv if argv is not None else sys.argv[1:]), project="wfaas", prog="wfaas-server")
+    return conf
+
+
+def start_runtime(conf: cfg.ConfigOpts, parts: list[str]) -> Any:
+    """Build the runtime from configuration and start the requested non-API parts."""
+    from wfaas.services.runtime import Runtime
+
+    roles = tuple(p for p in parts if p != "api")
+    runtime = Runtime.from_config(conf, roles=roles)
+    if "api" in parts or "executor" in parts:
+        populate_actions(runtime)
+    runtime.start()
+    return runtime
+
+
+def populate_actions(runtime: Any, attempts: int = 2) -> dict[str, int]:
+    """Sync the installed system actions into the database (idempotent, cheap when unchanged).
+
+    Several processes of one deployment may start at once against a shared
+    database; a process that loses the race retries, then carries on with what
+    the winner stored (``wfaas-db-manage populate`` can always redo it).
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from wfaas.actions.populate import populate
+
+    for attempt in range(1, attempts + 1):
+        try:
+            with runtime.session() as session:
+                counts: dict[str, int] = populate(session, runtime.provider)
+            return counts
+        except SQLAlchemyError as exc:  # a concurrent populate must not stop start-up
+            level = logging.WARNING if attempt < attempts else logging.ERROR
+            LOG.log(level, "Populating actions failed (attempt %s of %s): %s", attempt, attempts,
+                    exc)
+    return {}
+
+
+class ApiServer:
+    """The REST API on a cheroot threaded WSGI server."""
+
+    def __init__(self, app: Any, host: str, port: int, threads: int = 16) -> None:
+        from cheroot import wsgi
+
+        self.server = wsgi.Server((host, port), app, numthreads=threads,
+                                  server_name="wfaas", shutdown_timeout=10)
+
+    def prepare(self) -> tuple[str, int]:
+        """Bind the socket; returns the address actually bound."""
+        self.server.prepare()
+        host, port = self.server.bind_addr[:2]
+        return str(host), int(port)
+
+    def serve(self) -> None:
+        """Serve until :meth:`stop` is called."""
+        self.server.serve()
+
+    def stop(self) -> None:
+        """Stop accepting, let requests in flight finish (up to the shutdown timeout)."""
+        self.server.stop()
+
+
+def _install_signal_handlers(stop: threading.Event, on_stop: Any) -> None:
+    def handler(signum: int, _frame: Any) -> None:
+        if stop.is_set():
+            return
+        LOG.info("Received signal %s, stopping", signal.Signals(signum).name)
+        stop.set()
+        threading.Thread(target=on_stop, name="wfaas-stop", daemon=True).start()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
+def run(conf: cfg.ConfigOpts) -> int:
+    """Run the configured parts until a signal stops them; returns the exit code."""
+    parts = parse_parts(conf.server)
+    runtime = start_runtime(conf, parts)
+    stop = threading.Event()
+    try:
+        if "api" in parts:
+            from wfaas.api.app import setup_app
+
+            api = ApiServer(setup_app(runtime, conf), conf.api.host, conf.api.port,
+                            conf.api.threads)
+            host, port = api.prepare()
+            _install_signal_handlers(stop, api.stop)
+            LOG.info("wfaas-server %s: API listening on http://%s:%s", ",".join(parts),
+                     host, port)
+            print(f"wfaas-server: API listening on http://{host}:{port}", flush=True)
+            api.serve()
+        else:
+            _install_signal_handlers(stop, lambda: None)
+            LOG.info("wfaas-server %s: running", ",".join(parts))
+            stop.wait()
+    finally:
+        runtime.close()
+        LOG.info("wfaas-server stopped")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``wfaas-server`` console script."""
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        conf = load_config(argv)
+        parse_parts(conf.server)
+    except (cfg.Error, ValueError) as exc:
+        print(f"wfaas-server: {exc}", file=sys.stderr)
+        return 2
+    return run(conf)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
