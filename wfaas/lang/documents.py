@@ -178,6 +178,8 @@ def _workbook_from(chk: Checker, validate: Any) -> WorkbookSpec | None:
         check_version(chk, good["version"], ("version",))
     wb = good.get("name")
     if wb is None:
+        if not chk.problems:
+            chk.add((), "the workbook has no 'name': add 'name: my_workbook' and its 'workflows'")
         return None
     check_name(chk, wb, ("name",), "workbook")
     workflows: dict[str, WorkflowSpec] = {}
