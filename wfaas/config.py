@@ -31,6 +31,8 @@ api_opts = [
     cfg.IntOpt("max_body_size_kb", default=4096, help="Largest request body, in KiB (413 above)."),
     cfg.BoolOpt("allow_action_execution_deletion", default=False,
                 help="Allow DELETE /v2/action_executions/<id> for completed ad-hoc runs."),
+    cfg.IntOpt("threads", default=16, min=1,
+               help="Worker threads of the API's WSGI server (requests served at once)."),
 ]
 
 database_opts = [
@@ -69,11 +71,17 @@ action_std_http_opts = [
     cfg.FloatOpt("default_timeout", default=60.0, help="std.http timeout when none is given, s."),
     cfg.IntOpt("max_response_size_bytes", default=5 * 1024 * 1024,
                help="Largest std.http response body accepted."),
+    cfg.StrOpt("callback_base_url", default="",
+               help="Base URL of the REST API that std.mistral_http puts in its "
+                    "Mistral-Callback-URL header (empty: http://<[api] host>:<[api] port>)."),
 ]
 
 expressions_opts = [
     cfg.ListOpt("allowed_languages", default=["yaql", "jinja"],
                 help="Expression languages accepted at upload and evaluation."),
+    cfg.FloatOpt("evaluation_timeout", default=0.0,
+                 help="Most seconds one expression string may take to evaluate "
+                      "(0: no limit); also bounds Jinja template rendering."),
 ]
 
 yaql_opts = [
@@ -88,8 +96,73 @@ pecan_opts = [
                 help="Validate Keystone tokens and scope every object to its project."),
 ]
 
+openstack_actions_opts = [
+    cfg.ListOpt("enabled_services", default=[],
+                help="Services whose OpenStack actions are generated, by action prefix "
+                     "(compute, identity, block_storage, ...). Empty: every service."),
+    cfg.StrOpt("region_name", default="", help="Region OpenStack actions use by default."),
+    cfg.StrOpt("interface", default="public", help="Endpoint interface: public/internal/admin."),
+    cfg.StrOpt("cloud", default="",
+               help="clouds.yaml cloud whose credentials actions use when the API has no "
+                    "auth (also the trustee for trusts). Environment OS_* values are ignored."),
+    cfg.StrOpt("auth_url", default="", help="Keystone URL (when 'cloud' is not set)."),
+    cfg.StrOpt("username", default="", help="User for actions without auth, trustee of trusts."),
+    cfg.StrOpt("password", default="", secret=True, help="Password of 'username'."),
+    cfg.StrOpt("project_name", default="", help="Project of 'username'."),
+    cfg.StrOpt("user_domain_name", default="Default", help="Domain of 'username'."),
+    cfg.StrOpt("project_domain_name", default="Default", help="Domain of 'project_name'."),
+    cfg.StrOpt("mapping_file", default="",
+               help="YAML renaming, hiding or aliasing OpenStack actions (default: the "
+                    "packaged mapping with Mistral-style aliases)."),
+]
+
+cron_trigger_opts = [
+    cfg.BoolOpt("enabled", default=True,
+                help="Fire cron triggers in processes running the scheduler role."),
+    cfg.FloatOpt("max_sleep", default=30.0,
+                 help="Longest the cron loop sleeps before re-reading triggers, in s (it is "
+                      "woken at once by triggers created in the same process)."),
+    cfg.IntOpt("misfire_grace_time", default=60,
+               help="A run later than this many seconds (service down) is a missed run: it "
+                    "is skipped unless the trigger has catch_up, which fires it once."),
+]
+
+event_engine_opts = [
+    cfg.BoolOpt("enabled", default=True,
+                help="Listen for notifications of event triggers (needs a RabbitMQ URL)."),
+    cfg.StrOpt("transport_url", default="", secret=True,
+               help="Broker the notifications arrive on (rabbit://...). Empty: [DEFAULT] "
+                    "transport_url when it is a RabbitMQ URL, else no listener (events can "
+                    "still be posted to /v2/event_triggers/events)."),
+    cfg.StrOpt("listener_pool_name", default="wfaas-event-engine",
+               help="Queue name prefix shared by every wfaas event listener, so that each "
+                    "notification starts its workflows once across processes."),
+    cfg.ListOpt("priorities", default=["audit", "critical", "debug", "error", "info", "warn"],
+                help="Notification priorities listened to (routing keys <topic>.<priority>)."),
+    cfg.StrOpt("event_definitions_file", default="",
+               help="YAML list of {event_types: [globs], properties: {name: expression}} "
+                    "(Mistral's event_definitions.yml) turning a notification into the "
+                    "workflow's params.event_params. Empty: the default properties."),
+]
+
+action_heartbeat_opts = [  # distributed deployments (RabbitMQ transport) only
+    cfg.FloatOpt("check_interval", default=10.0,
+                 help="Seconds between an executor's heartbeats for its running actions, and "
+                      "between the engines' integrity checks (0 disables both)."),
+    cfg.IntOpt("max_missed_heartbeats", default=6,
+               help="A running action whose executor missed this many heartbeats is lost: "
+                    "re-run when its task is safe-rerun, failed otherwise."),
+    cfg.FloatOpt("first_heartbeat_timeout", default=3600.0,
+                 help="Seconds an action may wait for an executor to accept it (e.g. in the "
+                      "queue of a busy or absent target group) before it counts as lost."),
+    cfg.FloatOpt("stuck_execution_timeout", default=600.0,
+                 help="A RUNNING execution with nothing running, scheduled or changed for "
+                      "this many seconds is restarted (never started) or failed (0: never)."),
+]
+
 _GROUPS: dict[str | None, list[cfg.Opt]] = {
     None: default_opts,
+    "action_heartbeat": action_heartbeat_opts,
     "api": api_opts,
     "database": database_opts,
     "engine": engine_opts,
@@ -99,6 +172,9 @@ _GROUPS: dict[str | None, list[cfg.Opt]] = {
     "expressions": expressions_opts,
     "yaql": yaql_opts,
     "pecan": pecan_opts,
+    "openstack_actions": openstack_actions_opts,
+    "cron_trigger": cron_trigger_opts,
+    "event_engine": event_engine_opts,
 }
 
 

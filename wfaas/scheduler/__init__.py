@@ -1,1 +1,5 @@
-"""wfaas.scheduler."""
+"""Persistent timers: see :mod:`wfaas.scheduler.delayed`."""
+
+from wfaas.scheduler.delayed import DelayedCallScheduler
+
+__all__ = ["DelayedCallScheduler"]

@@ -1,0 +1,61 @@
+"""Runtime.from_config builds the embedded default and migrates it on first start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from oslo_config import cfg
+from sqlalchemy import inspect
+
+from tests.unit.services import testactions
+from tests.unit.services.conftest import define
+from wfaas import config
+from wfaas.db import migration
+from wfaas.services.runtime import Runtime
+
+
+def _conf(tmp_path: Path, text: str) -> cfg.ConfigOpts:
+    path = tmp_path / "wfaas.conf"
+    path.write_text(text)
+    conf = cfg.ConfigOpts()
+    config.register_opts(conf)
+    conf(args=[], project="wfaas", default_config_files=[str(path)])
+    return conf
+
+
+def test_from_config_creates_sqlite_under_state_dir(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    conf = _conf(tmp_path, f"[DEFAULT]\nstate_dir = {state}\n[executor]\nworkers = 3\n")
+    rt = Runtime.from_config(conf)
+    try:
+        assert (state / "wfaas.db").exists()
+        assert migration.current_revision(rt.db) == migration.head_revision()
+        assert "workflow_executions" in inspect(rt.db).get_table_names()
+        assert rt.embedded and rt.executor._workers == 3
+        assert rt.scheduler.max_sleep is None  # local transport: purely event-driven
+        rt._provider = testactions.provider()
+        rt.start()
+        define(rt, "version: '2.0'\nwf:\n  tasks:\n    t: {action: std.noop}\n")
+        ex = rt.start_workflow("wf")
+        assert rt.wait_execution(ex["id"], 30)["state"] == "SUCCESS"
+    finally:
+        rt.close()
+    # second start: schema already at head, data kept
+    rt2 = Runtime.from_config(conf)
+    try:
+        with rt2.session() as s:
+            from wfaas.db import api
+            from wfaas.db import models as m
+
+            assert api.count(s, m.WorkflowExecution) == 1
+    finally:
+        rt2.close()
+
+
+def test_database_connection_option_wins(tmp_path: Path) -> None:
+    db = tmp_path / "elsewhere.db"
+    conf = _conf(tmp_path, f"[DEFAULT]\nstate_dir = {tmp_path / 'unused'}\n"
+                           f"[database]\nconnection = sqlite:///{db}\n")
+    rt = Runtime.from_config(conf)
+    rt.close()
+    assert db.exists() and not (tmp_path / "unused").exists()

@@ -1,0 +1,356 @@
+"""SQLAlchemy 2 models of every persisted object.
+
+JSON values live in TEXT columns (:class:`wfaas.db.types.JsonText`) so that the
+schema is identical on SQLite and PostgreSQL. Timestamps are naive UTC.
+Ids are UUID strings. ``to_dict()`` returns a plain dict shaped like the row
+(JSON columns decoded, datetimes kept as ``datetime``).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from wfaas.db.types import JsonText, new_id, utcnow_precise
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every wfaas model (shared metadata, naming convention)."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The row as a plain dict (column name -> Python value); ``security``
+        (credentials) is left out."""
+        return {c.key: getattr(self, c.key) for c in self.__mapper__.column_attrs
+                if c.key != "security"}
+
+
+def _id() -> Mapped[str]:
+    return mapped_column(String(36), primary_key=True, default=new_id)
+
+
+def _created() -> Mapped[_dt.datetime]:
+    return mapped_column(DateTime, nullable=False, default=utcnow_precise)
+
+
+def _updated() -> Mapped[_dt.datetime | None]:
+    return mapped_column(DateTime, nullable=True, onupdate=utcnow_precise)
+
+
+def _name() -> Mapped[str]:
+    return mapped_column(String(255), nullable=False)
+
+
+def _namespace() -> Mapped[str]:
+    return mapped_column(String(255), nullable=False, default="", server_default="")
+
+
+def _scope() -> Mapped[str]:
+    return mapped_column(String(16), nullable=False, default="private", server_default="private")
+
+
+def _project() -> Mapped[str]:
+    return mapped_column(String(80), nullable=False, default="<default-project>",
+                         server_default="<default-project>")
+
+
+class Workbook(Base):
+    """A workbook document: its member workflows/actions are stored separately."""
+
+    __tablename__ = "workbooks"
+    __table_args__ = (UniqueConstraint("name", "namespace", "project_id"),)
+
+    id: Mapped[str] = _id()
+    name: Mapped[str] = _name()
+    namespace: Mapped[str] = _namespace()
+    definition: Mapped[str] = mapped_column(Text, nullable=False)
+    checksum: Mapped[str | None] = mapped_column(String(64))
+    tags: Mapped[list[str] | None] = mapped_column(JsonText, nullable=True)
+    scope: Mapped[str] = _scope()
+    project_id: Mapped[str] = _project()
+    created_at: Mapped[_dt.datetime] = _created()
+    updated_at: Mapped[_dt.datetime | None] = _updated()
+
+
+class WorkflowDefinition(Base):
+    """A stored workflow definition (standalone or member of a workbook)."""
+
+    __tablename__ = "workflow_definitions"
+    __table_args__ = (
+        UniqueConstraint("name", "namespace", "project_id"),
+        Index(None, "name", "namespace"),
+    )
+
+    id: Mapped[str] = _id()
+    name: Mapped[str] = _name()
+    namespace: Mapped[str] = _namespace()
+    definition: Mapped[str] = mapped_column(Text, nullable=False)
+    checksum: Mapped[str | None] = mapped_column(String(64))
+    input: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
+    tags: Mapped[list[str] | None] = mapped_column(JsonText, nullable=True)
+    workbook_name: Mapped[str | None] = mapped_column(String(255))
+    is_system: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    scope: Mapped[str] = _scope()
+    project_id: Mapped[str] = _project()
+    created_at: Mapped[_dt.datetime] = _created()
+    updated_at: Mapped[_dt.datetime | None] = _updated()
+
+
+class ActionDefinition(Base):
+    """An action known to the service (std, pack, ad-hoc or OpenStack)."""
+
+    __tablename__ = "action_definitions"
+    __table_args__ = (
+        UniqueConstraint("name", "namespace", "project_id"),
+        Index(None, "name", "namespace"),
+    )
+
+    id: Mapped[str] = _id()
+    name: Mapped[str] = _name()
+    namespace: Mapped[str] = _namespace()
+    description: Mapped[str | None] = mapped_column(Text)
+    input: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
+    params_schema: Mapped[Any] = mapped_column(JsonText, nullable=True)
+    is_system: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    tags: Mapped[list[str] | None] = mapped_column(JsonText, nullable=True)
+    definition: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(255), nullable=False, default="std")
+    scope: Mapped[str] = mapped_column(String(16), nullable=False, default="public",
+                                       server_default="public")
+    project_id: Mapped[str] = _project()
+    created_at: Mapped[_dt.datetime] = _created()
+    updated_at: Mapped[_dt.datetime | None] = _updated()
+
+
+class WorkflowExecution(Base):
+    """One run of a workflow, with the definition it started with.
+
+    ``spec`` is the definition text in force at start, so later definition
+    changes do not affect a running execution. ``engine_state`` holds the
+    workflow-level part of the engine state (per-task state lives in
+    task_executions). ``version`` is bumped by every write (compare-and-set).
+    """
+
+    __tablename__ = "workflow_executions"
+    __table_args__ = (
+        Index(None, "state"),
+        Index(None, "root_execution_id"),
+        Index(None, "task_execution_id"),
+        Index(None, "workflow_name", "workflow_namespace"),
+        Index(None, "created_at"),
+    )
+
+    id: Mapped[str] = _id()
+    workflow_name: Mapped[str] = _name()
+    workflow_namespace: Mapped[str] = _namespace()
+    workflow_id: Mapped[str | None] = mapped_column(String(36))
+    description: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
+    spec: Mapped[str] = mapped_column(Text, nullable=False)
+    params: Mapped[Any] = mapped_column(JsonText, nullable=True)
+    input: Mapped[Any] = mapped_column(JsonText, nullable=True)
+    output: Mapped[Any] = mapped_column(JsonText, nullable=True)
+    state: Mapped[str] = mapped_column(String(20), nullable=False, default="IDLE")
+    state_info: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[list[str] | None] = mapped_column(JsonText, nullable=True)
+    root_execution_id: Mapped[str | None] = mapped_column(String(36))
+    parent_execution_id: Mapped[str | None] = mapped_column(String(36))
+    task_execution_id: Mapped[str | None] = mapped_column(String(36))
+    source_execution_id: Mapped[str | None] = mapped_column(String(36))
+    engine_state: Mapped[Any] = mapped_column(JsonText, nullable=True)
+    #: the caller's security context (trust, token, project) the actions run with;
+    #: never shown on the wire
+    security: Mapped[Any] = mapped_column(JsonText, nullable=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    project_id: Mapped[str] = _project()
+    created_at: Mapped[_dt.datetime] = _created()
+    updated_at: Mapped[_dt.datetime | None] = _updated()
+    finished_at: Mapped[_dt.datetime | None] = mapped_column(DateTime)
+
+
+class TaskExecution(Base):
+    """One task of a workflow execution (one row per task run, retries included)."""
+
+    __tablename__ = "task_executions"
+    __table_args__ = (
+        Index(None, "workflow_execution_id"),
+        Index(None, "workflow_execution_id", "name"),
+        Index(None, "state"),
+    )
+
+    id: Mapped[str] = _id()
+    name: Mapped[str] = _name()
+    workflow_execution_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("workflow_executions.id", ondelete="CASCADE"), nullable=False)
+    workflow_name: Mapped[str] = _name()
+    workflow_namespace: Mapped[str] = _namespace()
+    workflow_id: Mapped[str | None] = mapped_column(String(36))
+    type: Mapped[str] = mapped_column(String(10), nullable=False, default="ACTION")
+    state: Mapped[str] = mapped_column(String(20), nullable=False, default="IDLE")
+    state_info: Mapped[str | None] = mapped_column(Text)
+    published: Mapped[Any] = mapped_column(JsonText, nullable=True)
+    published_global: Mapped[Any] = mapped_column(JsonText, nullable=True)
+    result: Mapped[Any] = mapped_column(JsonText, nullable=True)
+    runtime_context: Mapped[Any] = mapped_column(JsonText, nullable=True)
+    engine_state: Mapped[Any] = mapped_column(JsonText, nullable=True)
+    processed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    has_next_tasks: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    error_handled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    tags: Mapped[list[str] | None] = mapped_column(JsonText, nullable=True)
+    project_id: Mapped[str] = _project()
+    started_at: Mapped[_dt.datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[_dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[_dt.datetime] = _created()
+    updated_at: Mapped[_dt.datetime | None] = _updated()
+
+
+class ActionExecution(Base):
+    """One action run: of a task (task_execution_id set) or ad hoc (None)."""
+
+    __tablename__ = "action_executions"
+    __table_args__ = (
+        Index(None, "task_execution_id"),
+        Index(None, "workflow_execution_id"),
+        Index(None, "state"),
+    )
+
+    id: Mapped[str] = _id()
+    name: Mapped[str] = _name()
+    namespace: Mapped[str] = _namespace()
+    description: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
+    task_execution_id: Mapped[str | None] = mapped_column(String(36))
+    task_name: Mapped[str | None] = mapped_column(String(255))
+    workflow_execution_id: Mapped[str | None] = mapped_column(String(36))
+    workflow_name: Mapped[str | None] = mapped_column(String(255))
+    workflow_namespace: Mapped[str | None] = mapped_column(String(255))
+    state: Mapped[str] = mapped_column(String(20), nullable=False, default="IDLE")
+    state_info: Mapped[str | None] = mapped_column(Text)
+    accepted: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    input: Mapped[Any] = mapped_column(JsonText, nullable=True)
+    output: Mapped[Any] = mapped_column(JsonText, nullable=True)
+    params: Mapped[Any] = mapped_column(JsonText, nullable=True)
+    runtime_context: Mapped[Any] = mapped_column(JsonText, nullable=True)
+    is_sync: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    security: Mapped[Any] = mapped_column(JsonText, nullable=True)
+    tags: Mapped[list[str] | None] = mapped_column(JsonText, nullable=True)
+    project_id: Mapped[str] = _project()
+    created_at: Mapped[_dt.datetime] = _created()
+    updated_at: Mapped[_dt.datetime | None] = _updated()
+
+
+class DelayedCall(Base):
+    """A persistent timer: fires ``kind`` with ``payload`` at ``due_at`` (epoch s).
+
+    ``key`` de-duplicates (adding a call whose key exists is a no-op);
+    ``claimed_by``/``claimed_at`` are set by the conditional UPDATE that
+    claims it so two schedulers never fire one call twice.
+    """
+
+    __tablename__ = "delayed_calls"
+    __table_args__ = (
+        Index(None, "due_at"),
+        Index(None, "execution_id"),
+        Index(None, "claimed_by", "due_at"),
+    )
+
+    id: Mapped[str] = _id()
+    key: Mapped[str] = mapped_column(String(255), nullable=False, unique=True)
+    kind: Mapped[str] = mapped_column(String(64), nullable=False)
+    due_at: Mapped[float] = mapped_column(Float, nullable=False)
+    payload: Mapped[Any] = mapped_column(JsonText, nullable=True)
+    execution_id: Mapped[str | None] = mapped_column(String(36))
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    claimed_at: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[_dt.datetime] = _created()
+
+
+class Environment(Base):
+    """A named set of variables that executions can reference as ``env()``."""
+
+    __tablename__ = "environments"
+    __table_args__ = (UniqueConstraint("name", "project_id"),)
+
+    id: Mapped[str] = _id()
+    name: Mapped[str] = _name()
+    description: Mapped[str | None] = mapped_column(Text)
+    variables: Mapped[Any] = mapped_column(JsonText, nullable=True)
+    scope: Mapped[str] = _scope()
+    project_id: Mapped[str] = _project()
+    created_at: Mapped[_dt.datetime] = _created()
+    updated_at: Mapped[_dt.datetime | None] = _updated()
+
+
+class CronTrigger(Base):
+    """Starts a workflow on a cron pattern and/or at a first execution time."""
+
+    __tablename__ = "cron_triggers"
+    __table_args__ = (
+        UniqueConstraint("name", "project_id"),
+        Index(None, "next_execution_time"),
+    )
+
+    id: Mapped[str] = _id()
+    name: Mapped[str] = _name()
+    pattern: Mapped[str | None] = mapped_column(String(100))
+    first_execution_time: Mapped[_dt.datetime | None] = mapped_column(DateTime)
+    next_execution_time: Mapped[_dt.datetime | None] = mapped_column(DateTime)
+    remaining_executions: Mapped[int | None] = mapped_column(Integer)
+    workflow_name: Mapped[str] = _name()
+    workflow_namespace: Mapped[str] = _namespace()
+    workflow_id: Mapped[str | None] = mapped_column(String(36))
+    workflow_input: Mapped[Any] = mapped_column(JsonText, nullable=True)
+    workflow_params: Mapped[Any] = mapped_column(JsonText, nullable=True)
+    scope: Mapped[str] = _scope()
+    project_id: Mapped[str] = _project()
+    created_at: Mapped[_dt.datetime] = _created()
+    updated_at: Mapped[_dt.datetime | None] = _updated()
+    # Keystone trust the trigger runs under (auth enabled), IANA time zone of the
+    # pattern (None: UTC), and whether one missed run fires after downtime.
+    trust_id: Mapped[str | None] = mapped_column(String(80))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    catch_up: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False,
+                                           server_default="0")
+
+
+class EventTrigger(Base):
+    """Starts a workflow when a notification arrives on exchange/topic/event."""
+
+    __tablename__ = "event_triggers"
+    __table_args__ = (
+        UniqueConstraint("exchange", "topic", "event", "workflow_id", "project_id"),
+    )
+
+    id: Mapped[str] = _id()
+    name: Mapped[str] = _name()
+    workflow_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    workflow_input: Mapped[Any] = mapped_column(JsonText, nullable=True)
+    workflow_params: Mapped[Any] = mapped_column(JsonText, nullable=True)
+    exchange: Mapped[str] = mapped_column(String(255), nullable=False)
+    topic: Mapped[str] = mapped_column(String(255), nullable=False)
+    event: Mapped[str] = mapped_column(String(255), nullable=False)
+    scope: Mapped[str] = _scope()
+    project_id: Mapped[str] = _project()
+    created_at: Mapped[_dt.datetime] = _created()
+    updated_at: Mapped[_dt.datetime | None] = _updated()
+    trust_id: Mapped[str | None] = mapped_column(String(80))

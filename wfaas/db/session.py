@@ -1,0 +1,89 @@
+"""Engines and transactions: ``make_engine(url)`` and ``session_scope(engine)``.
+
+A transaction is a ``with session_scope(engine) as session:`` block: it
+commits when the block ends normally and rolls back on an exception. There
+are no thread-local sessions.
+
+SQLite engines are tuned for the embedded default: WAL journal,
+``synchronous=NORMAL``, a busy timeout, foreign keys on, and ``BEGIN
+IMMEDIATE`` for write transactions so that concurrent writers queue on the
+busy timeout instead of failing with "database is locked" on upgrade.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+SQLITE_BUSY_TIMEOUT_MS = 30000
+
+
+def sqlite_url(path: str) -> str:
+    """The SQLAlchemy URL of the SQLite file ``path`` (``~`` expanded)."""
+    return "sqlite:///" + os.path.abspath(os.path.expanduser(path))
+
+
+def default_url(state_dir: str) -> str:
+    """The embedded default: ``wfaas.db`` under ``state_dir``."""
+    return sqlite_url(os.path.join(os.path.expanduser(state_dir), "wfaas.db"))
+
+
+def _tune_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not pysqlite, decide when transactions begin.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
+    """Create an engine for ``url`` (SQLite file/memory or PostgreSQL).
+
+    For a SQLite file the parent directory is created when missing.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            os.makedirs(os.path.dirname(os.path.abspath(database)) or ".", exist_ok=True)
+        engine = create_engine(url, echo=echo,
+                               connect_args={"check_same_thread": False, "timeout": 30})
+        _tune_sqlite(engine)
+        return engine
+    return create_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size,
+                         pool_pre_ping=True)
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """A session factory bound to ``engine`` (objects stay usable after commit)."""
+    return sessionmaker(bind=engine, expire_on_commit=False, future=True)
+
+
+@contextmanager
+def session_scope(engine: Engine | sessionmaker[Session]) -> Iterator[Session]:
+    """One transaction: commit at the end of the block, roll back on error."""
+    factory = engine if isinstance(engine, sessionmaker) else session_factory(engine)
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

@@ -1,0 +1,48 @@
+"""Column types shared by the models: JSON stored as TEXT, UTC timestamps, ids."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import uuid
+from typing import Any
+
+from sqlalchemy import Text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+
+class JsonText(TypeDecorator[Any]):
+    """A JSON value kept in a TEXT column (identical on SQLite and PostgreSQL).
+
+    ``None`` is stored as SQL NULL; every other value is serialised with
+    ``json.dumps`` (compact separators, non-ASCII kept as is).
+    """
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        return json.loads(value)
+
+
+def new_id() -> str:
+    """A new random object id (a UUID4 string, the format Mistral uses)."""
+    return str(uuid.uuid4())
+
+
+def utcnow() -> _dt.datetime:
+    """The current UTC time as a naive datetime (seconds precision, like Mistral)."""
+    return _dt.datetime.now(_dt.UTC).replace(tzinfo=None, microsecond=0)
+
+
+def utcnow_precise() -> _dt.datetime:
+    """The current UTC time as a naive datetime with microseconds."""
+    return _dt.datetime.now(_dt.UTC).replace(tzinfo=None)

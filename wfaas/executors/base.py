@@ -1,0 +1,165 @@
+"""Action requests and the local executor pool.
+
+An action request is plain data (never a pickled object)::
+
+    {"action_id": str, "execution_id": str | None, "task_id": str | None,
+     "task_name": str | None, "action": str, "namespace": str, "input": dict,
+     "context": ActionContext.to_dict(), "timeout": float | None}
+
+The executor runs it with :func:`wfaas.actions.runner.run_action` and reports
+the outcome to the engine as ``{"execution_id": ..., "event":
+ActionCompleted.to_dict()}``. An asynchronous action reports nothing: its
+result arrives later through the API (``complete_action``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from wfaas.rpc.base import Message, Transport
+
+LOG = logging.getLogger(__name__)
+
+
+def completion_message(request: Message, state: str, result: Any,
+                       state_info: str | None = None) -> Message:
+    """The engine message telling that the action of ``request`` finished."""
+    return {
+        "execution_id": request.get("execution_id"),
+        "event": {"kind": "action_completed", "action_id": request["action_id"],
+                  "state": state, "result": result, "state_info": state_info},
+    }
+
+
+def size_problem(cls: str, field: str, value: Any, limit_kb: int) -> str | None:
+    """Mistral's message when ``value`` (as JSON) is over ``limit_kb`` (-1/0: no limit)."""
+    if limit_kb is None or limit_kb <= 0:
+        return None
+    size = len(json.dumps(value, default=str).encode())
+    if size <= limit_kb * 1024:
+        return None
+    return (f"Field size limit exceeded [class={cls}, field={field}, "
+            f"size={size // 1024}KB, limit={limit_kb}KB]")
+
+
+def result_to_completion(request: Message, result: Any,
+                         size_limit_kb: int = -1) -> Message | None:
+    """Translate a ``Result`` to an engine message (None for an async action).
+
+    A result over ``size_limit_kb`` becomes an error naming the limit.
+    """
+    if not getattr(result, "sync", True) and not result.is_error():
+        return None
+    if result.is_cancel():
+        return completion_message(request, "CANCELLED", result.data)
+    value = result.error if result.is_error() else result.data
+    problem = size_problem("ActionExecution", "output", value, size_limit_kb)
+    if problem:
+        return completion_message(request, "ERROR", problem)
+    if result.is_error():
+        return completion_message(request, "ERROR", result.error)
+    return completion_message(request, "SUCCESS", result.data)
+
+
+class LocalExecutor:
+    """A pool of ``workers`` threads running action requests of one executor group."""
+
+    def __init__(self, transport: Transport, provider: Any, *, workers: int = 16,
+                 group: str = "", size_limit_kb: int = -1,
+                 runner: Callable[..., Any] | None = None) -> None:
+        self.transport = transport
+        self.provider = provider
+        self.group = group
+        self.size_limit_kb = size_limit_kb
+        self._workers = max(1, workers)
+        self._pool: ThreadPoolExecutor | None = None
+        self._runner = runner
+        self._lock = threading.Lock()
+        self._in_flight = 0
+        #: notified when a request is done (see Transport.monitor)
+        self.monitor: threading.Condition | None = None
+
+    def in_flight(self) -> int:
+        """Requests accepted and not yet reported."""
+        with self._lock:
+            return self._in_flight
+
+    def _done(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+        if self.monitor is not None:
+            with self.monitor:
+                self.monitor.notify_all()
+
+    def start(self) -> None:
+        """Create the pool and subscribe to the group's requests."""
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self._workers,
+                                                thread_name_prefix="wfaas-executor")
+        self.transport.serve_executor(self._on_request, self.group)
+
+    def stop(self) -> None:
+        """Stop accepting work; running actions are not waited for."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def _on_request(self, request: Message) -> None:
+        pool = self._pool
+        if pool is None:
+            LOG.warning("Executor stopped; dropping action %s", request.get("action_id"))
+            return
+        with self._lock:
+            self._in_flight += 1
+        try:
+            pool.submit(self._run_and_count, request)
+        except RuntimeError:
+            self._done()
+            LOG.warning("Executor shutting down; dropping action %s", request.get("action_id"))
+
+    def _run_and_count(self, request: Message) -> None:
+        try:
+            self.run_request(request)
+        finally:
+            self._done()
+
+    def run_request(self, request: Message) -> None:
+        """Run one request in this thread and report the outcome to the engine.
+
+        A request the transport redelivers (its first executor died) runs again
+        only when the task allows it (``safe-rerun``); otherwise it fails.
+        """
+        if request.get("_redelivered") and not request.get("safe_rerun", True):
+            self.transport.send_to_engine(completion_message(
+                request, "ERROR", f"Action {request.get('action')} was interrupted (its "
+                "executor stopped) and is not safe to re-run [safe-rerun: false]"))
+            return
+        try:
+            result = self._run(request)
+            message = result_to_completion(request, result, self.size_limit_kb)
+        except Exception as exc:  # noqa: BLE001 - report, never lose the action
+            LOG.exception("Executor failed on action %s", request.get("action"))
+            message = completion_message(request, "ERROR",
+                                         f"Executor failure: {exc.__class__.__name__}: {exc}")
+        if message is not None:
+            self.transport.send_to_engine(message)
+
+    def _run(self, request: Message) -> Any:
+        from wfaas.actions.base import ActionContext
+
+        runner = self._runner
+        if runner is None:
+            from wfaas.actions.runner import run_action
+
+            runner = run_action
+        context = ActionContext.from_dict(request.get("context"))
+        return runner(self.provider, request["action"], dict(request.get("input") or {}),
+                      context, namespace=request.get("namespace") or "",
+                      timeout=request.get("timeout"))

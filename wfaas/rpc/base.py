@@ -1,0 +1,69 @@
+"""The transport interface between the engine, the executors and the API.
+
+Messages are plain JSON-able dicts (never pickled objects):
+
+- to the engine: ``{"execution_id": str, "event": <Event.to_dict()>}``;
+- to executors: an action request (see :mod:`wfaas.executors.base`), routed
+  to the executor group ``target`` (``None``/'' = the default group).
+
+A backend implements :class:`Transport`; :func:`get_transport` picks one from
+``[DEFAULT] transport_url`` ('local:/' in-process, 'rabbit://...' later).
+"""
+
+from __future__ import annotations
+
+import abc
+import threading
+from collections.abc import Callable
+from typing import Any
+
+Message = dict[str, Any]
+Handler = Callable[[Message], None]
+
+
+class Transport(abc.ABC):
+    """Delivers messages to the engine and to executor groups.
+
+    ``monitor`` (optional) is notified whenever a message has been handled,
+    so that a test harness can wait for the system to become quiet.
+    """
+
+    monitor: threading.Condition | None = None
+
+    @abc.abstractmethod
+    def send_to_engine(self, message: Message) -> None:
+        """Queue an event message for the engine."""
+
+    @abc.abstractmethod
+    def send_to_executor(self, request: Message, target: str | None = None) -> None:
+        """Queue an action request for the executor group ``target``."""
+
+    @abc.abstractmethod
+    def serve_engine(self, handler: Handler) -> None:
+        """Deliver engine messages to ``handler`` (from a transport thread)."""
+
+    @abc.abstractmethod
+    def serve_executor(self, handler: Handler, group: str = "") -> None:
+        """Deliver action requests of executor ``group`` to ``handler``."""
+
+    def start(self) -> None:  # noqa: B027 - optional hook
+        """Start delivering (after the handlers are registered)."""
+
+    def stop(self) -> None:  # noqa: B027 - optional hook
+        """Stop delivering; queued messages may be dropped."""
+
+
+def get_transport(url: str) -> Transport:
+    """The transport for ``url``: ``local:/`` (or empty) is in-process."""
+    if not url or url.startswith("local:"):
+        from wfaas.rpc.local import LocalTransport
+
+        return LocalTransport()
+    if url.startswith(("rabbit:", "amqp:", "kombu+")):
+        try:
+            from wfaas.rpc.kombu_transport import KombuTransport
+        except ImportError as exc:
+            raise ValueError(f"transport_url {url!r}: the RabbitMQ transport is not "
+                             "available in this build") from exc
+        return KombuTransport(url)
+    raise ValueError(f"Unsupported transport_url {url!r}: use 'local:/' or 'rabbit://...'")

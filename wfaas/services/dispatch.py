@@ -1,0 +1,119 @@
+"""What the engine shell does with commands: inside the step's transaction
+(:func:`create_child`) and after its commit (:func:`dispatch`)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from wfaas.db import api
+from wfaas.db import models as m
+from wfaas.engine import (
+    CancelChild,
+    Command,
+    Notify,
+    PauseChild,
+    ResumeChild,
+    RunAction,
+    ScheduleTimer,
+    StartSubWorkflow,
+    WorkflowFinished,
+    WorkflowPaused,
+    WorkflowResumed,
+)
+from wfaas.exceptions import WfaasError
+from wfaas.services.state_store import Loaded
+
+if TYPE_CHECKING:
+    from wfaas.services.engine_service import EngineService
+
+LOG = logging.getLogger(__name__)
+
+
+def create_child(service: EngineService, session: Session, loaded: Loaded,
+                 cmd: StartSubWorkflow) -> None:
+    """Insert the row of a sub-workflow execution (started after the commit)."""
+    meta = loaded.meta
+    namespace = str(cmd.params.get("namespace") or meta.workflow_namespace or "")
+    try:
+        wf = service.specs.subworkflow(session, cmd.workflow_name, namespace=namespace,
+                                       parent_workflow=meta.workflow_name)
+        text = service.specs.execution_text(session, wf)
+    except WfaasError as exc:
+        loaded.post.append((meta.id, {
+            "kind": "action_completed", "action_id": cmd.execution_id, "state": "ERROR",
+            "result": f"Failed to start sub-workflow {cmd.workflow_name}: {exc}",
+            "state_info": str(exc)}))
+        return
+    api.create(session, m.WorkflowExecution, id=cmd.execution_id, workflow_name=wf.name,
+               workflow_namespace=wf.namespace, workflow_id=wf.id, spec=text,
+               input=cmd.input, params=cmd.params, state="RUNNING",
+               root_execution_id=meta.root_execution_id or meta.id,
+               parent_execution_id=meta.id, task_execution_id=cmd.task_id,
+               project_id=meta.project_id, security=meta.security)
+    loaded.post.append((cmd.execution_id, {"kind": "start_workflow", "input": cmd.input,
+                                           "params": cmd.params}))
+
+
+def action_request(loaded: Loaded, cmd: RunAction) -> dict[str, Any]:
+    """The executor request of a RunAction command (plain data)."""
+    meta = loaded.meta
+    return {
+        "action_id": cmd.action_id, "execution_id": meta.id, "task_id": cmd.task_id,
+        "task_name": cmd.task_name, "action": cmd.action, "namespace": meta.workflow_namespace,
+        "input": cmd.input, "timeout": cmd.timeout, "safe_rerun": cmd.safe_rerun,
+        "target": cmd.target, "index": cmd.index, "rerun_no": cmd.rerun_no,
+        "context": {
+            "security": {"project_id": meta.project_id, **(meta.security or {})},
+            "execution": {
+                "workflow_execution_id": meta.id, "task_execution_id": cmd.task_id,
+                "action_execution_id": cmd.action_id, "workflow_name": meta.workflow_name,
+                "with_items_index": cmd.index, "task_rerun_no": cmd.rerun_no,
+                "root_execution_id": meta.root_execution_id or meta.id,
+                "task_name": cmd.task_name,
+            },
+        },
+    }
+
+
+def dispatch(service: EngineService, loaded: Loaded, commands: list[Command]) -> None:
+    """Carry out the commands of a committed step, in order."""
+    meta = loaded.meta
+    post, loaded.post = loaded.post, []
+    for ex_id, event in post:
+        service.send(ex_id, event)
+    for cmd in commands:
+        if isinstance(cmd, RunAction):
+            service.transport.send_to_executor(action_request(loaded, cmd), cmd.target)
+        elif isinstance(cmd, ScheduleTimer):
+            service.wake_scheduler(cmd.due)
+        elif isinstance(cmd, CancelChild):
+            if cmd.is_workflow:
+                service.send(cmd.child_id, {"kind": "stop_workflow", "state": "CANCELLED",
+                                            "message": cmd.message})
+        elif isinstance(cmd, PauseChild):
+            service.send(cmd.child_id, {"kind": "pause_workflow"})
+        elif isinstance(cmd, ResumeChild):
+            service.send(cmd.child_id, {"kind": "resume_workflow", "env": cmd.env})
+        elif isinstance(cmd, (WorkflowFinished, WorkflowPaused, WorkflowResumed)):
+            _to_parent(service, loaded, cmd)
+        elif isinstance(cmd, Notify):
+            service._emit("notify", {"execution_id": meta.id, "event": cmd.event,
+                                     "task_id": cmd.task_id})
+
+
+def _to_parent(service: EngineService, loaded: Loaded, cmd: Command) -> None:
+    parent = loaded.meta.parent_execution_id
+    if not parent or not loaded.meta.task_execution_id:
+        return
+    child = loaded.meta.id
+    if isinstance(cmd, WorkflowFinished):
+        service.send(parent, {"kind": "action_completed", "action_id": child,
+                              "state": cmd.state, "result": cmd.output,
+                              "state_info": cmd.state_info})
+    elif isinstance(cmd, WorkflowPaused):
+        service.send(parent, {"kind": "action_paused", "action_id": child})
+    else:
+        service.send(parent, {"kind": "action_resumed", "action_id": child})

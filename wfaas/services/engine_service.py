@@ -1,0 +1,331 @@
+"""The engine shell: queued events -> ``decide`` -> one transaction -> dispatch.
+
+Events for one execution are applied in order by one worker at a time; all
+events queued for it when a worker picks it up are applied in ONE step (one
+transaction). Live states are cached in memory and validated against the
+row's ``version`` (compare-and-set on write), so a busy execution is not
+reloaded per event. Commands are dispatched only after the commit. An
+exception inside a step fails the execution with a clear ``state_info``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session, sessionmaker
+
+from wfaas.db import api
+from wfaas.db import models as m
+from wfaas.db.session import session_scope
+from wfaas.db.types import utcnow_precise
+from wfaas.engine import (
+    Command,
+    Event,
+    ScheduleTimer,
+    StartSubWorkflow,
+    StartWorkflow,
+    TimerFired,
+    event_from_dict,
+    new_workflow_state,
+)
+from wfaas.rpc.base import Message, Transport
+from wfaas.services import dispatch
+from wfaas.services.specs import SpecResolver
+from wfaas.services.state_store import (
+    TERMINAL_WF,
+    Loaded,
+    header_values,
+    load_state,
+    meta_of,
+    persist_children,
+)
+
+LOG = logging.getLogger(__name__)
+
+Listener = Callable[[str, dict[str, Any]], None]
+
+
+class StaleVersion(Exception):
+    """The execution row changed under us (another engine wrote it)."""
+
+
+class EngineService:
+    """Applies events to executions: the only writer of execution state."""
+
+    def __init__(self, sessions: sessionmaker[Session], transport: Transport,
+                 specs: SpecResolver, *, workers: int = 2, cache_size: int = 1000,
+                 clock: Callable[[], float] = time.time,
+                 wake_scheduler: Callable[[float], None] | None = None) -> None:
+        self.sessions = sessions
+        self.transport = transport
+        self.specs = specs
+        self.clock = clock
+        self.wake_scheduler = wake_scheduler or (lambda due: None)
+        self.listeners: list[Listener] = []
+        self._workers_n = max(1, workers)
+        self._cache: OrderedDict[str, Loaded] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Condition()
+        self._pending: dict[str, list[dict[str, Any]]] = {}
+        self._ready: list[str] = []
+        self._busy: set[str] = set()
+        self._stopping = False
+        self._threads: list[threading.Thread] = []
+        #: notified after every step (see Transport.monitor)
+        self.monitor: threading.Condition | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> None:
+        """Subscribe to the transport and start the worker threads."""
+        self._stopping = False
+        self.transport.serve_engine(self.handle_message)
+        for i in range(self._workers_n):
+            t = threading.Thread(target=self._work, name=f"wfaas-engine-{i}", daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def stop(self) -> None:
+        """Stop the workers after their current step."""
+        with self._lock:
+            self._stopping = True
+            self._lock.notify_all()
+        for t in self._threads:
+            if t is not threading.current_thread():
+                t.join(timeout=10)
+        self._threads = []
+
+    def idle(self) -> bool:
+        """True when no event is queued or being applied."""
+        with self._lock:
+            return not self._pending and not self._busy
+
+    # ------------------------------------------------------------------ queueing
+    def handle_message(self, message: Message) -> None:
+        """Queue an engine message ``{"execution_id", "event"}`` (transport thread)."""
+        ex_id = message.get("execution_id")
+        event = message["event"]
+        if ex_id is None:
+            self._complete_adhoc_action(event)
+            return
+        with self._lock:
+            queue = self._pending.setdefault(ex_id, [])
+            queue.append(event)
+            if len(queue) == 1 and ex_id not in self._busy:
+                self._ready.append(ex_id)
+            self._lock.notify_all()
+
+    def wait_queued(self, ex_id: str, count: int, timeout: float) -> bool:
+        """Wait until ``count`` events of ``ex_id`` are queued (a test seam)."""
+        with self._lock:
+            return self._lock.wait_for(lambda: len(self._pending.get(ex_id, ())) >= count,
+                                       timeout)
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                while not self._ready and not self._stopping:
+                    self._lock.wait()
+                if self._stopping:
+                    return
+                ex_id = self._ready.pop(0)
+                events = self._pending.pop(ex_id, [])
+                self._busy.add(ex_id)
+            try:
+                if events:
+                    self.process(ex_id, events)
+            except Exception:  # noqa: BLE001 - never kill a worker
+                LOG.exception("Engine step of %s failed", ex_id)
+            finally:
+                with self._lock:
+                    self._busy.discard(ex_id)
+                    if self._pending.get(ex_id):
+                        self._ready.append(ex_id)
+                        self._lock.notify()
+                    self._lock.notify_all()
+                if self.monitor is not None:
+                    with self.monitor:
+                        self.monitor.notify_all()
+
+    # ------------------------------------------------------------------ one step
+    def process(self, ex_id: str, event_dicts: list[dict[str, Any]]) -> None:
+        """Apply queued events of one execution in one transaction, then dispatch."""
+        events = [event_from_dict(e) for e in event_dicts]
+        for attempt in range(3):
+            try:
+                result = self._step(ex_id, events)
+                break
+            except StaleVersion:
+                self._cache.pop(ex_id, None)
+                LOG.debug("Execution %s changed concurrently (attempt %d)", ex_id, attempt)
+            except Exception as exc:  # noqa: BLE001 - fail the execution, not the engine
+                self._cache.pop(ex_id, None)
+                LOG.exception("Engine step of execution %s failed", ex_id)
+                self.fail_execution(ex_id, f"Engine failure: {exc.__class__.__name__}: {exc}")
+                return
+        else:
+            self.fail_execution(ex_id, "Engine failure: execution changed concurrently")
+            return
+        if result is None:
+            return
+        loaded, commands, changed_tasks, old_state = result
+        dispatch.dispatch(self, loaded, commands)
+        self._notify(loaded, changed_tasks, old_state)
+
+    def _step(self, ex_id: str, events: list[Event]
+              ) -> tuple[Loaded, list[Command], list[dict[str, Any]], str] | None:
+        from wfaas.engine import decide
+
+        now = self.clock()
+        with session_scope(self.sessions) as session:
+            loaded = self._load(session, ex_id)
+            if loaded is None:
+                return None
+            old_state = loaded.state.state
+            started_now = False
+            commands: list[Command] = []
+            task_ids: set[str] = set()
+            action_ids: set[str] = set()
+            st = loaded.state
+            for event in events:
+                if isinstance(event, StartWorkflow):
+                    if loaded.started:
+                        continue
+                    loaded.started = started_now = True
+                elif not loaded.started:
+                    continue
+                st, cmds = decide(loaded.spec, st, event, now)
+                loaded.state = st
+                commands.extend(cmds)
+                task_ids |= st.changed_task_ids
+                action_ids |= st.changed_action_ids
+                st.changed_task_ids = set()
+                st.changed_action_ids = set()
+            if not loaded.started:
+                return None
+            self._persist(session, loaded, commands, events, task_ids, action_ids,
+                          started_now)
+        self._cache_put(loaded)
+        changed = sorted((st.tasks[t].to_dict() for t in task_ids if t in st.tasks),
+                         key=lambda t: t["created_at"])
+        return loaded, commands, changed, old_state
+
+    def _load(self, session: Session, ex_id: str) -> Loaded | None:
+        version = api.get_execution_version(session, ex_id)
+        if version is None:
+            self._cache.pop(ex_id, None)
+            return None
+        cached = self._cache.get(ex_id)
+        if cached is not None and cached.version == version:
+            self._cache.move_to_end(ex_id)
+            return cached
+        row = api.get(session, m.WorkflowExecution, ex_id)
+        spec = self.specs.spec_of_execution(row)
+        meta = meta_of(row)
+        if row.engine_state is None:
+            st = new_workflow_state(row.id, row.workflow_name, self.clock())
+            st.parent_task_id = row.task_execution_id
+            st.root_execution_id = row.root_execution_id
+            return Loaded(meta, spec, st, row.version, started=False)
+        st, task_ids, action_ids = load_state(session, row)
+        return Loaded(meta, spec, st, row.version, True, task_ids, action_ids)
+
+    def _persist(self, session: Session, loaded: Loaded, commands: list[Command],
+                 events: list[Event], task_ids: set[str], action_ids: set[str],
+                 started_now: bool) -> None:
+        # Compare-and-set the header first: on PostgreSQL this row lock serialises
+        # two engines working on one execution before either writes its children.
+        values = header_values(loaded.state, with_input=started_now)
+        if not api.update_execution_cas(session, loaded.meta.id, loaded.version, **values):
+            raise StaleVersion(loaded.meta.id)
+        loaded.version += 1
+        persist_children(session, loaded, task_ids, action_ids)
+        for event in events:
+            if isinstance(event, TimerFired):
+                api.cancel_delayed_calls(session, key=event.timer_id)
+        for cmd in commands:
+            if isinstance(cmd, ScheduleTimer):
+                api.add_delayed_call(session, key=cmd.timer_id, kind="engine_timer",
+                                     due_at=cmd.due, execution_id=loaded.meta.id,
+                                     payload=cmd.to_dict())
+            elif cmd.kind == "cancel_timer":
+                api.cancel_delayed_calls(session, key=cmd.timer_id)  # type: ignore[attr-defined]
+            elif isinstance(cmd, StartSubWorkflow):
+                dispatch.create_child(self, session, loaded, cmd)
+
+    def _cache_put(self, loaded: Loaded) -> None:
+        if loaded.state.state in TERMINAL_WF:
+            self._cache.pop(loaded.meta.id, None)
+            return
+        self._cache[loaded.meta.id] = loaded
+        self._cache.move_to_end(loaded.meta.id)
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+
+    def forget(self, ex_id: str) -> None:
+        """Drop an execution from the cache (e.g. after it was deleted)."""
+        self._cache.pop(ex_id, None)
+
+    # ------------------------------------------------------------------ failures
+    def fail_execution(self, ex_id: str, message: str) -> None:
+        """Force an execution to ERROR with ``message`` (after a failed step)."""
+        self._cache.pop(ex_id, None)
+        try:
+            with session_scope(self.sessions) as session:
+                row = api.find(session, m.WorkflowExecution, ex_id)
+                if row is None or row.state in TERMINAL_WF:
+                    return
+                row.state, row.state_info = "ERROR", message[:65000]
+                row.version += 1
+                row.finished_at = row.updated_at = utcnow_precise()
+                session.execute(delete(m.DelayedCall).where(m.DelayedCall.execution_id == ex_id))
+                parent_id, parent_task = row.parent_execution_id, row.task_execution_id
+        except Exception:  # noqa: BLE001
+            LOG.exception("Could not mark execution %s as failed", ex_id)
+            return
+        if parent_id and parent_task:
+            self.send(parent_id, {"kind": "action_completed", "action_id": ex_id,
+                                  "state": "ERROR", "result": message, "state_info": message})
+        self._emit("execution", {"id": ex_id, "state": "ERROR", "state_info": message,
+                                 "old_state": "RUNNING"})
+
+    # ------------------------------------------------------------------ ad-hoc actions
+    def _complete_adhoc_action(self, event: dict[str, Any]) -> None:
+        action_id = event["action_id"]
+        with session_scope(self.sessions) as session:
+            row = api.find(session, m.ActionExecution, action_id)
+            if row is None or row.state in ("SUCCESS", "ERROR", "CANCELLED"):
+                return
+            row.state = event["state"]
+            row.output = {"result": event.get("result")}
+            row.state_info = (str(event.get("result")) if event["state"] == "ERROR"
+                              else event.get("state_info"))
+            row.updated_at = utcnow_precise()
+            data = row.to_dict()
+        self._emit("action", data)
+
+    # ------------------------------------------------------------------ helpers
+    def send(self, ex_id: str, event: dict[str, Any]) -> None:
+        """Queue an event dict for execution ``ex_id`` through the transport."""
+        self.transport.send_to_engine({"execution_id": ex_id, "event": event})
+
+    def _notify(self, loaded: Loaded, tasks: list[dict[str, Any]], old_state: str) -> None:
+        for task in tasks:
+            self._emit("task", {**task, "workflow_execution_id": loaded.meta.id})
+        st = loaded.state
+        self._emit("step", {"execution_id": st.id, "state": st.state})
+        if st.state != old_state:
+            self._emit("execution", {"id": st.id, "state": st.state,
+                                     "state_info": st.state_info, "old_state": old_state})
+
+    def _emit(self, kind: str, data: dict[str, Any]) -> None:
+        for listener in list(self.listeners):
+            try:
+                listener(kind, data)
+            except Exception:  # noqa: BLE001 - a listener must not break the engine
+                LOG.exception("Engine listener failed")

@@ -1,0 +1,272 @@
+"""The operations the API (and ``wfaas run``) call on the Runtime.
+
+Each stores what must be stored, sends the event to the engine and, where the
+caller expects the new state (pause, resume, stop, rerun, skip, complete),
+waits event-driven for the engine to apply it. Results are row dicts.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from wfaas.db import api
+from wfaas.db import models as m
+from wfaas.engine import validate_workflow_input
+from wfaas.exceptions import ClientError, InputError, NotAllowed, NotFound, SizeLimitExceeded
+from wfaas.executors.base import size_problem
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from contextlib import AbstractContextManager
+
+    from wfaas.rpc.base import Transport
+    from wfaas.services.engine_service import EngineService
+    from wfaas.services.specs import SpecResolver
+
+TERMINAL = frozenset({"SUCCESS", "ERROR", "CANCELLED"})
+OP_TIMEOUT = 30.0
+
+
+def resolve_env(session: Session, params: dict[str, Any]) -> dict[str, Any]:
+    """Replace an environment name in ``params['env']`` by its variables."""
+    env = params.get("env")
+    if isinstance(env, str):
+        row = api.find_by_name(session, m.Environment, env)
+        if row is None:
+            raise NotFound(f"Environment not found [name={env}]")
+        params = {**params, "env": dict(row.variables or {})}
+    elif env is not None and not isinstance(env, dict):
+        raise InputError("params.env must be an object or an environment name")
+    return params
+
+
+class Operations:
+    """Mixin of :class:`wfaas.services.runtime.Runtime` with the public operations."""
+
+    if TYPE_CHECKING:
+        specs: SpecResolver
+        engine: EngineService
+        transport: Transport
+        provider: Any
+        field_size_limit_kb: int
+
+        def session(self) -> AbstractContextManager[Session]: ...
+
+        def wait_for(self, predicate: Callable[[Session], Any], timeout: float) -> Any: ...
+
+    # ------------------------------------------------------------------ executions
+    def start_workflow(self, identifier: str, *, namespace: str = "",
+                       input: dict[str, Any] | None = None,
+                       params: dict[str, Any] | None = None, description: str = "",
+                       execution_id: str | None = None,
+                       source_execution_id: str | None = None,
+                       security: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Store a new execution of a workflow (by id or name) and start it.
+
+        Returns as soon as the execution is stored (state RUNNING); bad input
+        raises InputError before anything is stored. ``security`` is the caller's
+        security context (``wfaas.actions.base.SecurityContext`` fields: auth_token,
+        trust_id, project_id ...) that its actions (and sub-workflows) run with.
+        """
+        input = dict(input or {})
+        params = dict(params or {})
+        for field, value in (("input", input), ("params", params)):
+            problem = size_problem("WorkflowExecution", field, value,
+                                   self.field_size_limit_kb)
+            if problem:
+                raise SizeLimitExceeded(problem)
+        with self.session() as s:
+            wf = self.specs.definition(s, identifier, namespace=namespace)
+            text = self.specs.execution_text(s, wf)
+            from wfaas.services.specs import spec_from_text
+
+            spec = spec_from_text(text, wf.name)
+            input = validate_workflow_input(spec, input)
+            params = resolve_env(s, params)
+            params.setdefault("namespace", wf.namespace)
+            if spec.type == "reverse" and not params.get("task_name"):
+                raise InputError(f"Reverse workflow {wf.name} needs params.task_name")
+            ex_id = execution_id or str(uuid.uuid4())
+            row = api.create(s, m.WorkflowExecution, id=ex_id, workflow_name=wf.name,
+                             workflow_namespace=wf.namespace, workflow_id=wf.id, spec=text,
+                             description=description or "", input=input, params=params,
+                             state="RUNNING", root_execution_id=ex_id,
+                             source_execution_id=source_execution_id,
+                             project_id=wf.project_id, security=security)
+            result = row.to_dict()
+        self.engine.send(ex_id, {"kind": "start_workflow", "input": input, "params": params})
+        return result
+
+    def _execution(self, s: Session, ex_id: str) -> m.WorkflowExecution:
+        return api.get(s, m.WorkflowExecution, ex_id)
+
+    def _send_and_wait(self, ex_id: str, event: dict[str, Any],
+                       done: Any) -> dict[str, Any]:
+        with self.session() as s:
+            version = self._execution(s, ex_id).version
+        self.engine.send(ex_id, event)
+
+        def check(s: Session) -> dict[str, Any] | None:
+            row = api.find(s, m.WorkflowExecution, ex_id)
+            if row is None:
+                raise NotFound(f"Workflow execution not found [id={ex_id}]")
+            return row.to_dict() if row.version > version and done(row) else None
+
+        result = self.wait_for(check, OP_TIMEOUT)
+        if not result:
+            with self.session() as s:
+                return self._execution(s, ex_id).to_dict()
+        return result  # type: ignore[no-any-return]
+
+    def pause_execution(self, id: str) -> dict[str, Any]:
+        """Pause a RUNNING execution (running actions finish, no new task starts)."""
+        with self.session() as s:
+            row = self._execution(s, id)
+            if row.state == "PAUSED":
+                return row.to_dict()
+            if row.state != "RUNNING":
+                raise NotAllowed(f"Can not pause execution {id} in state {row.state}")
+        return self._send_and_wait(id, {"kind": "pause_workflow"},
+                                   lambda r: r.state != "RUNNING")
+
+    def resume_execution(self, id: str, env: dict[str, Any] | None = None
+                         ) -> dict[str, Any]:
+        """Resume a PAUSED execution, merging ``env`` into its environment."""
+        with self.session() as s:
+            row = self._execution(s, id)
+            if row.state == "RUNNING":
+                return row.to_dict()
+            if row.state != "PAUSED":
+                raise NotAllowed(f"Can not resume execution {id} in state {row.state}")
+        return self._send_and_wait(id, {"kind": "resume_workflow", "env": env},
+                                   lambda r: r.state != "PAUSED")
+
+    def stop_execution(self, id: str, state: str, message: str | None = None
+                       ) -> dict[str, Any]:
+        """Force an execution to CANCELLED, ERROR or SUCCESS."""
+        if state not in TERMINAL:
+            raise ClientError(f"Invalid state {state!r}: use SUCCESS, ERROR or CANCELLED")
+        with self.session() as s:
+            row = self._execution(s, id)
+            if row.state in TERMINAL:
+                if row.state == state:
+                    return row.to_dict()
+                raise NotAllowed(f"Execution {id} is already {row.state}")
+        return self._send_and_wait(id, {"kind": "stop_workflow", "state": state,
+                                        "message": message}, lambda r: r.state in TERMINAL)
+
+    def wait_execution(self, id: str, timeout: float) -> dict[str, Any]:
+        """Block until the execution is finished (or ``timeout`` s); return its row."""
+        def check(s: Session) -> dict[str, Any] | None:
+            row = self._execution(s, id)
+            return row.to_dict() if row.state in TERMINAL else None
+
+        result = self.wait_for(check, timeout)
+        if result:
+            return result  # type: ignore[no-any-return]
+        with self.session() as s:
+            return self._execution(s, id).to_dict()
+
+    # ------------------------------------------------------------------ tasks
+    def _task_op(self, task_id: str, event: dict[str, Any],
+                 allowed: tuple[str, ...], what: str) -> dict[str, Any]:
+        with self.session() as s:
+            task = api.get(s, m.TaskExecution, task_id)
+            if task.state not in allowed:
+                raise NotAllowed(f"Can not {what} task {task.name} [id={task_id}] in state "
+                                 f"{task.state}")
+            ex_id = task.workflow_execution_id
+        self._send_and_wait(ex_id, event, lambda r: True)
+        with self.session() as s:
+            return api.get(s, m.TaskExecution, task_id).to_dict()
+
+    def rerun_task(self, task_id: str, reset: bool = True,
+                   env: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Re-run a task in ERROR (its execution goes back to RUNNING)."""
+        return self._task_op(task_id, {"kind": "rerun_task", "task_id": task_id,
+                                       "reset": reset, "env": env},
+                             ("ERROR", "CANCELLED"), "rerun")
+
+    def skip_task(self, task_id: str) -> dict[str, Any]:
+        """Skip a task in ERROR: it becomes SKIPPED and the workflow continues."""
+        return self._task_op(task_id, {"kind": "skip_task", "task_id": task_id},
+                             ("ERROR",), "skip")
+
+    # ------------------------------------------------------------------ actions
+    def run_action(self, name: str, input: dict[str, Any], *, namespace: str = "",
+                   params: dict[str, Any] | None = None, description: str = "",
+                   security: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Run one action outside a workflow; waits for it unless
+        ``params.run_sync`` is false or the action is asynchronous."""
+        params = dict(params or {})
+        descriptor = self.provider.find(name, namespace)
+        if descriptor is None:
+            raise NotFound(f"Failed to find action [action_name={name}, "
+                           f"namespace={namespace}]")
+        descriptor.check_parameters(input or {})
+        with self.session() as s:
+            row = api.create(s, m.ActionExecution, name=name, namespace=namespace,
+                             description=description or "", state="RUNNING", accepted=True,
+                             input=input or {}, params=params, runtime_context={},
+                             security=security)
+            action_id = row.id
+        request = {"action_id": action_id, "execution_id": None, "action": name,
+                   "namespace": namespace, "input": input or {},
+                   "timeout": params.get("timeout"),
+                   "context": {"execution": {"action_execution_id": action_id},
+                               "security": security or {}}}
+        self.transport.send_to_executor(request, params.get("target"))
+        if params.get("run_sync") is False:
+            with self.session() as s:
+                return api.get(s, m.ActionExecution, action_id).to_dict()
+
+        def check(s: Session) -> dict[str, Any] | None:
+            row = api.get(s, m.ActionExecution, action_id)
+            return row.to_dict() if row.state in TERMINAL else None
+
+        timeout = float(params.get("timeout") or OP_TIMEOUT * 10)
+        result = self.wait_for(check, timeout)
+        if result:
+            return result  # type: ignore[no-any-return]
+        with self.session() as s:
+            return api.get(s, m.ActionExecution, action_id).to_dict()
+
+    def complete_action(self, action_execution_id: str, state: str, output: Any
+                        ) -> dict[str, Any]:
+        """Report the result of an (asynchronous) action execution.
+
+        ``state`` SUCCESS / ERROR / CANCELLED delivers the result; PAUSED pauses
+        the action (and its task and workflow), RUNNING resumes it.
+        """
+        if state not in (*TERMINAL, "PAUSED", "RUNNING"):
+            raise ClientError(f"Invalid state {state!r}: use SUCCESS, ERROR, CANCELLED, "
+                              "PAUSED or RUNNING")
+        with self.session() as s:
+            row = api.get(s, m.ActionExecution, action_execution_id)
+            if row.state in TERMINAL:
+                raise NotAllowed(f"Action execution {action_execution_id} is already "
+                                 f"{row.state}")
+            ex_id = row.workflow_execution_id
+        if state == "PAUSED":
+            event: dict[str, Any] = {"kind": "action_paused", "action_id": action_execution_id}
+        elif state == "RUNNING":
+            event = {"kind": "action_resumed", "action_id": action_execution_id}
+        else:
+            event = {"kind": "action_completed", "action_id": action_execution_id,
+                     "state": state, "result": output,
+                     "state_info": str(output) if state == "ERROR" else None}
+        if ex_id is not None and state in ("PAUSED", "RUNNING"):
+            self._send_and_wait(ex_id, event, lambda r: True)
+        else:
+            self.transport.send_to_engine({"execution_id": ex_id, "event": event})
+
+            def check(s: Session) -> dict[str, Any] | None:
+                row = api.get(s, m.ActionExecution, action_execution_id)
+                return row.to_dict() if row.state in TERMINAL else None
+
+            self.wait_for(check, OP_TIMEOUT)
+        with self.session() as s:
+            return api.get(s, m.ActionExecution, action_execution_id).to_dict()

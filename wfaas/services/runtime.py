@@ -1,0 +1,246 @@
+"""``Runtime``: the running service (engine + executor + scheduler) and its operations.
+
+The API and the ``wfaas run`` command talk to this class only. Every operation
+returns a plain dict shaped like the database row it concerns.
+
+    rt = Runtime.from_config(cfg.CONF)   # creates/migrates the embedded SQLite
+    rt.start()
+    ex = rt.start_workflow("my_wf", input={"x": 1})
+    done = rt.wait_execution(ex["id"], timeout=30)
+    rt.stop()
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from oslo_config import cfg
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from wfaas.db import api, migration
+from wfaas.db import models as m
+from wfaas.db.config import engine_from_config
+from wfaas.db.session import session_factory, session_scope
+from wfaas.executors.base import LocalExecutor
+from wfaas.rpc.base import Transport, get_transport
+from wfaas.scheduler.delayed import DelayedCallScheduler, Hook
+from wfaas.services import operations, recovery
+from wfaas.services.adhoc import DbAdHocLoader
+from wfaas.services.engine_service import EngineService
+from wfaas.services.specs import SpecResolver
+
+LOG = logging.getLogger(__name__)
+TERMINAL = frozenset({"SUCCESS", "ERROR", "CANCELLED"})
+
+
+class Runtime(operations.Operations):
+    """The wfaas shell in one object: database, transport, engine, executor, scheduler.
+
+    ``roles`` selects what this process runs (``engine``, ``executor``,
+    ``scheduler``); the API role only needs the operations, which work with
+    any roles since they go through the transport.
+    """
+
+    def __init__(self, engine: Engine, *, transport: Transport | None = None,
+                 provider: Any = None, executor_workers: int = 16, executor_group: str = "",
+                 engine_workers: int = 2, scheduler_max_sleep: float | None = None,
+                 scheduler_batch: int = 100, embedded: bool = True,
+                 field_size_limit_kb: int = 1024, integrity_check_delay: float = -1,
+                 roles: tuple[str, ...] = ("engine", "executor", "scheduler"),
+                 clock: Callable[[], float] = time.time) -> None:
+        self.db = engine
+        self.sessions = session_factory(engine)
+        self.transport = transport or get_transport("local:/")
+        self.clock = clock
+        self.embedded = embedded
+        self.roles = roles
+        self.specs = SpecResolver()
+        self._provider = provider
+        hooks: list[Hook] = []
+        self.integrity_check_delay = integrity_check_delay
+        self._next_integrity_check: float | None = None  # first check: a delay after start
+        if integrity_check_delay > 0:
+            hooks.append(self._integrity_check)
+        self.scheduler = DelayedCallScheduler(
+            self.sessions, self._on_delayed_call, max_sleep=scheduler_max_sleep,
+            batch_size=scheduler_batch, clock=clock, hooks=hooks)
+        self.engine = EngineService(self.sessions, self.transport, self.specs,
+                                    workers=engine_workers, clock=clock,
+                                    wake_scheduler=self.scheduler.wake)
+        self.field_size_limit_kb = field_size_limit_kb
+        self.executor = LocalExecutor(self.transport, None, workers=executor_workers,
+                                      group=executor_group,
+                                      size_limit_kb=field_size_limit_kb)
+        self._changed = threading.Condition()
+        self._generation = 0
+        #: notified whenever a message, action or engine step is done
+        self.monitor = threading.Condition()
+        self.transport.monitor = self.monitor
+        self.engine.monitor = self.monitor
+        self.executor.monitor = self.monitor
+        self.engine.listeners.append(self._on_engine_change)
+        #: the cron/event trigger service (wfaas.triggers.TriggerService) when attached
+        self.triggers: Any = None
+        self._started = False
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_config(cls, conf: cfg.ConfigOpts, *,
+                    roles: tuple[str, ...] = ("engine", "executor", "scheduler")) -> Runtime:
+        """Build from oslo.config; creates/migrates the schema of the embedded default."""
+        engine = engine_from_config(conf)
+        embedded = engine.dialect.name == "sqlite"
+        if embedded:
+            migration.ensure_schema(engine)
+        local = not conf.transport_url or conf.transport_url.startswith("local:")
+        return cls(engine, transport=get_transport(conf.transport_url),
+                   executor_workers=conf.executor.workers, executor_group=conf.executor.host,
+                   scheduler_max_sleep=None if local and embedded else conf.scheduler.max_sleep,
+                   scheduler_batch=conf.scheduler.batch_size, embedded=embedded and local,
+                   field_size_limit_kb=conf.engine.execution_field_size_limit_kb,
+                   integrity_check_delay=conf.engine.execution_integrity_check_delay,
+                   roles=roles)
+
+    @property
+    def provider(self) -> Any:
+        """The action provider (std + packs + ad-hoc from the DB + OpenStack)."""
+        if self._provider is None:
+            from wfaas.actions.registry import default_providers
+
+            self._provider = default_providers(DbAdHocLoader(self.sessions))
+        return self._provider
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> None:
+        """Start the roles of this process and recover interrupted work."""
+        if self._started:
+            return
+        self._started = True
+        if "executor" in self.roles:
+            self.executor.provider = self.provider
+            self.executor.start()
+        if "engine" in self.roles:
+            self.engine.start()
+        self.transport.start()
+        if "scheduler" in self.roles:
+            self.scheduler.release_claims(everyone=self.embedded)
+            self.scheduler.start()
+        if "engine" in self.roles:
+            recovery.recover(self, redispatch_actions=self.embedded)
+
+    def stop(self) -> None:
+        """Stop every part (running actions are abandoned, state stays in the DB)."""
+        if not self._started:
+            return
+        self._started = False
+        self.scheduler.stop()
+        self.transport.stop()
+        self.engine.stop()
+        self.executor.stop()
+
+    def close(self) -> None:
+        """Stop and release the database connections."""
+        self.stop()
+        self.db.dispose()
+
+    def __enter__(self) -> Runtime:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One transaction on the runtime's database."""
+        with session_scope(self.sessions) as session:
+            yield session
+
+    # ------------------------------------------------------------------ plumbing
+    def _on_delayed_call(self, call: dict[str, Any]) -> None:
+        if call["kind"] == "engine_timer" and call.get("execution_id"):
+            payload = call.get("payload") or {}
+            self.engine.send(call["execution_id"], {
+                "kind": "timer_fired", "timer_id": payload.get("timer_id", call["key"]),
+                "timer_kind": payload.get("timer_kind", ""),
+                "task_id": payload.get("task_id", "")})
+        else:
+            LOG.warning("Unknown delayed call kind %s; dropping it", call["kind"])
+            with self.session() as s:
+                api.delete_delayed_call(s, call["id"])
+
+    def _integrity_check(self, now: float) -> float | None:
+        """Scheduler hook: re-send what may have been lost for executions that have
+        not changed for ``integrity_check_delay`` seconds; returns the next check time."""
+        if self._next_integrity_check is None:
+            self._next_integrity_check = now + self.integrity_check_delay
+        elif now >= self._next_integrity_check:
+            self._next_integrity_check = now + self.integrity_check_delay
+            cutoff = _dt.datetime.fromtimestamp(now - self.integrity_check_delay, _dt.UTC
+                                                ).replace(tzinfo=None)
+            recovery.recover(self, redispatch_actions=False, older_than=cutoff)
+        return self._next_integrity_check
+
+    def cron_triggers_changed(self) -> None:
+        """A cron trigger was added or changed (called by the API): wake the trigger
+        service attached as ``runtime.triggers`` (wfaas.triggers), if any."""
+        wake = getattr(self.triggers, "wake", None)
+        if callable(wake):
+            wake()
+
+    def _on_engine_change(self, kind: str, data: dict[str, Any]) -> None:
+        if kind in ("execution", "action", "step"):
+            with self._changed:
+                self._generation += 1
+                self._changed.notify_all()
+
+    def wait_for(self, predicate: Callable[[Session], Any], timeout: float) -> Any:
+        """Wait (event-driven) until ``predicate(session)`` is truthy; return its value.
+
+        Re-checks whenever the local engine finishes a step or an ad-hoc action
+        ends (re-reads periodically when this process runs no engine); returns
+        the last (falsy) value on timeout.
+        """
+        deadline = time.monotonic() + timeout
+        # Without a local engine nobody notifies us: re-read with a growing interval.
+        poll = None if "engine" in self.roles else 0.02
+        while True:
+            with self._changed:
+                seen = self._generation
+            with self.session() as s:  # read outside the lock: engine steps go on
+                value = predicate(s)
+            if value:
+                return value
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return value
+            with self._changed:
+                if self._generation == seen:  # nothing changed since the read
+                    self._changed.wait(left if poll is None else min(left, poll))
+            if poll is not None:
+                poll = min(poll * 2, 0.5)
+
+    def add_listener(self, listener: Callable[[str, dict[str, Any]], None]) -> None:
+        """Call ``listener(kind, data)`` after each committed change: kind ``task``
+        (a task dict), ``execution`` (id, state, old_state, state_info), ``step``
+        (execution_id, state), ``notify`` (engine notifications) or ``action``
+        (ad-hoc action row)."""
+        self.engine.listeners.append(listener)
+
+    def quiet(self) -> bool:
+        """True when no message, engine step or action is in progress here
+        (local transport only; used by tests to drive virtual time)."""
+        in_flight = getattr(self.transport, "in_flight", None)
+        return ((in_flight() if in_flight else 0) == 0 and self.engine.idle()
+                and self.executor.in_flight() == 0)
+
+    def terminal(self, row: m.WorkflowExecution | None) -> bool:
+        """Whether an execution row is finished."""
+        return row is not None and row.state in TERMINAL

@@ -1,0 +1,259 @@
+"""Mapping between the engine's ``WorkflowState`` and the database rows.
+
+- ``workflow_executions``: the header; columns for what the API shows (state,
+  state_info, output, input, params) and ``engine_state`` for the rest
+  (context, env, counter, timers, pending ...).
+- ``task_executions``: one row per ``TaskState``; engine-only fields in
+  ``engine_state``. Sub-workflow "actions" (``ActionState.is_workflow``) are
+  kept in their task row's ``engine_state["subworkflows"]`` because the child
+  execution is a ``workflow_executions`` row of its own.
+- ``action_executions``: one row per real ``ActionState``; ``output`` is
+  ``{"result": ...}`` as on Mistral's wire.
+
+Only rows the engine reports as changed are written (bulk INSERT for new
+ones, bulk UPDATE by primary key for known ones).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.orm import Session
+
+from wfaas.db import api
+from wfaas.db import models as m
+from wfaas.db.types import utcnow_precise
+from wfaas.engine import ActionState, TaskState, WorkflowState
+from wfaas.lang.specs import WorkflowSpec
+
+TERMINAL_WF = frozenset({"SUCCESS", "ERROR", "CANCELLED"})
+_HEADER_COLUMNS = ("id", "workflow_name", "state", "state_info", "input", "params", "output",
+                   "root_execution_id")
+_TASK_ENGINE_FIELDS = ("upstream", "next_tasks", "join_arrivals", "retry_no", "rerun_no",
+                       "attempt", "created_at", "updated_at", "type")
+
+
+def to_datetime(ts: float | None) -> _dt.datetime | None:
+    """Epoch seconds to a naive UTC datetime (None for 0/None)."""
+    if not ts:
+        return None
+    return _dt.datetime.fromtimestamp(ts, _dt.UTC).replace(tzinfo=None)
+
+
+@dataclass
+class ExecutionMeta:
+    """Row facts of an execution the engine state does not carry."""
+
+    id: str
+    workflow_name: str
+    workflow_namespace: str
+    workflow_id: str | None
+    parent_execution_id: str | None
+    task_execution_id: str | None
+    root_execution_id: str | None
+    project_id: str
+    security: dict[str, Any] | None = None
+
+
+@dataclass
+class Loaded:
+    """A live execution: its spec, state, row version and what is persisted."""
+
+    meta: ExecutionMeta
+    spec: WorkflowSpec
+    state: WorkflowState
+    version: int
+    started: bool
+    task_ids: set[str] = field(default_factory=set)
+    action_ids: set[str] = field(default_factory=set)
+    #: engine messages to send after the commit (execution id, event dict)
+    post: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+
+def meta_of(row: m.WorkflowExecution) -> ExecutionMeta:
+    """The ExecutionMeta of a workflow execution row."""
+    return ExecutionMeta(row.id, row.workflow_name, row.workflow_namespace, row.workflow_id,
+                         row.parent_execution_id, row.task_execution_id,
+                         row.root_execution_id, row.project_id, row.security)
+
+
+# ---------------------------------------------------------------- loading
+
+
+def load_state(session: Session, row: m.WorkflowExecution) -> tuple[WorkflowState, set[str],
+                                                                     set[str]]:
+    """Rebuild the engine state of ``row`` (which must have been started)."""
+    header = dict(row.engine_state or {})
+    header.update(id=row.id, workflow_name=row.workflow_name, state=row.state,
+                  state_info=row.state_info, input=row.input or {}, params=row.params or {},
+                  output=row.output, root_execution_id=row.root_execution_id)
+    tasks, actions = [], []
+    task_rows = api.task_executions_of(session, row.id)
+    for t in task_rows:
+        tasks.append(_task_dict(t))
+        actions.extend((t.engine_state or {}).get("subworkflows", []))
+    task_ids = {t.id for t in task_rows}
+    action_rows = list(session.scalars(
+        select(m.ActionExecution).where(m.ActionExecution.workflow_execution_id == row.id)
+        .order_by(m.ActionExecution.created_at, m.ActionExecution.id)))
+    for a in action_rows:
+        actions.append(_action_dict(a))
+    actions.sort(key=lambda a: (a.get("created_at") or 0.0))
+    state = WorkflowState.from_parts(header, tasks, actions)
+    return state, task_ids, {a.id for a in action_rows}
+
+
+def _task_dict(row: m.TaskExecution) -> dict[str, Any]:
+    extra = dict(row.engine_state or {})
+    extra.pop("subworkflows", None)
+    data: dict[str, Any] = {
+        "id": row.id, "name": row.name, "state": row.state, "state_info": row.state_info,
+        "published": row.published or {}, "result": row.result,
+        "error_handled": row.error_handled, "processed": row.processed,
+        "runtime": row.runtime_context or {},
+    }
+    data.update(extra)
+    return data
+
+
+def _action_dict(row: m.ActionExecution) -> dict[str, Any]:
+    rc = dict(row.runtime_context or {})
+    output = row.output if isinstance(row.output, dict) else {}
+    return {
+        "id": row.id, "task_id": row.task_execution_id, "name": row.name, "state": row.state,
+        "is_workflow": False, "index": rc.get("index", 0), "attempt": rc.get("attempt", 0),
+        "input": row.input or {}, "result": output.get("result"),
+        "state_info": row.state_info, "accepted": row.accepted,
+        "created_at": rc.get("created_at", 0.0), "updated_at": rc.get("updated_at", 0.0),
+    }
+
+
+# ---------------------------------------------------------------- persisting
+
+
+def header_values(state: WorkflowState, *, with_input: bool) -> dict[str, Any]:
+    """Column values of the execution row for ``state``."""
+    header = state.header_dict()
+    engine_state = {k: v for k, v in header.items() if k not in _HEADER_COLUMNS}
+    values: dict[str, Any] = {
+        "state": state.state, "state_info": state.state_info, "output": state.output,
+        "engine_state": engine_state, "updated_at": utcnow_precise(),
+    }
+    if with_input:
+        values["input"] = state.input
+        values["params"] = state.params
+    if state.state in TERMINAL_WF:
+        values["finished_at"] = utcnow_precise()
+    return values
+
+
+def _task_row(loaded: Loaded, task: TaskState, subs: list[dict[str, Any]]) -> dict[str, Any]:
+    meta = loaded.meta
+    extra = {k: getattr(task, k) for k in _TASK_ENGINE_FIELDS}
+    if subs:
+        extra["subworkflows"] = subs
+    terminal = task.state in ("SUCCESS", "ERROR", "CANCELLED", "SKIPPED")
+    return {
+        "id": task.id, "name": task.name, "workflow_execution_id": meta.id,
+        "workflow_name": meta.workflow_name, "workflow_namespace": meta.workflow_namespace,
+        "workflow_id": meta.workflow_id, "project_id": meta.project_id,
+        "type": "WORKFLOW" if task.type == "workflow" else "ACTION",
+        "state": task.state, "state_info": task.state_info, "published": task.published,
+        "result": task.result, "runtime_context": task.runtime, "engine_state": extra,
+        "processed": task.processed, "has_next_tasks": bool(task.next_tasks),
+        "error_handled": task.error_handled,
+        "started_at": to_datetime(task.created_at),
+        "finished_at": to_datetime(task.updated_at) if terminal else None,
+        "updated_at": utcnow_precise(),
+    }
+
+
+def _action_row(loaded: Loaded, action: ActionState) -> dict[str, Any]:
+    meta, st = loaded.meta, loaded.state
+    task = st.tasks.get(action.task_id)
+    return {
+        "id": action.id, "name": action.name, "namespace": meta.workflow_namespace,
+        "task_execution_id": action.task_id, "task_name": task.name if task else None,
+        "workflow_execution_id": meta.id, "workflow_name": meta.workflow_name,
+        "workflow_namespace": meta.workflow_namespace, "project_id": meta.project_id,
+        "state": action.state, "state_info": action.state_info, "accepted": action.accepted,
+        "input": action.input, "output": {"result": action.result},
+        "runtime_context": {"index": action.index, "attempt": action.attempt,
+                            "created_at": action.created_at, "updated_at": action.updated_at},
+        "updated_at": utcnow_precise(),
+    }
+
+
+def persist_children(session: Session, loaded: Loaded, task_ids: set[str],
+                     action_ids: set[str]) -> None:
+    """Write the changed task and action rows of ``loaded`` (bulk insert / update)."""
+    st = loaded.state
+    task_ids = set(task_ids)
+    real_actions = []
+    for aid in action_ids:
+        action = st.actions.get(aid)
+        if action is None:
+            continue
+        if action.is_workflow:
+            task_ids.add(action.task_id)
+        else:
+            real_actions.append(action)
+    new_tasks: list[dict[str, Any]] = []
+    old_tasks: list[dict[str, Any]] = []
+    for tid in task_ids:
+        task = st.tasks.get(tid)
+        if task is None:
+            continue
+        subs = [] if task.type != "workflow" else [
+            st.actions[a].to_dict() for a in st.by_task.get(tid, ())
+            if st.actions[a].is_workflow]
+        row = _task_row(loaded, task, subs)
+        (old_tasks if tid in loaded.task_ids else new_tasks).append(row)
+    conn = session.connection()
+    if new_tasks:
+        _stamp_in_order(new_tasks, st.tasks)
+        conn.execute(insert(_TASKS), new_tasks)
+        loaded.task_ids.update(r["id"] for r in new_tasks)
+    if old_tasks:
+        conn.execute(_UPDATE_TASK, _by_pk(old_tasks))
+    new_actions: list[dict[str, Any]] = []
+    old_actions: list[dict[str, Any]] = []
+    for action in real_actions:
+        row = _action_row(loaded, action)
+        (old_actions if action.id in loaded.action_ids else new_actions).append(row)
+    if new_actions:
+        _stamp_in_order(new_actions, st.actions)
+        conn.execute(insert(_ACTIONS), new_actions)
+        loaded.action_ids.update(r["id"] for r in new_actions)
+    if old_actions:
+        conn.execute(_UPDATE_ACTION, _by_pk(old_actions))
+
+
+_TASKS = cast(Table, m.TaskExecution.__table__)
+_ACTIONS = cast(Table, m.ActionExecution.__table__)
+# Core statements (no ORM bulk machinery): SET columns come from the parameters.
+_UPDATE_TASK = update(_TASKS).where(_TASKS.c.id == bindparam("pk"))
+_UPDATE_ACTION = update(_ACTIONS).where(_ACTIONS.c.id == bindparam("pk"))
+
+
+def _by_pk(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for row in rows:
+        values = dict(row)
+        values["pk"] = values.pop("id")
+        out.append(values)
+    return out
+
+
+def _stamp_in_order(rows: list[dict[str, Any]], order: dict[str, Any]) -> None:
+    """Give new rows distinct created_at values in the engine's creation order."""
+    if len(rows) > 1:
+        position = {key: i for i, key in enumerate(order)}
+        rows.sort(key=lambda r: position.get(r["id"], 0))
+    now = utcnow_precise()
+    for i, row in enumerate(rows):
+        row["created_at"] = now + _dt.timedelta(microseconds=i)
+        row["updated_at"] = None
