@@ -17,6 +17,8 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -71,6 +73,7 @@ class LocalExecutor:
 
     def __init__(self, transport: Transport, provider: Any, *, workers: int = 16,
                  group: str = "", size_limit_kb: int = -1,
+                 heartbeat_interval: float = 0.0,
                  runner: Callable[..., Any] | None = None) -> None:
         self.transport = transport
         self.provider = provider
@@ -81,6 +84,14 @@ class LocalExecutor:
         self._runner = runner
         self._lock = threading.Lock()
         self._in_flight = 0
+        #: heartbeats (distributed mode): see heartbeat_message
+        self.executor_id = uuid.uuid4().hex
+        self.heartbeat_interval = heartbeat_interval
+        self._running: set[str] = set()
+        self._async_done: list[str] = []
+        self._new_started = False
+        self._stop_beats = threading.Event()
+        self._beat_thread: threading.Thread | None = None
         #: notified when a request is done (see Transport.monitor)
         self.monitor: threading.Condition | None = None
 
@@ -103,6 +114,11 @@ class LocalExecutor:
                 self._pool = ThreadPoolExecutor(self._workers,
                                                 thread_name_prefix="wfaas-executor")
         self.transport.serve_executor(self._on_request, self.group)
+        if self.heartbeat_interval > 0 and self._beat_thread is None:
+            self._stop_beats.clear()
+            self._beat_thread = threading.Thread(target=self._beat_loop, daemon=True,
+                                                 name="wfaas-executor-heartbeat")
+            self._beat_thread.start()
 
     def stop(self) -> None:
         """Stop accepting work; running actions are not waited for."""
@@ -110,24 +126,81 @@ class LocalExecutor:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
+        self._stop_beats.set()
+        beat, self._beat_thread = self._beat_thread, None
+        if beat is not None and beat is not threading.current_thread():
+            beat.join(5)
+
+    # ------------------------------------------------------------------ heartbeats
+    def heartbeat_message(self, announce: bool = False) -> Message | None:
+        """The heartbeat for the actions running here now (None when idle).
+
+        Sent to the engines (``execution_id`` None, event ``executor_heartbeat``)
+        soon after an action started (it is then accepted) and every
+        ``heartbeat_interval`` seconds while it runs; ``announce`` marks the
+        first one, sent when the executor starts.
+        """
+        with self._lock:
+            running, async_done = sorted(self._running), self._async_done
+            self._async_done, self._new_started = [], False
+        if not running and not async_done and not announce:
+            return None
+        return {"execution_id": None, "event": {
+            "kind": "executor_heartbeat", "executor": self.executor_id, "group": self.group,
+            "action_ids": running, "async_action_ids": async_done, "announce": announce}}
+
+    def _beat_loop(self) -> None:
+        self._send_beat(self.heartbeat_message(announce=True))
+        interval, last = self.heartbeat_interval, time.monotonic()
+        while not self._stop_beats.wait(min(interval, 0.25)):
+            with self._lock:
+                fresh = self._new_started or bool(self._async_done)
+            if not fresh and time.monotonic() - last < interval:
+                continue
+            last = time.monotonic()
+            self._send_beat(self.heartbeat_message())
+
+    def _send_beat(self, message: Message | None) -> None:
+        if message is None:
+            return
+        try:
+            self.transport.send_to_engine(message)
+        except Exception:  # noqa: BLE001 - the next beat retries
+            LOG.warning("Could not send an executor heartbeat", exc_info=True)
 
     def _on_request(self, request: Message) -> None:
         pool = self._pool
         if pool is None:
             LOG.warning("Executor stopped; dropping action %s", request.get("action_id"))
             return
+        # A transport that acknowledges after the handler returned (RabbitMQ) gets the
+        # acknowledgement once the action has started: a request still waiting for a
+        # thread when this process dies goes to another executor.
+        started = (threading.Event() if getattr(self.transport, "acks_after_handler", False)
+                   else None)
         with self._lock:
             self._in_flight += 1
         try:
-            pool.submit(self._run_and_count, request)
+            pool.submit(self._run_and_count, request, started)
         except RuntimeError:
             self._done()
             LOG.warning("Executor shutting down; dropping action %s", request.get("action_id"))
+            return
+        if started is not None:
+            started.wait()
 
-    def _run_and_count(self, request: Message) -> None:
+    def _run_and_count(self, request: Message, started: threading.Event | None = None) -> None:
+        action_id = str(request.get("action_id"))
+        with self._lock:
+            self._running.add(action_id)
+            self._new_started = True
+        if started is not None:
+            started.set()
         try:
             self.run_request(request)
         finally:
+            with self._lock:
+                self._running.discard(action_id)
             self._done()
 
     def run_request(self, request: Message) -> None:
@@ -144,6 +217,9 @@ class LocalExecutor:
         try:
             result = self._run(request)
             message = result_to_completion(request, result, self.size_limit_kb)
+            if message is None:  # asynchronous: its result comes later through the API
+                with self._lock:
+                    self._async_done.append(str(request.get("action_id")))
         except Exception as exc:  # noqa: BLE001 - report, never lose the action
             LOG.exception("Executor failed on action %s", request.get("action"))
             message = completion_message(request, "ERROR",

@@ -11,13 +11,15 @@ exception inside a step fails the execution with a clear ``state_info``.
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from wfaas.db import api
@@ -40,6 +42,7 @@ from wfaas.services.specs import SpecResolver
 from wfaas.services.state_store import (
     TERMINAL_WF,
     Loaded,
+    RowBuffer,
     header_values,
     load_state,
     meta_of,
@@ -51,6 +54,11 @@ LOG = logging.getLogger(__name__)
 Listener = Callable[[str, dict[str, Any]], None]
 
 
+def _retryable(exc: OperationalError) -> bool:
+    """A deadlock or serialization failure (PostgreSQL): the step can simply be redone."""
+    return getattr(exc.orig, "sqlstate", None) in ("40P01", "40001")
+
+
 class StaleVersion(Exception):
     """The execution row changed under us (another engine wrote it)."""
 
@@ -60,6 +68,7 @@ class EngineService:
 
     def __init__(self, sessions: sessionmaker[Session], transport: Transport,
                  specs: SpecResolver, *, workers: int = 2, cache_size: int = 1000,
+                 batch_size: int = 32,
                  clock: Callable[[], float] = time.time,
                  wake_scheduler: Callable[[float], None] | None = None) -> None:
         self.sessions = sessions
@@ -73,8 +82,16 @@ class EngineService:
         self._cache_size = cache_size
         self._lock = threading.Condition()
         self._pending: dict[str, list[dict[str, Any]]] = {}
-        self._ready: list[str] = []
+        self._ready: deque[str] = deque()
+        #: most executions whose steps share one transaction
+        self.batch_size = max(1, batch_size)
         self._busy: set[str] = set()
+        #: handlers waiting until their event's step is done (transports that ack after
+        #: the handler returned: a crash before the commit gets the event redelivered)
+        self._waiters: dict[str, list[threading.Event]] = {}
+        self._wait_for_step = bool(getattr(transport, "acks_after_handler", False))
+        #: steps redone after a concurrent write by another engine before giving up
+        self.max_attempts = 30
         self._stopping = False
         self._threads: list[threading.Thread] = []
         #: notified after every step (see Transport.monitor)
@@ -111,14 +128,49 @@ class EngineService:
         ex_id = message.get("execution_id")
         event = message["event"]
         if ex_id is None:
-            self._complete_adhoc_action(event)
+            if event.get("kind") == "executor_heartbeat":
+                self.record_heartbeat(event)
+            else:
+                self._complete_adhoc_action(event)
             return
+        done = threading.Event() if self._wait_for_step else None
         with self._lock:
             queue = self._pending.setdefault(ex_id, [])
             queue.append(event)
+            if done is not None:
+                self._waiters.setdefault(ex_id, []).append(done)
             if len(queue) == 1 and ex_id not in self._busy:
                 self._ready.append(ex_id)
             self._lock.notify_all()
+        if done is not None and not done.wait(600):
+            raise TimeoutError(f"engine step of execution {ex_id} did not finish")
+
+    def record_heartbeat(self, event: dict[str, Any]) -> None:
+        """An executor runs these actions: mark them accepted and fresh (see
+        :mod:`wfaas.services.integrity`); asynchronous ones are marked not sync."""
+        running = [str(i) for i in event.get("action_ids") or ()]
+        async_ids = [str(i) for i in event.get("async_action_ids") or ()]
+        if event.get("announce"):
+            LOG.info("Executor %s of group %r is up", event.get("executor"),
+                     event.get("group") or "")
+        if not running and not async_ids:
+            return
+        a = m.ActionExecution
+
+        def free(ids: list[str]) -> Any:
+            # Rows an engine step is writing right now are skipped (that step refreshes
+            # them anyway), so a heartbeat never waits for nor deadlocks with a step.
+            return (select(a.id).where(a.id.in_(ids), a.state == "RUNNING")
+                    .with_for_update(skip_locked=True).scalar_subquery())
+
+        with session_scope(self.sessions) as session:
+            now = utcnow_precise()
+            if running:
+                session.execute(update(a).where(a.id.in_(free(running)))
+                                .values(accepted=True, updated_at=now))
+            if async_ids:
+                session.execute(update(a).where(a.id.in_(free(async_ids)))
+                                .values(accepted=True, is_sync=False, updated_at=now))
 
     def wait_queued(self, ex_id: str, count: int, timeout: float) -> bool:
         """Wait until ``count`` events of ``ex_id`` are queued (a test seam)."""
@@ -133,40 +185,78 @@ class EngineService:
                     self._lock.wait()
                 if self._stopping:
                     return
-                ex_id = self._ready.pop(0)
-                events = self._pending.pop(ex_id, [])
-                self._busy.add(ex_id)
+                batch: list[tuple[str, list[dict[str, Any]]]] = []
+                waiters: list[threading.Event] = []
+                while self._ready and len(batch) < self.batch_size:
+                    ex_id = self._ready.popleft()
+                    batch.append((ex_id, self._pending.pop(ex_id, [])))
+                    waiters.extend(self._waiters.pop(ex_id, ()))
+                    self._busy.add(ex_id)
             try:
-                if events:
-                    self.process(ex_id, events)
+                self.process_batch([(ex_id, events) for ex_id, events in batch if events])
             except Exception:  # noqa: BLE001 - never kill a worker
-                LOG.exception("Engine step of %s failed", ex_id)
+                LOG.exception("Engine step of %s failed", [ex_id for ex_id, _ in batch])
             finally:
+                for waiter in waiters:  # committed (or failed for good): ack the messages
+                    waiter.set()
                 with self._lock:
-                    self._busy.discard(ex_id)
-                    if self._pending.get(ex_id):
-                        self._ready.append(ex_id)
-                        self._lock.notify()
+                    for ex_id, _ in batch:
+                        self._busy.discard(ex_id)
+                        if self._pending.get(ex_id):
+                            self._ready.append(ex_id)
                     self._lock.notify_all()
                 if self.monitor is not None:
                     with self.monitor:
                         self.monitor.notify_all()
 
+    def process_batch(self, batch: list[tuple[str, list[dict[str, Any]]]]) -> None:
+        """Apply the queued events of several executions in ONE transaction, then
+        dispatch. A failure rolls the batch back and replays it execution by execution
+        (:meth:`process`), so a stale or failing step never affects the others."""
+        if len(batch) <= 1:
+            for ex_id, events in batch:
+                self.process(ex_id, events)
+            return
+        results = []
+        try:
+            now = self.clock()
+            with session_scope(self.sessions) as session:
+                rows = RowBuffer.defer(session)  # one executemany per table for all
+                for ex_id, event_dicts in batch:
+                    events = [event_from_dict(e) for e in event_dicts]
+                    results.append(self._step_in(session, ex_id, events, now))
+                rows.flush(session)
+        except Exception:  # noqa: BLE001 - replayed one by one below
+            LOG.debug("Batched step failed; replaying %d executions one by one", len(batch))
+            for ex_id, _ in batch:
+                self._cache.pop(ex_id, None)
+            for ex_id, events in batch:
+                self.process(ex_id, events)
+            return
+        for result in results:
+            if result is not None:
+                self._after_commit(*result)
+
     # ------------------------------------------------------------------ one step
     def process(self, ex_id: str, event_dicts: list[dict[str, Any]]) -> None:
         """Apply queued events of one execution in one transaction, then dispatch."""
         events = [event_from_dict(e) for e in event_dicts]
-        for attempt in range(3):
+        for attempt in range(self.max_attempts):
             try:
                 result = self._step(ex_id, events)
                 break
-            except StaleVersion:
+            except (StaleVersion, IntegrityError, OperationalError) as exc:
+                if isinstance(exc, OperationalError) and not _retryable(exc):
+                    self._fail_step(ex_id, exc)
+                    return
+                # Another engine wrote this execution first (its version moved on, or it
+                # inserted the same deterministic child rows): reload and redo the step.
                 self._cache.pop(ex_id, None)
-                LOG.debug("Execution %s changed concurrently (attempt %d)", ex_id, attempt)
+                LOG.debug("Execution %s changed concurrently (attempt %d: %s)", ex_id,
+                          attempt, exc.__class__.__name__)
+                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
             except Exception as exc:  # noqa: BLE001 - fail the execution, not the engine
-                self._cache.pop(ex_id, None)
-                LOG.exception("Engine step of execution %s failed", ex_id)
-                self.fail_execution(ex_id, f"Engine failure: {exc.__class__.__name__}: {exc}")
+                self._fail_step(ex_id, exc)
                 return
         else:
             self.fail_execution(ex_id, "Engine failure: execution changed concurrently")
@@ -177,53 +267,70 @@ class EngineService:
         dispatch.dispatch(self, loaded, commands)
         self._notify(loaded, changed_tasks, old_state)
 
+    def _fail_step(self, ex_id: str, exc: Exception) -> None:
+        self._cache.pop(ex_id, None)
+        LOG.exception("Engine step of execution %s failed", ex_id)
+        self.fail_execution(ex_id, f"Engine failure: {exc.__class__.__name__}: {exc}")
+
     def _step(self, ex_id: str, events: list[Event]
               ) -> tuple[Loaded, list[Command], list[dict[str, Any]], str] | None:
+        with session_scope(self.sessions) as session:
+            result = self._step_in(session, ex_id, events, self.clock())
+        if result is not None:
+            self._cache_put(result[0])
+        return result
+
+    def _after_commit(self, loaded: Loaded, commands: list[Command],
+                      changed: list[dict[str, Any]], old_state: str) -> None:
+        self._cache_put(loaded)
+        dispatch.dispatch(self, loaded, commands)
+        self._notify(loaded, changed, old_state)
+
+    def _step_in(self, session: Session, ex_id: str, events: list[Event], now: float
+                 ) -> tuple[Loaded, list[Command], list[dict[str, Any]], str] | None:
+        """Load, decide and persist one execution's events in ``session`` (no commit)."""
         from wfaas.engine import decide
 
-        now = self.clock()
-        with session_scope(self.sessions) as session:
-            loaded = self._load(session, ex_id)
-            if loaded is None:
-                return None
-            old_state = loaded.state.state
-            started_now = False
-            commands: list[Command] = []
-            task_ids: set[str] = set()
-            action_ids: set[str] = set()
-            st = loaded.state
-            for event in events:
-                if isinstance(event, StartWorkflow):
-                    if loaded.started:
-                        continue
-                    loaded.started = started_now = True
-                elif not loaded.started:
+        loaded = self._load(session, ex_id)
+        if loaded is None:
+            return None
+        old_state = loaded.state.state
+        started_now = False
+        commands: list[Command] = []
+        task_ids: set[str] = set()
+        action_ids: set[str] = set()
+        st = loaded.state
+        for event in events:
+            if isinstance(event, StartWorkflow):
+                if loaded.started:
                     continue
-                st, cmds = decide(loaded.spec, st, event, now)
-                loaded.state = st
-                commands.extend(cmds)
-                task_ids |= st.changed_task_ids
-                action_ids |= st.changed_action_ids
-                st.changed_task_ids = set()
-                st.changed_action_ids = set()
-            if not loaded.started:
-                return None
-            self._persist(session, loaded, commands, events, task_ids, action_ids,
-                          started_now)
-        self._cache_put(loaded)
+                loaded.started = started_now = True
+            elif not loaded.started:
+                continue
+            st, cmds = decide(loaded.spec, st, event, now)
+            loaded.state = st
+            commands.extend(cmds)
+            task_ids |= st.changed_task_ids
+            action_ids |= st.changed_action_ids
+            st.changed_task_ids = set()
+            st.changed_action_ids = set()
+        if not loaded.started:
+            return None
+        self._persist(session, loaded, commands, events, task_ids, action_ids, started_now)
         changed = sorted((st.tasks[t].to_dict() for t in task_ids if t in st.tasks),
                          key=lambda t: t["created_at"])
         return loaded, commands, changed, old_state
 
     def _load(self, session: Session, ex_id: str) -> Loaded | None:
-        version = api.get_execution_version(session, ex_id)
-        if version is None:
-            self._cache.pop(ex_id, None)
-            return None
         cached = self._cache.get(ex_id)
-        if cached is not None and cached.version == version:
+        if cached is not None:
+            # No read: the compare-and-set of the header (written first) detects a
+            # concurrent change, and the step is retried on a fresh load.
             self._cache.move_to_end(ex_id)
             return cached
+        version = api.get_execution_version(session, ex_id)
+        if version is None:
+            return None
         row = api.get(session, m.WorkflowExecution, ex_id)
         spec = self.specs.spec_of_execution(row)
         meta = meta_of(row)
@@ -241,7 +348,11 @@ class EngineService:
         # Compare-and-set the header first: on PostgreSQL this row lock serialises
         # two engines working on one execution before either writes its children.
         values = header_values(loaded.state, with_input=started_now)
-        if not api.update_execution_cas(session, loaded.meta.id, loaded.version, **values):
+        rows = RowBuffer.of(session)
+        if rows.deferred:  # a batch: written with the others, still before the children
+            rows.headers.append((loaded.meta.id, loaded.version, values))
+        elif not api.update_execution_cas(session, loaded.meta.id, loaded.version,
+                                          **values):
             raise StaleVersion(loaded.meta.id)
         loaded.version += 1
         persist_children(session, loaded, task_ids, action_ids)

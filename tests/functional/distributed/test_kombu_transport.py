@@ -1,0 +1,193 @@
+"""The RabbitMQ transport against the real broker on 127.0.0.1:5672."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from tests.functional.distributed.conftest import ensure_rabbit_app_running
+from wfaas.rpc import get_transport
+from wfaas.rpc.kombu_transport import REDELIVERED, KombuTransport, parse_url
+
+pytestmark = pytest.mark.rabbit
+
+
+class Inbox:
+    """Collects handled messages; waits for a count."""
+
+    def __init__(self) -> None:
+        self.items: list[dict[str, Any]] = []
+        self.cond = threading.Condition()
+
+    def __call__(self, msg: dict[str, Any]) -> None:
+        with self.cond:
+            self.items.append(msg)
+            self.cond.notify_all()
+
+    def wait(self, count: int, timeout: float = 15.0) -> list[dict[str, Any]]:
+        with self.cond:
+            self.cond.wait_for(lambda: len(self.items) >= count, timeout)
+            return list(self.items)
+
+
+def _transport(url: str) -> KombuTransport:
+    t = get_transport(url)
+    assert isinstance(t, KombuTransport)
+    return t
+
+
+def test_parse_url_splits_hosts_and_own_options() -> None:
+    urls, opts = parse_url("rabbit://a:b@h1:5672,a:b@h2/vh?queue_prefix=t1.&prefetch=4&ssl=1")
+    assert urls == ["amqp://a:b@h1:5672/vh?ssl=1", "amqp://a:b@h2/vh?ssl=1"]
+    assert opts == {"queue_prefix": "t1.", "prefetch": "4"}
+    with pytest.raises(ValueError, match="scheme"):
+        parse_url("redis://localhost")
+
+
+def test_engine_and_executor_groups_route_separately(rabbit_url: str) -> None:
+    server, client = _transport(rabbit_url), _transport(rabbit_url)
+    engine, default, blue = Inbox(), Inbox(), Inbox()
+    server.serve_engine(engine)
+    server.serve_executor(default)
+    server.serve_executor(blue, "blue")
+    server.start()
+    try:
+        assert server.wait_connected()
+        for i in range(20):
+            client.send_to_engine({"execution_id": f"e{i}", "event": {"n": i}})
+        client.send_to_executor({"action_id": "a1"}, None)
+        client.send_to_executor({"action_id": "a2"}, "blue")
+        got = engine.wait(20)
+        assert sorted(m["event"]["n"] for m in got) == list(range(20))
+        assert [m["action_id"] for m in default.wait(1)] == ["a1"]
+        assert [m["action_id"] for m in blue.wait(1)] == ["a2"]
+        assert all(REDELIVERED not in m for m in got)
+    finally:
+        server.stop()
+        client.stop()
+
+
+def test_messages_wait_in_durable_queue_for_a_late_consumer(rabbit_url: str) -> None:
+    client = _transport(rabbit_url)
+    client.send_to_executor({"action_id": "early"}, "red")
+    client.stop()
+    server = _transport(rabbit_url)
+    inbox = Inbox()
+    server.serve_executor(inbox, "red")
+    server.start()
+    try:
+        assert [m["action_id"] for m in inbox.wait(1)] == ["early"]
+    finally:
+        server.stop()
+
+
+def test_failing_handler_gets_the_message_once_more_then_it_is_dropped(rabbit_url: str) -> None:
+    t = _transport(rabbit_url)
+    calls: list[dict[str, Any]] = []
+    cond = threading.Condition()
+
+    def handler(msg: dict[str, Any]) -> None:
+        with cond:
+            calls.append(dict(msg))
+            cond.notify_all()
+        if msg.get("event") == "boom":
+            raise RuntimeError("handler failure")
+
+    t.serve_engine(handler)
+    t.start()
+    try:
+        assert t.wait_connected()
+        t.send_to_engine({"execution_id": "x", "event": "boom"})
+        t.send_to_engine({"execution_id": "x", "event": "fine"})
+        with cond:
+            assert cond.wait_for(lambda: len(calls) >= 3, 15)
+        time.sleep(0.5)  # a third delivery of "boom" would arrive within this
+        booms = [c for c in calls if c["event"] == "boom"]
+        assert len(booms) == 2
+        assert REDELIVERED not in booms[0] and booms[1][REDELIVERED] is True
+        assert len([c for c in calls if c["event"] == "fine"]) == 1
+    finally:
+        t.stop()
+
+
+CRASHING_CONSUMER = """
+import sys, time
+from wfaas.rpc.kombu_transport import KombuTransport
+t = KombuTransport(sys.argv[1])
+def handler(msg):
+    print("got", msg["event"], flush=True)
+    time.sleep(600)
+t.serve_engine(handler)
+t.start()
+t.wait_connected()
+print("ready", flush=True)
+time.sleep(600)
+"""
+
+
+def test_message_of_a_killed_consumer_is_redelivered(rabbit_url: str) -> None:
+    env = dict(os.environ, PYTHONPATH=os.getcwd())
+    proc = subprocess.Popen([sys.executable, "-c", CRASHING_CONSUMER, rabbit_url],
+                            stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "ready"
+        client = _transport(rabbit_url)
+        client.send_to_engine({"execution_id": "x", "event": "work"})
+        assert proc.stdout.readline().strip() == "got work"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        survivor = _transport(rabbit_url)
+        inbox = Inbox()
+        survivor.serve_engine(inbox)
+        survivor.start()
+        try:
+            got = inbox.wait(1)
+            assert got[0]["event"] == "work" and got[0][REDELIVERED] is True
+        finally:
+            survivor.stop()
+            client.stop()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.mark.slow
+def test_rabbitmq_restart_delays_but_loses_nothing(rabbit_url: str) -> None:
+    server, client = _transport(rabbit_url), _transport(rabbit_url)
+    inbox = Inbox()
+    server.serve_engine(inbox)
+    server.start()
+    sent: list[int] = []
+    try:
+        assert server.wait_connected()
+
+        def publish() -> None:
+            for i in range(60):
+                client.send_to_engine({"execution_id": "r", "event": i})
+                sent.append(i)
+                time.sleep(0.05)
+
+        publisher = threading.Thread(target=publish)
+        publisher.start()
+        time.sleep(0.5)
+        subprocess.run(["rabbitmqctl", "stop_app"], check=True, capture_output=True, timeout=120)
+        time.sleep(2)
+        subprocess.run(["rabbitmqctl", "start_app"], check=True, capture_output=True,
+                       timeout=120)
+        publisher.join(120)
+        assert sent == list(range(60))
+        got = inbox.wait(60, timeout=60)
+        assert set(range(60)) <= {m["event"] for m in got}
+    finally:
+        ensure_rabbit_app_running()
+        server.stop()
+        client.stop()

@@ -1,0 +1,460 @@
+"""RabbitMQ transport (kombu over py-amqp) behind :class:`wfaas.rpc.base.Transport`.
+
+Selected with ``[DEFAULT] transport_url = rabbit://user:pass@host:5672/vhost``.
+Several hosts fail over (``rabbit://u:p@h1:5672,u:p@h2:5672/``). Query
+parameters of the URL that belong to wfaas (removed before kombu sees it):
+
+- ``queue_prefix``: prepended to every exchange and queue name, so that test
+  runs (or several deployments on one vhost) never share queues;
+- ``queue_expires``: seconds after which an unused queue is deleted by the
+  broker (``x-expires``; meant for tests, off by default);
+- ``prefetch``: messages a consumer handles concurrently (default 16);
+- ``confirm``: ``0`` turns publisher confirms off (default on).
+
+Topology: one durable direct exchange ``<prefix>wfaas``; the durable queue
+``<prefix>wfaas.engine`` is shared by every engine (competing consumers), and
+each executor group ``g`` has the durable queue ``<prefix>wfaas.executor.<g>``
+(``default`` for the unnamed group) shared by every executor of the group.
+Messages are JSON and persistent; publishing waits for the broker's confirm.
+
+A message is acknowledged only after its handler returned, so a process that
+dies while handling it gets it redelivered to another consumer. The handler
+then sees ``message["_redelivered"] = True``. A handler that raises gets its
+message requeued once, and dropped (logged) when it fails again.
+
+Broker outages are survived: consumers reconnect with a growing delay, and
+publishing retries until ``publish_timeout`` (default 300 s) has passed, so a
+RabbitMQ restart delays work instead of losing it.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from kombu.connection import Connection
+from kombu.entity import Exchange, Queue
+from kombu.exceptions import OperationalError
+from kombu.messaging import Consumer, Producer
+
+from wfaas.rpc.base import Handler, Message, Transport
+
+LOG = logging.getLogger(__name__)
+
+OWN_PARAMS = ("queue_prefix", "queue_expires", "prefetch", "confirm")
+REDELIVERED = "_redelivered"
+
+
+def parse_url(url: str) -> tuple[list[str], dict[str, str]]:
+    """Split a transport URL into kombu ``amqp://`` URLs (one per host) and wfaas options.
+
+    ``rabbit://a:b@h1:5672,a:b@h2/vh?queue_prefix=t1`` ->
+    (["amqp://a:b@h1:5672/vh", "amqp://a:b@h2/vh"], {"queue_prefix": "t1"}).
+    """
+    if url.startswith("kombu+"):
+        url = url[len("kombu+"):]
+    parts = urlsplit(url)
+    if parts.scheme not in ("rabbit", "amqp", "pyamqp"):
+        raise ValueError(f"transport_url {url!r}: scheme must be rabbit:// or amqp://")
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    options = {k: v for k, v in query if k in OWN_PARAMS}
+    rest = urlencode([(k, v) for k, v in query if k not in OWN_PARAMS])
+    hosts = [h for h in parts.netloc.split(",") if h] or ["guest:guest@localhost:5672"]
+    path = parts.path or "/"
+    return [urlunsplit(("amqp", host, path, rest, "")) for host in hosts], options
+
+
+def _release(conn: Connection) -> None:
+    try:
+        conn.release()
+    except Exception:  # noqa: BLE001 - broken anyway
+        LOG.debug("Ignoring an error while closing a broken connection", exc_info=True)
+
+
+class _Producer:
+    """A publishing connection, its producer and the queues declared on it."""
+
+    def __init__(self, connection: Connection, producer: Producer) -> None:
+        self.connection = connection
+        self.producer = producer
+        self.declared: set[str] = set()
+
+    def publish(self, body: Message, **kwargs: Any) -> None:
+        self.producer.publish(body, **kwargs)
+
+
+class _Consumer:
+    """One queue's consumer thread: reconnects, runs handlers in a pool, acks after them."""
+
+    def __init__(self, owner: KombuTransport, queue_: Queue, handler: Handler) -> None:
+        self.owner = owner
+        self.queue = queue_
+        self.handler = handler
+        self.thread: threading.Thread | None = None
+        self.pool: ThreadPoolExecutor | None = None
+        self._done: queue.SimpleQueue[tuple[int, Any, bool, bool]] = queue.SimpleQueue()
+        self._generation = 0
+        self._in_flight = 0
+        self._foreign = 0
+        self._lock = threading.Lock()
+        self.connected = threading.Event()
+
+    def start(self) -> None:
+        if self.thread is not None:
+            return
+        self.pool = ThreadPoolExecutor(self.owner.prefetch,
+                                       thread_name_prefix=f"wfaas-amqp-{self.queue.name}")
+        self.thread = threading.Thread(target=self._run, name=f"wfaas-amqp-{self.queue.name}",
+                                       daemon=True)
+        self.thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Shut the handler pool down; wait ``timeout`` s for the consumer thread."""
+        pool, self.pool = self.pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+        self.join(timeout)
+
+    def join(self, timeout: float) -> None:
+        """Wait for the consumer thread to leave (after ``stopping`` was set)."""
+        thread = self.thread
+        if thread is None or thread is threading.current_thread():
+            return
+        if timeout > 0:
+            thread.join(timeout)
+        if not thread.is_alive():
+            self.thread = None
+
+    def in_flight(self) -> int:
+        with self._lock:
+            return self._in_flight
+
+    def in_flight_foreign(self) -> int:
+        with self._lock:
+            return self._foreign
+
+    # ---------------------------------------------------------------- the loop
+    def _run(self) -> None:
+        delay = self.owner.retry_interval
+        while not self.owner.stopping.is_set():
+            try:
+                self._session()
+                delay = self.owner.retry_interval
+            except Exception as exc:  # noqa: BLE001 - any broker trouble: reconnect
+                self.connected.clear()
+                if self.owner.stopping.is_set():
+                    return
+                LOG.warning("RabbitMQ consumer of %s lost its connection (%s: %s); "
+                            "reconnecting in %.1f s", self.queue.name,
+                            exc.__class__.__name__, exc, delay)
+                self.owner.stopping.wait(delay)
+                delay = min(delay * 2, self.owner.retry_max)
+
+    def _session(self) -> None:
+        """Consume on one connection until stopped or the connection fails."""
+        self._generation += 1
+        generation = self._generation
+        with self.owner.connection(heartbeat=self.owner.heartbeat) as conn:
+            conn.ensure_connection(max_retries=1)
+            channel = conn.channel()
+            channel.basic_qos(0, self.owner.prefetch, False)
+            bound = self.queue(channel)
+            bound.declare()
+            consumer = Consumer(channel, queues=[bound], accept=["json"],
+                                      on_message=lambda msg: self._received(msg, generation))
+            consumer.consume()
+            self.connected.set()
+            LOG.info("Consuming %s", self.queue.name)
+            last_beat = time.monotonic()
+            try:
+                while not self.owner.stopping.is_set():
+                    self._flush_acks(generation)
+                    busy = self.in_flight() > 0
+                    try:
+                        conn.drain_events(timeout=0.02 if busy else 0.2)
+                    except TimeoutError:
+                        pass
+                    if self.owner.heartbeat and time.monotonic() - last_beat > 1.0:
+                        conn.heartbeat_check()
+                        last_beat = time.monotonic()
+                self._flush_acks(generation)
+                try:
+                    consumer.cancel()
+                except Exception:  # noqa: BLE001 - closing anyway
+                    pass
+            finally:
+                self.connected.clear()
+
+    def _received(self, msg: Any, generation: int) -> None:
+        try:
+            body = msg.decode()
+        except Exception:  # noqa: BLE001 - a malformed message is dropped, not retried
+            LOG.error("Dropping undecodable message on %s", self.queue.name)
+            msg.ack()
+            return
+        redelivered = bool(msg.delivery_info.get("redelivered"))
+        own = (msg.headers or {}).get("wfaas_sender") == self.owner.instance_id
+        if not isinstance(body, dict):
+            LOG.error("Dropping non-object message on %s", self.queue.name)
+            msg.ack()
+            return
+        if redelivered:
+            body[REDELIVERED] = True
+        with self._lock:
+            self._in_flight += 1
+            if not own:
+                self._foreign += 1
+        pool = self.pool
+        if pool is None:  # stopping: the broker redelivers it to someone else
+            return
+        pool.submit(self._handle, msg, body, generation, redelivered, own)
+
+    def _handle(self, msg: Any, body: Message, generation: int, redelivered: bool,
+                own: bool) -> None:
+        ok = True
+        try:
+            self.handler(body)
+        except Exception:  # noqa: BLE001 - requeue once, then drop
+            ok = False
+            LOG.exception("Handler of %s failed on a message%s", self.queue.name,
+                          " (already redelivered: dropping it)" if redelivered else "")
+        if not own:
+            with self._lock:
+                self._foreign -= 1
+        elif ok or redelivered:
+            self.owner._unsettled_add(-1)
+        self._done.put((generation, msg, ok, redelivered))
+        self.owner.notify_monitor()
+
+    def _flush_acks(self, generation: int) -> None:
+        while True:
+            try:
+                gen, msg, ok, redelivered = self._done.get_nowait()
+            except queue.Empty:
+                return
+            with self._lock:
+                self._in_flight -= 1
+            if gen != generation:
+                continue  # its channel is gone: the broker redelivers it
+            if ok or redelivered:
+                msg.ack()
+            else:
+                msg.requeue()
+
+
+class KombuTransport(Transport):
+    """Durable RabbitMQ queues for the engine and executor groups (see the module docstring)."""
+
+    #: a message is acknowledged when its handler returns: handlers that hand work
+    #: to another thread should return only once it is safe to lose the message
+    acks_after_handler = True
+
+    def __init__(self, url: str, *, publish_timeout: float = 300.0,
+                 retry_interval: float = 0.5, retry_max: float = 5.0,
+                 heartbeat: int = 20) -> None:
+        self.urls, options = parse_url(url)
+        self.prefix = options.get("queue_prefix", "")
+        expires = options.get("queue_expires")
+        self.queue_arguments: dict[str, Any] = (
+            {"x-expires": int(float(expires) * 1000)} if expires else {})
+        self.prefetch = max(1, int(options.get("prefetch", "16")))
+        self.confirm = options.get("confirm", "1") not in ("0", "false", "no")
+        self.publish_timeout = publish_timeout
+        self.retry_interval = retry_interval
+        self.retry_max = retry_max
+        self.heartbeat = heartbeat
+        self.exchange = Exchange(f"{self.prefix}wfaas", type="direct", durable=True)
+        self.stopping = threading.Event()
+        self._consumers: dict[str, _Consumer] = {}
+        self._declared: set[str] = set()
+        self._lock = threading.Lock()
+        self.instance_id = uuid.uuid4().hex
+        self._unsettled = 0
+        self._idle_producers: queue.LifoQueue[_Producer] = queue.LifoQueue()
+        self._started = False
+
+    # ---------------------------------------------------------------- naming
+    def engine_queue(self) -> Queue:
+        """The queue every engine consumes."""
+        return self._queue("engine")
+
+    def executor_queue(self, group: str | None) -> Queue:
+        """The queue of executor group ``group`` ('' / None = ``default``)."""
+        return self._queue(f"executor.{group or 'default'}")
+
+    def queue_names(self) -> list[str]:
+        """Names of the queues this transport declared or consumes."""
+        return sorted({f"{self.prefix}wfaas.{key}" for key in self._declared}
+                      | {c.queue.name for c in self._consumers.values()})
+
+    def _queue(self, key: str) -> Queue:
+        return Queue(f"{self.prefix}wfaas.{key}", exchange=self.exchange, routing_key=key,
+                           durable=True, auto_delete=False,
+                           queue_arguments=dict(self.queue_arguments) or None)
+
+    def connection(self, heartbeat: int = 0) -> Connection:
+        """A new (unconnected) connection to the broker, failing over across hosts."""
+        return Connection(";".join(self.urls), heartbeat=heartbeat, connect_timeout=5,
+                                failover_strategy="round-robin",
+                                transport_options={"confirm_publish": self.confirm})
+
+    # ---------------------------------------------------------------- sending
+    def send_to_engine(self, message: Message) -> None:
+        self._publish(message, self.engine_queue())
+
+    def send_to_executor(self, request: Message, target: str | None = None) -> None:
+        self._publish(request, self.executor_queue(target))
+
+    def _publish(self, message: Message, queue_: Queue) -> None:
+        body = {k: v for k, v in message.items() if k != REDELIVERED}
+        deadline = time.monotonic() + self.publish_timeout
+        delay = self.retry_interval
+        while True:
+            producer: _Producer | None = None
+            try:
+                producer = self._take_producer()
+                self._declare_for(producer, queue_)
+                producer.publish(body, exchange=self.exchange,
+                                 routing_key=str(queue_.routing_key),
+                                 serializer="json", delivery_mode=2, timeout=30,
+                                 headers={"wfaas_sender": self.instance_id})
+            except Exception as exc:  # noqa: BLE001 - broker trouble: reconnect and retry
+                if producer is not None:
+                    self._discard(producer)
+                if time.monotonic() + delay > deadline or self.stopping.is_set():
+                    raise OperationalError(f"Could not publish to {queue_.name}: {exc}") from exc
+                LOG.warning("Publishing to %s failed (%s: %s); retrying in %.1f s",
+                            queue_.name, exc.__class__.__name__, exc, delay)
+                time.sleep(delay)
+                delay = min(delay * 2, self.retry_max)
+            else:
+                self._idle_producers.put(producer)
+                self._unsettled_add(1)
+                return
+
+    def _take_producer(self) -> _Producer:
+        """An idle producer connection, or a new one (one per concurrent publisher)."""
+        try:
+            return self._idle_producers.get_nowait()
+        except queue.Empty:
+            pass
+        conn = self.connection()
+        try:
+            conn.ensure_connection(max_retries=1)
+            return _Producer(conn, Producer(conn.channel(), exchange=self.exchange))
+        except Exception:
+            _release(conn)
+            raise
+
+    def _declare_for(self, producer: _Producer, queue_: Queue) -> None:
+        key = str(queue_.routing_key)
+        if key not in producer.declared:
+            queue_(producer.producer.channel).declare()
+            producer.declared.add(key)
+            with self._lock:
+                self._declared.add(key)
+
+    @staticmethod
+    def _discard(producer: _Producer) -> None:
+        _release(producer.connection)
+
+    def _drop_producers(self) -> None:
+        while True:
+            try:
+                self._discard(self._idle_producers.get_nowait())
+            except queue.Empty:
+                return
+
+    # ---------------------------------------------------------------- serving
+    def serve_engine(self, handler: Handler) -> None:
+        self._serve("engine", self.engine_queue(), handler)
+
+    def serve_executor(self, handler: Handler, group: str = "") -> None:
+        self._serve(f"executor.{group or 'default'}", self.executor_queue(group), handler)
+
+    def _serve(self, key: str, queue_: Queue, handler: Handler) -> None:
+        consumer = self._consumers.get(key)
+        if consumer is not None:
+            consumer.handler = handler
+            return
+        consumer = self._consumers[key] = _Consumer(self, queue_, handler)
+        if self._started:
+            consumer.start()
+
+    def start(self) -> None:
+        self.stopping.clear()
+        self._started = True
+        for consumer in list(self._consumers.values()):
+            consumer.start()
+
+    def wait_connected(self, timeout: float = 10.0) -> bool:
+        """Wait until every consumer is subscribed (a test and start-up seam)."""
+        deadline = time.monotonic() + timeout
+        for consumer in list(self._consumers.values()):
+            if not consumer.connected.wait(max(0.0, deadline - time.monotonic())):
+                return False
+        return True
+
+    def stop(self) -> None:
+        self._started = False
+        self.stopping.set()
+        consumers = list(self._consumers.values())
+        for consumer in consumers:  # all threads see `stopping` at once: join in parallel
+            consumer.stop(timeout=0)
+        for consumer in consumers:
+            consumer.join(10.0)
+        self._consumers.clear()
+        self._drop_producers()
+
+    # ---------------------------------------------------------------- helpers
+    def _unsettled_add(self, delta: int) -> None:
+        with self._lock:
+            self._unsettled += delta
+
+    def in_flight(self) -> int:
+        """Messages this instance published and no handler of it has finished yet,
+        plus handlers running here on messages of other senders.
+
+        Exact when this process both sends and consumes everything (the test
+        harness); a lower bound otherwise (other processes' queues are unknown).
+        """
+        with self._lock:
+            unsettled = self._unsettled
+        return unsettled + sum(c.in_flight_foreign() for c in self._consumers.values())
+
+    def notify_monitor(self) -> None:
+        """Wake whoever waits on ``monitor`` (a message was handled)."""
+        if self.monitor is not None:
+            with self.monitor:
+                self.monitor.notify_all()
+
+    def purge_and_delete(self, names: list[str] | None = None, *,
+                         exchange: bool = True) -> None:
+        """Delete this transport's queues (or ``names``) and, with ``exchange``, its
+        exchange (test clean-up)."""
+        names = names if names is not None else self.queue_names()
+        with self.connection() as conn:
+            channel = conn.channel()
+            for name in names:
+                try:
+                    channel.queue_delete(name)
+                except Exception:  # noqa: BLE001 - already gone
+                    channel = conn.channel()
+            if not exchange:
+                return
+            try:
+                channel.exchange_delete(self.exchange.name)
+            except Exception:  # noqa: BLE001 - already gone
+                pass
+
+
+def unique_prefix(tag: str = "t") -> str:
+    """A queue prefix unique to this run (``<tag>-<8 hex>.``)."""
+    return f"{tag}-{uuid.uuid4().hex[:8]}."
+
