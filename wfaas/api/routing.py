@@ -32,6 +32,18 @@ class UnknownURL(WfaasError):
     fault_code = "Client"
 
 
+class UnknownArgument(WfaasError):
+    """A query parameter the endpoint does not take; HTTP 400 with Mistral's (WSME's)
+    message ``Unknown argument: "name"``."""
+
+    http_code = 400
+    fault_code = "Client"
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f'Unknown argument: "{name}"')
+
+
 @dataclass(frozen=True)
 class Param:
     """A documented query parameter (name, OpenAPI type, description)."""
@@ -76,6 +88,16 @@ class Route:
             elif seg != part:
                 return None
         return params
+
+    def check_query(self, names: Iterable[str]) -> None:
+        """Reject (400) a query parameter a GET endpoint does not declare, as Mistral does;
+        other methods are not checked here (their handlers read what they need)."""
+        if self.method != "GET":
+            return
+        allowed = {p.name for p in self.query}
+        for name in names:
+            if name not in allowed:
+                raise UnknownArgument(name)
 
     @property
     def specificity(self) -> tuple[int, ...]:

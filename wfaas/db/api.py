@@ -12,7 +12,7 @@ import operator
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, and_, delete, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -44,6 +44,37 @@ def create(session: Session, model: type[T], **values: Any) -> T:
         raise Conflict(f"Duplicate entry for {_label(model)}: {name}",
                        cause=str(exc.orig)) from exc
     return obj
+
+
+def insert_row(session: Session, model: type[m.Base], **values: Any) -> dict[str, Any]:
+    """Insert one row with a single Core INSERT (no unit of work, no SAVEPOINT); returns
+    it as a dict shaped like ``Model.to_dict()`` (Python-side defaults filled in). A
+    unique violation raises Conflict (the transaction is then unusable: let it end)."""
+    table = cast(Table, model.__table__)
+    row: dict[str, Any] = {}
+    for col in table.columns:
+        default = col.default
+        if col.key in values:
+            row[col.key] = values[col.key]
+        elif default is not None and getattr(default, "is_scalar", False):
+            row[col.key] = default.arg  # type: ignore[attr-defined]
+        elif default is not None and getattr(default, "is_callable", False):
+            row[col.key] = default.arg(None)  # type: ignore[attr-defined]
+        else:
+            row[col.key] = None
+    try:
+        session.connection().execute(table.insert(), [row])
+    except IntegrityError as exc:
+        name = values.get("name") or values.get("key") or values.get("id") or ""
+        raise Conflict(f"Duplicate entry for {_label(model)}: {name}",
+                       cause=str(exc.orig)) from exc
+    row.pop("security", None)  # credentials never leave the database (as in to_dict)
+    return row
+
+
+def _looks_like_id(identifier: str) -> bool:
+    """Whether ``identifier`` can be a generated row id (a UUID string)."""
+    return len(identifier) == 36 and identifier.count("-") == 4
 
 
 def get(session: Session, model: type[T], id: str, *, for_update: bool = False) -> T:
@@ -203,7 +234,7 @@ def find_by_name(session: Session, model: type[T], name: str, *, namespace: str 
 def get_workflow_definition(session: Session, identifier: str, *, namespace: str = "",
                             project_id: str | None = None) -> m.WorkflowDefinition:
     """A workflow definition by id or by name (+ namespace)."""
-    obj = session.get(m.WorkflowDefinition, identifier)
+    obj = session.get(m.WorkflowDefinition, identifier) if _looks_like_id(identifier) else None
     if obj is not None:
         return obj
     return get_by_name(session, m.WorkflowDefinition, identifier, namespace=namespace,
@@ -223,23 +254,86 @@ def get_action_definition(session: Session, identifier: str, *, namespace: str =
 # ---------------------------------------------------------------- executions
 
 
+_CAS_STATEMENTS: dict[tuple[str, ...], Any] = {}
+
+
+def _cas_statement(keys: tuple[str, ...]) -> Any:
+    stmt = _CAS_STATEMENTS.get(keys)
+    if stmt is None:
+        table = m.WorkflowExecution.__table__
+        stmt = (update(table)
+                .where(table.c.id == bindparam("w_id"), table.c.version == bindparam("w_version"))
+                .values(version=bindparam("w_new_version"),
+                        **{k: bindparam(f"v_{k}") for k in keys}))
+        _CAS_STATEMENTS[keys] = stmt
+    return stmt
+
+
 def update_execution_cas(session: Session, execution_id: str, expected_version: int,
                          **values: Any) -> bool:
     """Update a workflow execution only if its version is still ``expected_version``;
-    bumps the version. False when someone else changed it first."""
-    table = cast(Table, m.WorkflowExecution.__table__)
-    stmt = (update(table)
-            .where(table.c.id == execution_id, table.c.version == expected_version)
-            .values(version=expected_version + 1, **values))
-    result = session.connection().execute(stmt)
+    bumps the version. False when someone else changed it first.
+    (One prebuilt statement per set of columns: no statement building per step.)"""
+    params = {f"v_{k}": v for k, v in values.items()}
+    params.update(w_id=execution_id, w_version=expected_version,
+                  w_new_version=expected_version + 1)
+    result = session.connection().execute(_cas_statement(tuple(sorted(values))), params)
     return bool(result.rowcount)
+
+
+def update_executions_cas(session: Session,
+                          items: Sequence[tuple[str, int, dict[str, Any]]]) -> bool:
+    """:func:`update_execution_cas` for several executions: ``(id, expected_version,
+    values)`` items, one executemany per set of columns. True when every row matched
+    (when the driver cannot count the rows of an executemany, one UPDATE per row)."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for execution_id, expected_version, values in items:
+        params = {f"v_{k}": v for k, v in values.items()}
+        params.update(w_id=execution_id, w_version=expected_version,
+                      w_new_version=expected_version + 1)
+        groups.setdefault(tuple(sorted(values)), []).append(params)
+    conn = session.connection()
+    for keys, rows in groups.items():
+        stmt = _cas_statement(keys)
+        if conn.dialect.supports_sane_multi_rowcount:
+            if conn.execute(stmt, rows).rowcount != len(rows):
+                return False
+        else:
+            for row in rows:
+                if not conn.execute(stmt, row).rowcount:
+                    return False
+    return True
+
+
+_VERSION = select(m.WorkflowExecution.__table__.c.version).where(
+    m.WorkflowExecution.__table__.c.id == bindparam("w_id"))
 
 
 def get_execution_version(session: Session, execution_id: str) -> int | None:
     """The current version of an execution (None when it does not exist)."""
-    table = cast(Table, m.WorkflowExecution.__table__)
-    return session.connection().execute(
-        select(table.c.version).where(table.c.id == execution_id)).scalar()
+    return session.connection().execute(_VERSION, {"w_id": execution_id}).scalar()
+
+
+_UPDATE_STATEMENTS: dict[tuple[str, tuple[str, ...]], Any] = {}
+
+
+def bulk_insert_rows(session: Session, model: type[m.Base], rows: list[dict[str, Any]]) -> None:
+    """INSERT ``rows`` (dicts with the same keys) in one Core executemany (no ORM)."""
+    session.connection().execute(cast(Table, model.__table__).insert(), rows)
+
+
+def bulk_update_rows(session: Session, model: type[m.Base], rows: list[dict[str, Any]]) -> None:
+    """UPDATE rows by primary key ``id`` in one Core executemany (same keys in every row)."""
+    keys = tuple(sorted(k for k in rows[0] if k != "id"))
+    cache_key = (model.__tablename__, keys)
+    stmt = _UPDATE_STATEMENTS.get(cache_key)
+    if stmt is None:
+        table = cast(Table, model.__table__)
+        stmt = (update(table).where(table.c.id == bindparam("w_id"))
+                .values({k: bindparam(f"v_{k}") for k in keys}))
+        _UPDATE_STATEMENTS[cache_key] = stmt
+    session.connection().execute(
+        stmt, [{"w_id": r["id"], **{f"v_{k}": r[k] for k in keys}} for r in rows])
 
 
 def task_executions_of(session: Session, execution_id: str,

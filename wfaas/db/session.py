@@ -13,6 +13,8 @@ busy timeout instead of failing with "database is locked" on upgrade.
 from __future__ import annotations
 
 import os
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -22,6 +24,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30000
+READONLY = "wfaas_readonly"
+#: one write lock per SQLite engine: the writers of this process queue on it (an immediate
+#: hand-over) instead of polling SQLite's busy handler, which sleeps 1..100 ms per try
+_WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
 
 
 def sqlite_url(path: str) -> str:
@@ -48,7 +54,11 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read-only session reads a WAL snapshot: it never takes or waits for the lock.
+        readonly = conn.get_execution_options().get(READONLY)
+        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+    _WRITE_LOCKS[engine] = threading.RLock()
 
 
 def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
@@ -74,16 +84,34 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, future=True)
 
 
+def _write_lock(engine: Engine | sessionmaker[Session]) -> threading.RLock | None:
+    bind = engine.kw.get("bind") if isinstance(engine, sessionmaker) else engine
+    return _WRITE_LOCKS.get(bind) if isinstance(bind, Engine) else None
+
+
 @contextmanager
-def session_scope(engine: Engine | sessionmaker[Session]) -> Iterator[Session]:
-    """One transaction: commit at the end of the block, roll back on error."""
+def session_scope(engine: Engine | sessionmaker[Session], *,
+                  readonly: bool = False) -> Iterator[Session]:
+    """One transaction: commit at the end of the block, roll back on error.
+
+    ``readonly=True`` is for blocks that only read: on SQLite it reads a snapshot
+    without taking the write lock. Write blocks on a SQLite engine are serialised
+    by an in-process lock held for the whole block (no busy-handler sleeps).
+    """
     factory = engine if isinstance(engine, sessionmaker) else session_factory(engine)
-    session = factory()
+    lock = None if readonly else _write_lock(engine)
+    if lock is not None:
+        lock.acquire()
     try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        session = factory(execution_options={READONLY: True}) if readonly else factory()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
     finally:
-        session.close()
+        if lock is not None:
+            lock.release()

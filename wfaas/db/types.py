@@ -11,6 +11,8 @@ from sqlalchemy import Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
+
 
 class JsonText(TypeDecorator[Any]):
     """A JSON value kept in a TEXT column (identical on SQLite and PostgreSQL).
@@ -25,7 +27,7 @@ class JsonText(TypeDecorator[Any]):
     def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
         if value is None:
             return None
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+        return _ENCODER.encode(value)
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
         if value is None:

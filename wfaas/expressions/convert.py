@@ -18,6 +18,13 @@ from jinja2 import Undefined
 from yaql.language import utils as yaql_utils
 
 _SCALARS = (str, int, float, bool, type(None))
+_SCALAR_TYPES = frozenset(_SCALARS)
+
+
+def _all_scalars(items: Any) -> bool:
+    """True when every item of a list/tuple is a plain scalar (checked in C, not per item
+    in Python: a published list of 100k ints is copied at memcpy speed)."""
+    return set(map(type, items)) <= _SCALAR_TYPES
 
 
 class CollectionTooLarge(Exception):
@@ -84,6 +91,8 @@ def to_yaql(value: Any) -> Any:
     if isinstance(value, Mapping):
         return FrozenView(value)
     if isinstance(value, (list, tuple)):
+        if _all_scalars(value):
+            return tuple(value)
         return tuple([to_yaql(item) for item in value])
     if isinstance(value, Set):
         return frozenset(to_yaql(item) for item in value)
@@ -96,6 +105,9 @@ def _check_size(size: int, limit: int) -> None:
 
 
 def _plain_iter(items: Iterable[Any], limit: int, sized_limit: int) -> list[Any]:
+    if isinstance(items, range):
+        _check_size(len(items), limit)
+        return list(items)
     result = []
     for index, item in enumerate(items):
         if 0 <= limit <= index:
@@ -120,6 +132,8 @@ def to_plain(value: Any, limit: int = -1, sized_limit: int = -1) -> Any:
         return {k: to_plain(v, limit, sized_limit) for k, v in value.items()}
     if isinstance(value, (list, tuple, Set)):
         _check_size(len(value), sized_limit)
+        if _all_scalars(value):
+            return list(value)
         return [to_plain(item, limit, sized_limit) for item in value]
     if isinstance(value, Undefined):
         value._fail_with_undefined_error()

@@ -26,6 +26,21 @@ class _Channel:
         self.owner._count(+1)
         self.queue.put(msg)
 
+    def call(self, msg: Message) -> bool:
+        """Hand ``msg`` to the handler in the caller's thread (no thread hop); False
+        when the channel is not running (then it must be queued)."""
+        handler = self.handler
+        if handler is None or self.thread is None:
+            return False
+        self.owner._count(+1)
+        try:
+            handler(msg)
+        except Exception:  # noqa: BLE001 - one bad message must not break the sender
+            LOG.exception("Handler of %s failed on a message", self.name)
+        finally:
+            self.owner._count(-1)
+        return True
+
     def start(self) -> None:
         if self.handler is None or self.thread is not None:
             return
@@ -81,6 +96,11 @@ class LocalTransport(Transport):
             return self._in_flight
 
     def send_to_engine(self, message: Message) -> None:
+        # The engine's handler only queues the event (non-blocking), so it runs in the
+        # sender's thread: one thread hand-over less per event. Messages without an
+        # execution (ad-hoc action results) write to the database: they keep the queue.
+        if message.get("execution_id") and self._engine.call(message):
+            return
         self._engine.put(message)
 
     def send_to_executor(self, request: Message, target: str | None = None) -> None:
@@ -88,7 +108,9 @@ class LocalTransport(Transport):
             channel = self._groups.get(target or "") or self._groups.get("")
             if channel is None:
                 channel = self._groups.setdefault("", _Channel("executor", self))
-        channel.put(request)
+        # The executor's handler only submits to its pool: call it directly.
+        if not channel.call(request):
+            channel.put(request)
 
     def serve_engine(self, handler: Handler) -> None:
         self._engine.handler = handler

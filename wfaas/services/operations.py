@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from wfaas.db import api
 from wfaas.db import models as m
+from wfaas.db.types import utcnow
 from wfaas.engine import validate_workflow_input
 from wfaas.exceptions import ClientError, InputError, NotAllowed, NotFound, SizeLimitExceeded
 from wfaas.executors.base import size_problem
@@ -43,6 +44,23 @@ def resolve_env(session: Session, params: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
+ENV_UPDATABLE = ("IDLE", "PAUSED", "ERROR")
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    """``update`` merged into a copy of ``base``, nested dicts merged key by key."""
+    out = dict(base)
+    for key, value in update.items():
+        old = out.get(key)
+        out[key] = deep_merge(old, value) if isinstance(old, dict) and isinstance(
+            value, dict) else value
+    return out
+
+
 class Operations:
     """Mixin of :class:`wfaas.services.runtime.Runtime` with the public operations."""
 
@@ -63,13 +81,15 @@ class Operations:
                        params: dict[str, Any] | None = None, description: str = "",
                        execution_id: str | None = None,
                        source_execution_id: str | None = None,
-                       security: dict[str, Any] | None = None) -> dict[str, Any]:
+                       security: dict[str, Any] | None = None,
+                       project_id: str | None = None) -> dict[str, Any]:
         """Store a new execution of a workflow (by id or name) and start it.
 
         Returns as soon as the execution is stored (state RUNNING); bad input
         raises InputError before anything is stored. ``security`` is the caller's
         security context (``wfaas.actions.base.SecurityContext`` fields: auth_token,
-        trust_id, project_id ...) that its actions (and sub-workflows) run with.
+        trust_id, project_id ...) that its actions (and sub-workflows) run with;
+        ``project_id`` the project owning the execution (default: the workflow's).
         """
         input = dict(input or {})
         params = dict(params or {})
@@ -90,13 +110,12 @@ class Operations:
             if spec.type == "reverse" and not params.get("task_name"):
                 raise InputError(f"Reverse workflow {wf.name} needs params.task_name")
             ex_id = execution_id or str(uuid.uuid4())
-            row = api.create(s, m.WorkflowExecution, id=ex_id, workflow_name=wf.name,
-                             workflow_namespace=wf.namespace, workflow_id=wf.id, spec=text,
-                             description=description or "", input=input, params=params,
-                             state="RUNNING", root_execution_id=ex_id,
-                             source_execution_id=source_execution_id,
-                             project_id=wf.project_id, security=security)
-            result = row.to_dict()
+            result = api.insert_row(
+                s, m.WorkflowExecution, id=ex_id, workflow_name=wf.name,
+                workflow_namespace=wf.namespace, workflow_id=wf.id, spec=text,
+                description=description or "", input=input, params=params, state="RUNNING",
+                root_execution_id=ex_id, source_execution_id=source_execution_id,
+                project_id=project_id or wf.project_id, security=security)
         self.engine.send(ex_id, {"kind": "start_workflow", "input": input, "params": params})
         return result
 
@@ -158,6 +177,32 @@ class Operations:
         return self._send_and_wait(id, {"kind": "stop_workflow", "state": state,
                                         "message": message}, lambda r: r.state in TERMINAL)
 
+    def update_execution_env(self, id: str, env: dict[str, Any]) -> dict[str, Any]:
+        """Deep-merge ``env`` into the environment of an IDLE, PAUSED or ERROR execution:
+        its ``params.env`` and the engine state, so a later resume, rerun or ``env()``
+        sees it. Compare-and-set on the row version (retried if the engine moved on)."""
+        for _ in range(20):
+            with self.session() as s:
+                row = self._execution(s, id)
+                if row.state not in ENV_UPDATABLE:
+                    raise NotAllowed(f"The env of an execution can only change while it is "
+                                     f"IDLE, PAUSED or ERROR [id={id}, state={row.state}]")
+                params = dict(row.params or {})
+                params["env"] = deep_merge(_dict(params.get("env")), env)
+                values: dict[str, Any] = {"params": params, "updated_at": utcnow()}
+                if row.engine_state is not None:  # started: the engine keeps its own env
+                    engine_state = dict(row.engine_state)
+                    engine_state["env"] = deep_merge(_dict(engine_state.get("env")), env)
+                    values["engine_state"] = engine_state
+                if api.update_execution_cas(s, id, row.version, **values):
+                    break
+        else:
+            raise NotAllowed(f"Execution {id} kept changing: its env was not updated")
+        # an engine holding this execution in its cache fails its next compare-and-set
+        # on the version and reloads the state with the new env
+        with self.session() as s:
+            return self._execution(s, id).to_dict()
+
     def wait_execution(self, id: str, timeout: float) -> dict[str, Any]:
         """Block until the execution is finished (or ``timeout`` s); return its row."""
         def check(s: Session) -> dict[str, Any] | None:
@@ -198,9 +243,11 @@ class Operations:
     # ------------------------------------------------------------------ actions
     def run_action(self, name: str, input: dict[str, Any], *, namespace: str = "",
                    params: dict[str, Any] | None = None, description: str = "",
-                   security: dict[str, Any] | None = None) -> dict[str, Any]:
+                   security: dict[str, Any] | None = None,
+                   project_id: str | None = None) -> dict[str, Any]:
         """Run one action outside a workflow; waits for it unless
-        ``params.run_sync`` is false or the action is asynchronous."""
+        ``params.run_sync`` is false or the action is asynchronous. ``project_id``
+        owns the action execution (default: the model's default project)."""
         params = dict(params or {})
         descriptor = self.provider.find(name, namespace)
         if descriptor is None:
@@ -211,7 +258,8 @@ class Operations:
             row = api.create(s, m.ActionExecution, name=name, namespace=namespace,
                              description=description or "", state="RUNNING", accepted=True,
                              input=input or {}, params=params, runtime_context={},
-                             security=security)
+                             security=security,
+                             **({"project_id": project_id} if project_id else {}))
             action_id = row.id
         request = {"action_id": action_id, "execution_id": None, "action": name,
                    "namespace": namespace, "input": input or {},

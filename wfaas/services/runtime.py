@@ -34,6 +34,7 @@ from wfaas.scheduler.delayed import DelayedCallScheduler, Hook
 from wfaas.services import operations, recovery
 from wfaas.services.adhoc import DbAdHocLoader
 from wfaas.services.engine_service import EngineService
+from wfaas.services.integrity import IntegrityChecker
 from wfaas.services.specs import SpecResolver
 
 LOG = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ class Runtime(operations.Operations):
                  engine_workers: int = 2, scheduler_max_sleep: float | None = None,
                  scheduler_batch: int = 100, embedded: bool = True,
                  field_size_limit_kb: int = 1024, integrity_check_delay: float = -1,
+                 heartbeat: dict[str, float] | None = None,
                  roles: tuple[str, ...] = ("engine", "executor", "scheduler"),
                  clock: Callable[[], float] = time.time) -> None:
         self.db = engine
@@ -77,7 +79,10 @@ class Runtime(operations.Operations):
         self.field_size_limit_kb = field_size_limit_kb
         self.executor = LocalExecutor(self.transport, None, workers=executor_workers,
                                       group=executor_group,
-                                      size_limit_kb=field_size_limit_kb)
+                                      size_limit_kb=field_size_limit_kb,
+                                      heartbeat_interval=(heartbeat or {}).get(
+                                          "check_interval", 0.0))
+        self.integrity = IntegrityChecker.from_settings(self, heartbeat or {})
         self._changed = threading.Condition()
         self._generation = 0
         #: notified whenever a message, action or engine step is done
@@ -100,13 +105,19 @@ class Runtime(operations.Operations):
         if embedded:
             migration.ensure_schema(engine)
         local = not conf.transport_url or conf.transport_url.startswith("local:")
-        return cls(engine, transport=get_transport(conf.transport_url),
-                   executor_workers=conf.executor.workers, executor_group=conf.executor.host,
-                   scheduler_max_sleep=None if local and embedded else conf.scheduler.max_sleep,
-                   scheduler_batch=conf.scheduler.batch_size, embedded=embedded and local,
-                   field_size_limit_kb=conf.engine.execution_field_size_limit_kb,
-                   integrity_check_delay=conf.engine.execution_integrity_check_delay,
-                   roles=roles)
+        rt = cls(engine, transport=get_transport(conf.transport_url),
+                 executor_workers=conf.executor.workers, executor_group=conf.executor.host,
+                 scheduler_max_sleep=None if local and embedded else conf.scheduler.max_sleep,
+                 scheduler_batch=conf.scheduler.batch_size, embedded=embedded and local,
+                 field_size_limit_kb=conf.engine.execution_field_size_limit_kb,
+                 integrity_check_delay=conf.engine.execution_integrity_check_delay,
+                 heartbeat=None if local else IntegrityChecker.settings(conf),
+                 roles=roles)
+        if "scheduler" in roles:  # cron triggers (and the event listener) run with it
+            from wfaas.triggers.service import TriggerService
+
+            rt.triggers = TriggerService.from_runtime(rt, conf)
+        return rt
 
     @property
     def provider(self) -> Any:
@@ -132,14 +143,20 @@ class Runtime(operations.Operations):
         if "scheduler" in self.roles:
             self.scheduler.release_claims(everyone=self.embedded)
             self.scheduler.start()
+            if self.triggers is not None:
+                self.triggers.start()
         if "engine" in self.roles:
             recovery.recover(self, redispatch_actions=self.embedded)
+            self.integrity.start()
 
     def stop(self) -> None:
         """Stop every part (running actions are abandoned, state stays in the DB)."""
         if not self._started:
             return
         self._started = False
+        self.integrity.stop()
+        if self.triggers is not None:
+            self.triggers.stop()
         self.scheduler.stop()
         self.transport.stop()
         self.engine.stop()
@@ -158,9 +175,10 @@ class Runtime(operations.Operations):
         self.close()
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """One transaction on the runtime's database."""
-        with session_scope(self.sessions) as session:
+    def session(self, *, readonly: bool = False) -> Iterator[Session]:
+        """One transaction on the runtime's database (``readonly``: a snapshot read that
+        neither takes nor waits for the SQLite write lock)."""
+        with session_scope(self.sessions, readonly=readonly) as session:
             yield session
 
     # ------------------------------------------------------------------ plumbing
@@ -214,7 +232,7 @@ class Runtime(operations.Operations):
         while True:
             with self._changed:
                 seen = self._generation
-            with self.session() as s:  # read outside the lock: engine steps go on
+            with self.session(readonly=True) as s:  # outside the lock: steps go on
                 value = predicate(s)
             if value:
                 return value

@@ -212,13 +212,12 @@ def persist_children(session: Session, loaded: Loaded, task_ids: set[str],
             if st.actions[a].is_workflow]
         row = _task_row(loaded, task, subs)
         (old_tasks if tid in loaded.task_ids else new_tasks).append(row)
-    conn = session.connection()
+    buffer = RowBuffer.of(session)
     if new_tasks:
         _stamp_in_order(new_tasks, st.tasks)
-        conn.execute(insert(_TASKS), new_tasks)
+        buffer.new_tasks.extend(new_tasks)
         loaded.task_ids.update(r["id"] for r in new_tasks)
-    if old_tasks:
-        conn.execute(_UPDATE_TASK, _by_pk(old_tasks))
+    buffer.old_tasks.extend(old_tasks)
     new_actions: list[dict[str, Any]] = []
     old_actions: list[dict[str, Any]] = []
     for action in real_actions:
@@ -226,10 +225,65 @@ def persist_children(session: Session, loaded: Loaded, task_ids: set[str],
         (old_actions if action.id in loaded.action_ids else new_actions).append(row)
     if new_actions:
         _stamp_in_order(new_actions, st.actions)
-        conn.execute(insert(_ACTIONS), new_actions)
+        buffer.new_actions.extend(new_actions)
         loaded.action_ids.update(r["id"] for r in new_actions)
-    if old_actions:
-        conn.execute(_UPDATE_ACTION, _by_pk(old_actions))
+    buffer.old_actions.extend(old_actions)
+    if not buffer.deferred:
+        buffer.flush(session)
+
+
+class StaleBatch(Exception):
+    """A deferred compare-and-set found an execution changed by someone else."""
+
+
+@dataclass
+class RowBuffer:
+    """Task and action rows waiting to be written: one executemany per kind.
+
+    :meth:`deferred` collects the rows of every execution stepped in one transaction
+    (a cross-execution batch) and writes them with four statements at the end,
+    instead of four per execution.
+    """
+
+    new_tasks: list[dict[str, Any]] = field(default_factory=list)
+    old_tasks: list[dict[str, Any]] = field(default_factory=list)
+    new_actions: list[dict[str, Any]] = field(default_factory=list)
+    old_actions: list[dict[str, Any]] = field(default_factory=list)
+    #: execution headers to compare-and-set first: (id, expected version, values)
+    headers: list[tuple[str, int, dict[str, Any]]] = field(default_factory=list)
+    deferred: bool = False
+
+    @classmethod
+    def of(cls, session: Session) -> RowBuffer:
+        """The session's deferred buffer, or a fresh one written at once."""
+        buffer = session.info.get("wfaas_rows")
+        return buffer if isinstance(buffer, RowBuffer) else cls()
+
+    @classmethod
+    def defer(cls, session: Session) -> RowBuffer:
+        """Collect the rows written in ``session`` until :meth:`flush`."""
+        buffer = cls(deferred=True)
+        session.info["wfaas_rows"] = buffer
+        return buffer
+
+    def flush(self, session: Session) -> None:
+        """Write what was collected: the execution headers first (compare-and-set;
+        :class:`StaleBatch` when one changed meanwhile), then the tasks, then the
+        actions that point to them."""
+        if self.headers:
+            if not api.update_executions_cas(session, self.headers):
+                raise StaleBatch("an execution of the batch changed concurrently")
+            self.headers = []
+        conn = session.connection()
+        if self.new_tasks:
+            conn.execute(insert(_TASKS), self.new_tasks)
+        if self.old_tasks:
+            conn.execute(_UPDATE_TASK, _by_pk(self.old_tasks))
+        if self.new_actions:
+            conn.execute(insert(_ACTIONS), self.new_actions)
+        if self.old_actions:
+            conn.execute(_UPDATE_ACTION, _by_pk(self.old_actions))
+        self.new_tasks, self.old_tasks, self.new_actions, self.old_actions = [], [], [], []
 
 
 _TASKS = cast(Table, m.TaskExecution.__table__)

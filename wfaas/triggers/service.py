@@ -82,6 +82,7 @@ class TriggerService:
         self.definitions = list(definitions or [])
         self.changes = changes
         self._pass_security = _accepts(start_workflow, "security")
+        self._pass_project = _accepts(start_workflow, "project_id")
         self._cond = threading.Condition()
         self._woken = False
         self._stopping = False
@@ -204,6 +205,8 @@ class TriggerService:
         if self._pass_security and trust_id:
             kwargs["security"] = {"trust_id": trust_id, "project_id": project_id,
                                   "is_trust_scoped": True}
+        if self._pass_project and project_id:  # the run belongs to the trigger's project
+            kwargs["project_id"] = project_id
         try:
             return self.start_workflow(identifier, **kwargs)
         except Conflict:

@@ -125,3 +125,58 @@ def test_keystonemiddleware_rejects_requests_without_token(runtime: Any, conf: A
     # Spoofed identity headers are stripped by the middleware, not trusted.
     app.get("/v2/workflows", status=401, headers={"X-Identity-Status": "Confirmed",
                                                   "X-Project-Id": "proj-a"})
+
+
+PARENT_WF = """---
+version: '2.0'
+sec_parent:
+  tasks:
+    call:
+      workflow: sec_child
+sec_child:
+  tasks:
+    echo:
+      action: std.echo output=child
+"""
+
+
+def _spy_security(runtime: Any) -> list[Any]:
+    """Record the security context of every action the executor runs."""
+    from wfaas.actions.runner import run_action
+
+    seen: list[Any] = []
+    original = runtime.executor._runner or run_action
+
+    def spy(provider: Any, name: str, input: dict[str, Any], context: Any, **kw: Any) -> Any:
+        seen.append((name, context.security))
+        return original(provider, name, input, context, **kw)
+
+    runtime.executor._runner = spy
+    return seen
+
+
+def test_workflows_and_actions_run_with_the_callers_security(secured: webtest.TestApp,
+                                                             runtime: Any) -> None:
+    seen = _spy_security(runtime)
+    a, b = Project(secured, "proj-a"), Project(secured, "proj-b")
+    b.headers.update({"X-Auth-Token": "tok-b", "X-Project-Name": "b-name",
+                      "X-User-Name": "bob", "X-Service-Catalog": '[{"type": "compute"}]'})
+    a.yaml("POST", "/v2/workflows?scope=public", PARENT_WF, 201)
+    ex = b.json("POST", "/v2/executions", {"workflow_name": "sec_parent"}, 201).json
+    assert ex["project_id"] == "proj-b"
+    assert runtime.wait_execution(ex["id"], 15)["state"] == "SUCCESS"
+    # the sub-workflow was created by the engine: it belongs to the caller from the start
+    children = b.get(f"/v2/executions?root_execution_id={ex['id']}").json["executions"]
+    assert [c["project_id"] for c in children if c["id"] != ex["id"]] == ["proj-b"]
+    [(name, security)] = seen
+    assert name == "std.echo"
+    assert (security.auth_token, security.project_id, security.project_name,
+            security.user_id, security.user_name) == ("tok-b", "proj-b", "b-name",
+                                                      "user-proj-b", "bob")
+    assert security.service_catalog == [{"type": "compute"}]
+    seen.clear()
+    run = b.json("POST", "/v2/action_executions", {
+        "name": "std.echo", "input": {"output": 1}, "params": {"save_result": True}}, 201).json
+    assert run["project_id"] == "proj-b"
+    wait_until(lambda: seen)
+    assert seen[0][1].auth_token == "tok-b" and seen[0][1].project_id == "proj-b"

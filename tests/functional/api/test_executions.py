@@ -6,8 +6,6 @@ import json
 import re
 from typing import Any
 
-import pytest
-
 from tests.functional.api.conftest import (
     ASYNC_WF,
     FAIL_WF,
@@ -222,14 +220,83 @@ def test_unknown_execution_paths_are_404(client: Client) -> None:
     assert_fault(client.delete(f"/v2/executions/{missing}", 404), 404)
 
 
-@pytest.mark.xfail(reason="runtime/engine: a workbook workflow's short action name ('shout') "
-                          "is not resolved to the workbook's action ('demo_wb.shout') yet",
-                   strict=False)
 def test_workbook_workflow_uses_its_workbook_action(client: Client, runtime: Any) -> None:
     client.post_yaml("/v2/workbooks", WORKBOOK, 201)
     ex = start(client, {"workflow_name": "demo_wb.wf1", "input": {"text": "yo"}})
     done = finished(client, runtime, ex["id"])
     assert json.loads(done["output"]) == {"shouted": "yo!!!"}
+    (action,) = client.get("/v2/action_executions", 200).json["action_executions"]
+    assert action["name"] == "demo_wb.shout"
+
+
+SHADOW_WB = """---
+version: '2.0'
+name: shadow_wb
+workflows:
+  main:
+    tasks:
+      own:
+        action: shout text=x
+        publish:
+          own: <% task().result %>
+      plain:
+        action: whisper text=x
+        publish:
+          plain: <% task().result %>
+      child:
+        workflow: sub
+        publish:
+          child: <% task().result %>
+  sub:
+    output:
+      who: workbook sub
+    tasks:
+      t:
+        action: std.noop
+actions:
+  shout:
+    base: std.echo
+    base-input:
+      output: workbook shout
+    input: [text]
+"""
+
+PLAIN_DEFS = """---
+version: '2.0'
+shout:
+  base: std.echo
+  base-input:
+    output: plain shout
+  input: [text]
+whisper:
+  base: std.echo
+  base-input:
+    output: plain whisper
+  input: [text]
+"""
+
+PLAIN_SUB = """---
+version: '2.0'
+sub:
+  output:
+    who: plain sub
+  tasks:
+    t:
+      action: std.noop
+"""
+
+
+def test_workbook_members_win_over_plain_names(client: Client, runtime: Any) -> None:
+    client.post_yaml("/v2/actions", PLAIN_DEFS, 201)
+    client.post_yaml("/v2/workflows", PLAIN_SUB, 201)
+    client.post_yaml("/v2/workbooks", SHADOW_WB, 201)
+    ex = start(client, {"workflow_name": "shadow_wb.main"})
+    done = finished(client, runtime, ex["id"])
+    assert done["state"] == "SUCCESS", done["state_info"]
+    out = json.loads(done["output"])
+    assert out["own"] == "workbook shout"  # <wb>.shout first
+    assert out["plain"] == "plain whisper"  # then the plain name
+    assert out["child"] == {"who": "workbook sub"}
 
 
 
@@ -287,6 +354,46 @@ def test_env_changed_while_paused_applies_on_resume(client: Client, runtime: Any
     assert json.loads(finished(client, runtime, ex["id"])["output"]) == {"r": 1}
 
 
+def test_env_update_reaches_the_engine_state(client: Client, runtime: Any) -> None:
+    """A resume that does not repeat the env (here the runtime's own) still sees it."""
+    client.post_yaml("/v2/workflows", ENV_PAUSE_WF, 201)
+    ex = start(client, {"workflow_name": "envp", "params": {"env": {"a": 0, "keep": {"x": 1}}}})
+    action = wait_until(lambda: [a["id"] for a in client.get(
+        "/v2/action_executions", 200).json["action_executions"] if a["state"] == "RUNNING"])[0]
+    client.put_json(f"/v2/executions/{ex['id']}", {"state": "PAUSED"}, 200)
+    got = client.put_json(f"/v2/executions/{ex['id']}", {"params": {"env": {"a": 1}}}, 200)
+    assert json.loads(got.json["params"])["env"] == {"a": 1, "keep": {"x": 1}}
+    assert runtime.resume_execution(ex["id"])["state"] == "RUNNING"
+    client.put_json(f"/v2/action_executions/{action}", {"state": "SUCCESS", "output": "x"}, 200)
+    assert json.loads(finished(client, runtime, ex["id"])["output"]) == {"r": 1}
+
+
+ENV_FAIL_WF = """---
+version: '2.0'
+envf:
+  output:
+    r: <% $.r %>
+  tasks:
+    check:
+      action: std.echo output=<% env().ok %>
+      fail-on: <% not env().ok %>
+      publish:
+        r: <% task().result %>
+"""
+
+
+def test_env_updated_after_an_error_applies_to_the_rerun(client: Client, runtime: Any) -> None:
+    client.post_yaml("/v2/workflows", ENV_FAIL_WF, 201)
+    ex = start(client, {"workflow_name": "envf", "params": {"env": {"ok": False}}})
+    assert finished(client, runtime, ex["id"])["state"] == "ERROR"
+    client.put_json(f"/v2/executions/{ex['id']}", {"params": {"env": {"ok": True}}}, 200)
+    (task,) = client.get(f"/v2/executions/{ex['id']}/tasks", 200).json["tasks"]
+    runtime.rerun_task(task["id"])
+    done = finished(client, runtime, ex["id"])
+    assert done["state"] == "SUCCESS", done["state_info"]
+    assert json.loads(done["output"]) == {"r": True}
+
+
 def test_execution_of_a_namespaced_workflow(client: Client, runtime: Any) -> None:
     client.post_yaml("/v2/workflows?namespace=team", FAIL_WF.replace(
         'std.fail error_data="kaboom"', "std.noop"), 201)
@@ -298,3 +405,33 @@ def test_execution_of_a_namespaced_workflow(client: Client, runtime: Any) -> Non
     assert finished(client, runtime, other["id"])["state"] == "ERROR"
     names = client.get("/v2/executions?workflow_namespace=team", 200).json["executions"]
     assert [e["id"] for e in names] == [ex["id"]]
+
+
+def test_get_with_wait_returns_when_the_execution_finishes(client: Client,
+                                                           runtime: Any) -> None:
+    import threading
+    import time
+
+    client.post_yaml("/v2/workflows", ASYNC_WF, 201)
+    ex = start(client, {"workflow_name": "rs_async"})
+    action = wait_until(lambda: [a["id"] for a in client.get(
+        "/v2/action_executions", 200).json["action_executions"] if a["state"] == "RUNNING"])[0]
+    # not finished: answers after the wait with the current state
+    t0 = time.monotonic()
+    assert client.get(f"/v2/executions/{ex['id']}?wait=0.3", 200).json["state"] == "RUNNING"
+    assert time.monotonic() - t0 >= 0.3
+    # finished during the wait: answers at once with the final state
+    timer = threading.Timer(0.3, lambda: runtime.complete_action(action, "SUCCESS", "x"))
+    timer.start()
+    t0 = time.monotonic()
+    try:
+        got = client.get(f"/v2/executions/{ex['id']}?wait=20", 200).json
+    finally:
+        timer.join()
+    assert got["state"] == "SUCCESS" and time.monotonic() - t0 < 10
+    t0 = time.monotonic()
+    assert client.get(f"/v2/executions/{ex['id']}?wait=20&fields=state",
+                      200).json["state"] == "SUCCESS"
+    assert time.monotonic() - t0 < 2  # terminal already: no wait
+    for bad in ("abc", "-1"):
+        assert_fault(client.get(f"/v2/executions/{ex['id']}?wait={bad}", 400), 400, "wait")

@@ -116,3 +116,25 @@ def test_requests_are_access_logged(client: Client, caplog: Any) -> None:
         client.get("/v2/workflows/missing", 404)
     assert any(r.getMessage().startswith("GET /v2/workflows/missing 404 ")
                for r in caplog.records)
+
+
+def test_unknown_query_parameters_are_rejected_like_mistral(client: Client) -> None:
+    """Mistral (WSME) answers an argument the endpoint does not take with 400."""
+    client.post_yaml("/v2/workflows", HELLO_WF, 201)
+    wf = client.get("/v2/workflows/rs_hello", 200).json
+    missing = "00000000-0000-0000-0000-000000000000"
+    for url in ("/v2/workflows?bogus=1", f"/v2/workflows/{wf['id']}?bogus=1",
+                "/v2/executions?limit=1&bogus=1", f"/v2/executions/{missing}?bogus=1",
+                f"/v2/tasks/{missing}?bogus=", "/v2/actions/std.echo?bogus=1",
+                f"/v2/executions/{missing}/report?bogus=1", "/v2/environments?bogus=1",
+                f"/v2/tasks/{missing}/action_executions?bogus=1", "/v2?bogus=1"):
+        body = assert_fault(client.get(url, 400), 400)
+        assert body["faultstring"] == 'Unknown argument: "bogus"', (url, body)
+    # what python-mistralclient sends keeps working
+    for url in ("/v2/workflows?limit=100&sort_keys=created_at&sort_dirs=asc&fields=name",
+                "/v2/workflows/rs_hello?namespace=", "/v2/executions?all_projects=true",
+                "/v2/executions?limit=10&include_output=true&nulls=task_execution_id",
+                "/v2/tasks?limit=100&sort_keys=created_at", "/v2/action_executions?limit=100",
+                "/v2/workbooks?limit=100", "/v2/environments?limit=100",
+                "/v2/cron_triggers?limit=100", "/v2/event_triggers?limit=100"):
+        client.get(url, 200)

@@ -59,3 +59,24 @@ def test_database_connection_option_wins(tmp_path: Path) -> None:
     rt = Runtime.from_config(conf)
     rt.close()
     assert db.exists() and not (tmp_path / "unused").exists()
+
+
+def test_trigger_service_runs_with_the_scheduler_role(tmp_path: Path) -> None:
+    from wfaas.triggers.service import TriggerService
+
+    conf = _conf(tmp_path, f"[DEFAULT]\nstate_dir = {tmp_path}\n")
+    rt = Runtime.from_config(conf)
+    try:
+        assert isinstance(rt.triggers, TriggerService)
+        rt.start()
+        assert rt.triggers._thread is not None and rt.triggers._thread.is_alive()
+        thread = rt.triggers._thread
+        rt.stop()
+        assert not thread.is_alive() and rt.triggers._thread is None
+    finally:
+        rt.close()
+    other = Runtime.from_config(conf, roles=("engine", "executor"))
+    try:
+        assert other.triggers is None
+    finally:
+        other.close()

@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from wfaas.api.context import ApiRequest, json_field, str_field, to_bool
-from wfaas.api.controllers.common import claim, fields_arg, find_one, list_answer, owned, row_dict
+from wfaas.api.controllers.common import (
+    caller_security,
+    fields_arg,
+    find_one,
+    list_answer,
+    owned,
+    row_dict,
+)
 from wfaas.api.errors import BadRequest
 from wfaas.api.resources import ACTION_EXECUTION
 from wfaas.api.routing import Param, route
@@ -56,13 +63,15 @@ def run_action(req: ApiRequest) -> dict[str, Any]:
         params["run_sync"] = False
     result = req.runtime.run_action(
         name, action_input, namespace=namespace, params=params,
-        description=str_field(body, "description", default="") or "")
+        description=str_field(body, "description", default="") or "",
+        **({"security": caller_security(req), "project_id": req.caller.project_id}
+           if req.caller.auth_enabled else {}))
     if is_sync and not save and result.get("state") in TERMINAL:
         _forget(req, result["id"])
         return ACTION_EXECUTION.to_wire({**EPHEMERAL, "name": name, "state": result["state"],
                                          "input": result.get("input"),
                                          "output": result.get("output")}, "create")
-    return _wire(claim(req, m.ActionExecution, result), "create")
+    return _wire(result, "create")
 
 
 EPHEMERAL: dict[str, Any] = {

@@ -6,7 +6,8 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from oslo_config import cfg
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from wfaas.api.context import ApiRequest
@@ -58,17 +59,27 @@ def visible(req: ApiRequest, model: Any, *, shared: bool = True) -> list[Any]:
     return [own]
 
 
-def claim(req: ApiRequest, model: Any, row: dict[str, Any]) -> dict[str, Any]:
-    """Give a row the runtime just created to the caller's project (with auth on)."""
-    caller = req.caller
-    if not caller.auth_enabled or not row.get("id") or row.get("project_id") == \
-            caller.project_id:
-        return row
-    with req.runtime.session() as session:
-        session.execute(update(model).where(model.id == row["id"])
-                        .values(project_id=caller.project_id)
-                        .execution_options(synchronize_session=False))
-    return {**row, "project_id": caller.project_id}
+def caller_security(req: ApiRequest) -> dict[str, Any] | None:
+    """The security context the caller's workflows and actions run with (auth on):
+    token, catalog, project and user from keystonemiddleware's headers; None without auth."""
+    if not req.caller.auth_enabled:
+        return None
+    from wfaas.actions.openstack.auth import security_from_headers
+
+    conf = req.conf
+    auth_uri = None
+    try:
+        auth_uri = conf.keystone_authtoken.www_authenticate_uri or None
+    except (AttributeError, cfg.NoSuchOptError):  # keystonemiddleware options not registered
+        pass
+    try:
+        region = conf.openstack_actions.region_name or None
+    except (AttributeError, cfg.NoSuchOptError):
+        region = None
+    security = security_from_headers(req.request.headers, auth_uri=auth_uri,
+                                     region_name=region).to_dict()
+    security["project_id"] = req.caller.project_id
+    return {k: v for k, v in security.items() if v is not None}
 
 
 def owned(req: ApiRequest, row: Any) -> bool:

@@ -8,12 +8,13 @@ from sqlalchemy import select
 
 from wfaas.api.context import ApiRequest, json_field, str_field
 from wfaas.api.controllers.common import (
-    claim,
+    caller_security,
     fields_arg,
     find_one,
     list_answer,
     owned,
     row_dict,
+    visible,
 )
 from wfaas.api.errors import BadRequest
 from wfaas.api.resources import EXECUTION, TASK, encode
@@ -21,9 +22,16 @@ from wfaas.api.routing import Param, route
 from wfaas.db import api as db
 from wfaas.db import models as m
 from wfaas.db.types import utcnow
-from wfaas.exceptions import NotAllowed
+from wfaas.exceptions import NotAllowed, NotFound
 
 TERMINAL = ("SUCCESS", "ERROR", "CANCELLED")
+#: the longest ``GET /v2/executions/<id>?wait=`` holds a request (seconds)
+MAX_WAIT = 300.0
+#: what a GET reads: every column but the definition text and the engine's own state,
+#: which grow with the workflow and are never on the wire (polling a 10k-task execution
+#: must not cost more than polling a small one), and the credentials
+WIRE_COLUMNS = tuple(c for c in m.WorkflowExecution.__table__.columns
+                     if c.key not in ("spec", "engine_state", "security"))
 FILTERS = ("workflow_name", "workflow_id", "workflow_namespace", "description", "tags",
            "params", "task_execution_id", "root_execution_id", "source_execution_id", "state",
            "state_info", "input", "output", "project_id", "created_at", "updated_at")
@@ -111,8 +119,16 @@ def create_execution(req: ApiRequest) -> dict[str, Any]:
     result = req.runtime.start_workflow(
         identifier, namespace=namespace, input=json_field(body, "input", default={}),
         params=params, description=str_field(body, "description", default="") or "",
-        execution_id=client_id or None, source_execution_id=source_id or None)
-    return execution_wire(claim(req, m.WorkflowExecution, result), "create")
+        execution_id=client_id or None, source_execution_id=source_id or None,
+        **_caller_args(req))
+    return execution_wire(result, "create")
+
+
+def _caller_args(req: ApiRequest) -> dict[str, Any]:
+    """With auth: run as the caller (its security context, owned by its project)."""
+    if not req.caller.auth_enabled:
+        return {}
+    return {"security": caller_security(req), "project_id": req.caller.project_id}
 
 
 @route("GET", "/v2/executions", summary="List executions", response="Executions",
@@ -147,13 +163,43 @@ def _add_outputs(req: ApiRequest, items: list[dict[str, Any]]) -> None:
 
 
 @route("GET", "/v2/executions/{id}", summary="Get an execution", response="Execution",
-       query=("fields",))
+       query=("fields", Param("wait", "number", "Long polling (wfaas): answer as soon as the "
+                              f"execution is finished, or after this many seconds (at most "
+                              f"{MAX_WAIT:g})")))
 def get_execution(req: ApiRequest, id: str) -> dict[str, Any]:
-    """One execution, with ``output`` and ``published_global``."""
+    """One execution, with ``output`` and ``published_global``; ``?wait=S`` holds the
+    request until the execution is finished or S seconds have passed."""
     fields = fields_arg(req, EXECUTION)
-    with req.runtime.session() as session:
-        row = row_dict(load_execution(req, session, id))
+    wait = wait_arg(req)
+    conds = visible(req, m.WorkflowExecution, shared=False)
+
+    def read() -> dict[str, Any]:
+        with req.runtime.session(readonly=True) as session:  # a snapshot: no write lock
+            found = session.execute(select(*WIRE_COLUMNS).where(
+                m.WorkflowExecution.id == id, *conds)).first()
+        if found is None:
+            raise NotFound(not_found(id))
+        return dict(found._mapping)
+
+    row = read()
+    if wait and row["state"] not in TERMINAL:
+        req.runtime.wait_execution(id, wait)  # event-driven: returns when it finishes
+        row = read()
     return execution_wire(row, "get", fields)
+
+
+def wait_arg(req: ApiRequest) -> float:
+    """``?wait=`` seconds (0 when absent); not a number or negative -> 400."""
+    value = req.arg("wait")
+    if value is None or value == "":
+        return 0.0
+    try:
+        wait = float(value)
+    except ValueError:
+        raise BadRequest(f"Invalid value for 'wait': {value!r} is not a number") from None
+    if not wait >= 0:  # also rejects nan
+        raise BadRequest(f"Invalid value for 'wait': {value!r} must be 0 or more seconds")
+    return min(wait, MAX_WAIT)
 
 
 @route("PUT", "/v2/executions/{id}", summary="Pause, resume, stop or update an execution",
@@ -176,38 +222,18 @@ def update_execution(req: ApiRequest, id: str) -> dict[str, Any]:
         row = load_execution(req, session, id)
         if not owned(req, row):
             raise NotAllowed(f"Can not modify an execution of another project [id={id}]")
-        current = row.state
-        stored_env = stored_env_of(row)
     if state is not None:
-        if state == "RUNNING":
-            # An env changed by an earlier PUT (params.env) takes effect on resume.
-            env = {**stored_env, **(env or {})} or None
         result = _change_state(req, id, state, str_field(body, "state_info"), env)
         return execution_wire(result)
+    if env is not None:  # params.env and the engine state (a later resume/rerun sees it)
+        req.runtime.update_execution_env(id, env)
     with req.runtime.session() as session:
         row = load_execution(req, session, id)
-        values: dict[str, Any] = {"updated_at": utcnow()}
         if description is not None:
-            values["description"] = description
-        if env is not None:
-            if current not in ("IDLE", "PAUSED", "ERROR"):
-                raise NotAllowed(f"The env of an execution can only change while it is IDLE, "
-                                 f"PAUSED or ERROR [id={id}, state={current}]")
-            new_params = dict(row.params or {})
-            new_params["env"] = {**(new_params.get("env") or {}), **env} \
-                if isinstance(new_params.get("env"), dict) else env
-            values["params"] = new_params
-            values["version"] = row.version + 1  # the engine reloads what it cached
-        db.update_row(session, row, **values)
-        session.flush()
+            db.update_row(session, row, description=description, updated_at=utcnow())
+            session.flush()
         data = row_dict(row)
     return execution_wire(data)
-
-
-def stored_env_of(row: Any) -> dict[str, Any]:
-    """The env kept in an execution's params (a dict; names were resolved at start)."""
-    env = (row.params or {}).get("env") if isinstance(row.params, dict) else None
-    return dict(env) if isinstance(env, dict) else {}
 
 
 def _change_state(req: ApiRequest, id: str, state: str, info: str | None,

@@ -7,10 +7,11 @@ from typing import Any
 from sqlalchemy import select
 
 from wfaas.api.context import ApiRequest, json_field, str_field, to_bool
+from wfaas.api.controllers.action_executions import FILTERS as ACTION_FILTERS
 from wfaas.api.controllers.common import fields_arg, find_one, list_answer, owned, row_dict
-from wfaas.api.controllers.executions import TASK_FILTERS, execution_wire, stored_env_of
+from wfaas.api.controllers.executions import TASK_FILTERS, execution_wire
 from wfaas.api.errors import BadRequest
-from wfaas.api.resources import ACTION_EXECUTION, EXECUTION, TASK, wire_list
+from wfaas.api.resources import ACTION_EXECUTION, EXECUTION, TASK
 from wfaas.api.routing import Param, route
 from wfaas.db import models as m
 from wfaas.exceptions import ClientError, NotAllowed, NotFound
@@ -63,16 +64,12 @@ def update_task(req: ApiRequest, id: str) -> dict[str, Any]:
                 raise BadRequest(f"Task {key} does not match [given={given}, "
                                  f"actual={getattr(row, key)}]")
         current = row.state
-        execution = session.get(m.WorkflowExecution, row.workflow_execution_id)
-        stored_env = stored_env_of(execution) if execution is not None else {}
     if current != "ERROR":
         raise ClientError(f"Only tasks in ERROR can be rerun or skipped [id={id}, "
                           f"state={current}]")
     if state == "RUNNING":
         reset = to_bool(body.get("reset", True), "reset")
         env = json_field(body, "env", default=None)
-        # An env changed on the failed execution (PUT params.env) applies to the rerun.
-        env = {**stored_env, **(env or {})} or None
         result = req.runtime.rerun_task(id, reset=reset, env=env)
     elif state == "SKIPPED":
         result = req.runtime.skip_task(id)
@@ -82,17 +79,23 @@ def update_task(req: ApiRequest, id: str) -> dict[str, Any]:
 
 
 @route("GET", "/v2/tasks/{id}/action_executions", summary="Action executions of a task",
-       response="ActionExecutions", query=(Param("include_output", "boolean"),))
+       response="ActionExecutions",
+       query=("marker", Param("limit", "integer"), "sort_keys", "sort_dirs", "fields",
+              Param("include_output", "boolean"), *ACTION_FILTERS))
 def task_action_executions(req: ApiRequest, id: str) -> dict[str, Any]:
-    """Every action execution of the task (one per with-items item and retry)."""
+    """The action executions of the task (one per with-items item and retry), with the
+    paging and filters of ``/v2/action_executions``."""
     view = "get" if req.bool_arg("include_output") else "list"
     with req.runtime.session() as session:
         load_task(req, session, id)
-        rows = session.scalars(select(m.ActionExecution).where(
-            m.ActionExecution.task_execution_id == id).order_by(
-            m.ActionExecution.created_at, m.ActionExecution.id)).all()
-        dicts = [row_dict(r) for r in rows]
-    return wire_list(ACTION_EXECUTION, dicts, view=view)
+    body = list_answer(req, ACTION_EXECUTION, m.ActionExecution, filterable=ACTION_FILTERS,
+                       shared=False, extra_args=("include_output",), view=view,
+                       conditions=(m.ActionExecution.task_execution_id == id,),
+                       collection_path=f"tasks/{id}/action_executions")
+    for item in body["action_executions"]:
+        if "workflow_namespace" in item and item["workflow_namespace"] is None:
+            item["workflow_namespace"] = ""
+    return body
 
 
 @route("GET", "/v2/tasks/{id}/action_executions/{action_execution_id}",
