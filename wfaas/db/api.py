@@ -260,7 +260,7 @@ _CAS_STATEMENTS: dict[tuple[str, ...], Any] = {}
 def _cas_statement(keys: tuple[str, ...]) -> Any:
     stmt = _CAS_STATEMENTS.get(keys)
     if stmt is None:
-        table = m.WorkflowExecution.__table__
+        table = cast(Table, m.WorkflowExecution.__table__)
         stmt = (update(table)
                 .where(table.c.id == bindparam("w_id"), table.c.version == bindparam("w_version"))
                 .values(version=bindparam("w_new_version"),
@@ -312,28 +312,6 @@ _VERSION = select(m.WorkflowExecution.__table__.c.version).where(
 def get_execution_version(session: Session, execution_id: str) -> int | None:
     """The current version of an execution (None when it does not exist)."""
     return session.connection().execute(_VERSION, {"w_id": execution_id}).scalar()
-
-
-_UPDATE_STATEMENTS: dict[tuple[str, tuple[str, ...]], Any] = {}
-
-
-def bulk_insert_rows(session: Session, model: type[m.Base], rows: list[dict[str, Any]]) -> None:
-    """INSERT ``rows`` (dicts with the same keys) in one Core executemany (no ORM)."""
-    session.connection().execute(cast(Table, model.__table__).insert(), rows)
-
-
-def bulk_update_rows(session: Session, model: type[m.Base], rows: list[dict[str, Any]]) -> None:
-    """UPDATE rows by primary key ``id`` in one Core executemany (same keys in every row)."""
-    keys = tuple(sorted(k for k in rows[0] if k != "id"))
-    cache_key = (model.__tablename__, keys)
-    stmt = _UPDATE_STATEMENTS.get(cache_key)
-    if stmt is None:
-        table = cast(Table, model.__table__)
-        stmt = (update(table).where(table.c.id == bindparam("w_id"))
-                .values({k: bindparam(f"v_{k}") for k in keys}))
-        _UPDATE_STATEMENTS[cache_key] = stmt
-    session.connection().execute(
-        stmt, [{"w_id": r["id"], **{f"v_{k}": r[k] for k in keys}} for r in rows])
 
 
 def task_executions_of(session: Session, execution_id: str,

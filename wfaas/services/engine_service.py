@@ -223,8 +223,8 @@ class EngineService:
             with session_scope(self.sessions) as session:
                 rows = RowBuffer.defer(session)  # one executemany per table for all
                 for ex_id, event_dicts in batch:
-                    events = [event_from_dict(e) for e in event_dicts]
-                    results.append(self._step_in(session, ex_id, events, now))
+                    parsed = [event_from_dict(e) for e in event_dicts]
+                    results.append(self._step_in(session, ex_id, parsed, now))
                 rows.flush(session)
         except Exception:  # noqa: BLE001 - replayed one by one below
             LOG.debug("Batched step failed; replaying %d executions one by one", len(batch))
@@ -328,10 +328,9 @@ class EngineService:
             # concurrent change, and the step is retried on a fresh load.
             self._cache.move_to_end(ex_id)
             return cached
-        version = api.get_execution_version(session, ex_id)
-        if version is None:
+        row = api.find(session, m.WorkflowExecution, ex_id)  # one read: row and version
+        if row is None:
             return None
-        row = api.get(session, m.WorkflowExecution, ex_id)
         spec = self.specs.spec_of_execution(row)
         meta = meta_of(row)
         if row.engine_state is None:
