@@ -14,7 +14,7 @@ from oslo_config import cfg
 
 CONF = cfg.CONF
 
-default_opts = [
+default_opts: list[cfg.Opt] = [
     cfg.StrOpt("transport_url", default="local:/",
                help="Message transport between parts: 'local:/' (in-process, the default) "
                     "or 'rabbit://user:pass@host:5672/'."),
@@ -24,7 +24,7 @@ default_opts = [
                help="Largest workflow, workbook or action document accepted, in KiB."),
 ]
 
-api_opts = [
+api_opts: list[cfg.Opt] = [
     cfg.HostAddressOpt("host", default="127.0.0.1", help="Address the REST API listens on."),
     cfg.PortOpt("port", default=8989, help="Port the REST API listens on."),
     cfg.IntOpt("max_limit", default=1000, help="Largest page a list call returns."),
@@ -35,7 +35,7 @@ api_opts = [
                help="Worker threads of the API's WSGI server (requests served at once)."),
 ]
 
-database_opts = [
+database_opts: list[cfg.Opt] = [
     cfg.StrOpt("connection", default="",
                help="SQLAlchemy URL. Empty: SQLite file wfaas.db under [DEFAULT] state_dir. "
                     "postgresql+psycopg://user@host/db selects PostgreSQL.",
@@ -43,25 +43,25 @@ database_opts = [
     cfg.IntOpt("max_pool_size", default=10, help="Connection pool size (PostgreSQL)."),
 ]
 
-engine_opts = [
+engine_opts: list[cfg.Opt] = [
     cfg.IntOpt("execution_field_size_limit_kb", default=1024,
                help="Largest input, output, params or published value, in KiB (-1: no limit)."),
     cfg.IntOpt("execution_integrity_check_delay", default=20,
                help="Seconds between checks for executions stuck in RUNNING (<0 disables)."),
 ]
 
-executor_opts = [
+executor_opts: list[cfg.Opt] = [
     cfg.IntOpt("workers", default=16, help="Threads running actions in a local executor."),
     cfg.StrOpt("host", default="", help="Executor group name that a task's 'target' can route to."),
 ]
 
-scheduler_opts = [
+scheduler_opts: list[cfg.Opt] = [
     cfg.FloatOpt("max_sleep", default=1.0,
                  help="Longest the scheduler sleeps between checks for due delayed calls, in s."),
     cfg.IntOpt("batch_size", default=100, help="Delayed calls claimed at once."),
 ]
 
-action_std_http_opts = [
+action_std_http_opts: list[cfg.Opt] = [
     cfg.ListOpt("denied_cidrs",
                 default=["127.0.0.0/8", "::1/128", "169.254.0.0/16", "fe80::/10",
                          "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"],
@@ -76,7 +76,7 @@ action_std_http_opts = [
                     "Mistral-Callback-URL header (empty: http://<[api] host>:<[api] port>)."),
 ]
 
-expressions_opts = [
+expressions_opts: list[cfg.Opt] = [
     cfg.ListOpt("allowed_languages", default=["yaql", "jinja"],
                 help="Expression languages accepted at upload and evaluation."),
     cfg.FloatOpt("evaluation_timeout", default=0.0,
@@ -84,19 +84,19 @@ expressions_opts = [
                       "(0: no limit); also bounds Jinja template rendering."),
 ]
 
-yaql_opts = [
+yaql_opts: list[cfg.Opt] = [
     cfg.IntOpt("limit_iterators", default=100000,
                help="Most items a YAQL iterator may produce (-1: no limit)."),
     cfg.IntOpt("memory_quota", default=10000000,
                help="Most memory a YAQL evaluation may hold, in bytes (-1: no limit)."),
 ]
 
-pecan_opts = [
+pecan_opts: list[cfg.Opt] = [
     cfg.BoolOpt("auth_enable", default=False,
                 help="Validate Keystone tokens and scope every object to its project."),
 ]
 
-openstack_actions_opts = [
+openstack_actions_opts: list[cfg.Opt] = [
     cfg.ListOpt("enabled_services", default=[],
                 help="Services whose OpenStack actions are generated, by action prefix "
                      "(compute, identity, block_storage, ...). Empty: every service."),
@@ -116,7 +116,7 @@ openstack_actions_opts = [
                     "packaged mapping with Mistral-style aliases)."),
 ]
 
-cron_trigger_opts = [
+cron_trigger_opts: list[cfg.Opt] = [
     cfg.BoolOpt("enabled", default=True,
                 help="Fire cron triggers in processes running the scheduler role."),
     cfg.FloatOpt("max_sleep", default=30.0,
@@ -127,7 +127,7 @@ cron_trigger_opts = [
                     "is skipped unless the trigger has catch_up, which fires it once."),
 ]
 
-event_engine_opts = [
+event_engine_opts: list[cfg.Opt] = [
     cfg.BoolOpt("enabled", default=True,
                 help="Listen for notifications of event triggers (needs a RabbitMQ URL)."),
     cfg.StrOpt("transport_url", default="", secret=True,
@@ -145,7 +145,7 @@ event_engine_opts = [
                     "workflow's params.event_params. Empty: the default properties."),
 ]
 
-action_heartbeat_opts = [  # distributed deployments (RabbitMQ transport) only
+action_heartbeat_opts: list[cfg.Opt] = [  # distributed deployments (RabbitMQ transport) only
     cfg.FloatOpt("check_interval", default=10.0,
                  help="Seconds between an executor's heartbeats for its running actions, and "
                       "between the engines' integrity checks (0 disables both)."),
