@@ -241,6 +241,44 @@ def get_workflow_definition(session: Session, identifier: str, *, namespace: str
                        project_id=project_id)
 
 
+_WF_BRIEF_COLUMNS = ("id", "name", "namespace", "definition", "workbook_name", "project_id")
+_WF_BRIEF: dict[bool, Any] = {}
+
+
+def _wf_brief_statement(by_id: bool) -> Any:
+    stmt = _WF_BRIEF.get(by_id)
+    if stmt is None:
+        table = cast(Table, m.WorkflowDefinition.__table__)
+        cols = [table.c[name] for name in _WF_BRIEF_COLUMNS]
+        if by_id:
+            stmt = select(*cols).where(table.c.id == bindparam("ident"))
+        else:
+            stmt = (select(*cols).where(table.c.name == bindparam("ident"))
+                    .where(table.c.namespace == bindparam("ns")).limit(1))
+        _WF_BRIEF[by_id] = stmt
+    return stmt
+
+
+def workflow_definition_brief(session: Session, identifier: str, *,
+                              namespace: str = "") -> Any:
+    """The columns of a workflow definition that starting an execution needs (``id``,
+    ``name``, ``namespace``, ``definition``, ``workbook_name``, ``project_id``), read
+    with one prebuilt Core SELECT (no ORM object): by id or by name, the namespace
+    falling back to '' like :func:`get_workflow_definition` without a project.
+    Returns a row with those attributes; NotFound when absent."""
+    conn = session.connection()
+    if _looks_like_id(identifier):
+        row = conn.execute(_wf_brief_statement(True), {"ident": identifier}).first()
+        if row is not None:
+            return row
+    for ns in ([namespace, ""] if namespace else [""]):
+        row = conn.execute(_wf_brief_statement(False), {"ident": identifier, "ns": ns}).first()
+        if row is not None:
+            return row
+    where = f", namespace={namespace}" if namespace else ""
+    raise NotFound(f"Workflow definition not found [name={identifier}{where}]")
+
+
 def get_action_definition(session: Session, identifier: str, *, namespace: str = "",
                           project_id: str | None = None) -> m.ActionDefinition:
     """An action definition by id or by name (+ namespace)."""

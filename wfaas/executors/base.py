@@ -68,6 +68,11 @@ def result_to_completion(request: Message, result: Any,
     return completion_message(request, "SUCCESS", result.data)
 
 
+#: std actions that return at once without side effects: with an in-process transport
+#: they run in the sender's thread (no pool hand-off, two thread wake-ups less per task)
+INLINE_ACTIONS = frozenset({"std.noop", "std.echo"})
+
+
 class LocalExecutor:
     """A pool of ``workers`` threads running action requests of one executor group."""
 
@@ -113,6 +118,8 @@ class LocalExecutor:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(self._workers,
                                                 thread_name_prefix="wfaas-executor")
+                # one thread up front: the first action does not wait for a thread start
+                self._pool.submit(int)
         self.transport.serve_executor(self._on_request, self.group)
         if self.heartbeat_interval > 0 and self._beat_thread is None:
             self._stop_beats.clear()
@@ -180,6 +187,9 @@ class LocalExecutor:
                    else None)
         with self._lock:
             self._in_flight += 1
+        if started is None and self._runs_inline(request):
+            self._run_and_count(request)  # in the sender's thread: no pool hand-off
+            return
         try:
             pool.submit(self._run_and_count, request, started)
         except RuntimeError:
@@ -188,6 +198,19 @@ class LocalExecutor:
             return
         if started is not None:
             started.wait()
+
+    def _runs_inline(self, request: Message) -> bool:
+        """True for a request run in the sender's thread instead of the pool: the
+        transport hands requests over in-process (``inline_cheap_actions``), the
+        default runner is used, no timeout is set, and the action returns at once and
+        touches nothing (:data:`INLINE_ACTIONS`; ``std.echo`` only without a delay)."""
+        if self._runner is not None or request.get("timeout") or request.get("_redelivered"):
+            return False
+        action = request.get("action")
+        if action not in INLINE_ACTIONS or not getattr(self.transport, "inline_cheap_actions",
+                                                       False):
+            return False
+        return action != "std.echo" or not (request.get("input") or {}).get("delay")
 
     def _run_and_count(self, request: Message, started: threading.Event | None = None) -> None:
         action_id = str(request.get("action_id"))

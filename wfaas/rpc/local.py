@@ -76,6 +76,10 @@ class LocalTransport(Transport):
     ('') so that a task's ``target`` never blocks a single-process setup.
     """
 
+    #: requests are handed over in-process: an executor may run trivial actions
+    #: (``wfaas.executors.base.INLINE_ACTIONS``) in the sender's thread
+    inline_cheap_actions = True
+
     def __init__(self) -> None:
         self._engine = _Channel("engine", self)
         self._groups: dict[str, _Channel] = {}

@@ -44,6 +44,7 @@ from wfaas.services.state_store import (
     Loaded,
     RowBuffer,
     header_values,
+    load_row,
     load_state,
     meta_of,
     persist_children,
@@ -86,6 +87,8 @@ class EngineService:
         #: most executions whose steps share one transaction
         self.batch_size = max(1, batch_size)
         self._busy: set[str] = set()
+        #: threads in wait_queued (they need every queued event signalled)
+        self._watchers = 0
         #: handlers waiting until their event's step is done (transports that ack after
         #: the handler returned: a crash before the commit gets the event redelivered)
         self._waiters: dict[str, list[threading.Event]] = {}
@@ -139,9 +142,13 @@ class EngineService:
             queue.append(event)
             if done is not None:
                 self._waiters.setdefault(ex_id, []).append(done)
+            # Wake one idle worker for a newly ready execution only: an event for an
+            # execution being stepped is taken by its worker when the step ends.
             if len(queue) == 1 and ex_id not in self._busy:
                 self._ready.append(ex_id)
-            self._lock.notify_all()
+                self._lock.notify()
+            if self._watchers:
+                self._lock.notify_all()
         if done is not None and not done.wait(600):
             raise TimeoutError(f"engine step of execution {ex_id} did not finish")
 
@@ -175,8 +182,12 @@ class EngineService:
     def wait_queued(self, ex_id: str, count: int, timeout: float) -> bool:
         """Wait until ``count`` events of ``ex_id`` are queued (a test seam)."""
         with self._lock:
-            return self._lock.wait_for(lambda: len(self._pending.get(ex_id, ())) >= count,
-                                       timeout)
+            self._watchers += 1
+            try:
+                return self._lock.wait_for(
+                    lambda: len(self._pending.get(ex_id, ())) >= count, timeout)
+            finally:
+                self._watchers -= 1
 
     def _work(self) -> None:
         while True:
@@ -200,11 +211,16 @@ class EngineService:
                 for waiter in waiters:  # committed (or failed for good): ack the messages
                     waiter.set()
                 with self._lock:
+                    requeued = 0
                     for ex_id, _ in batch:
                         self._busy.discard(ex_id)
                         if self._pending.get(ex_id):
                             self._ready.append(ex_id)
-                    self._lock.notify_all()
+                            requeued += 1
+                    # this worker takes the next batch itself: wake another one only
+                    # when there is more than one batch of work
+                    if len(self._ready) > self.batch_size or (requeued and self._watchers):
+                        self._lock.notify()
                 if self.monitor is not None:
                     with self.monitor:
                         self.monitor.notify_all()
@@ -328,7 +344,7 @@ class EngineService:
             # concurrent change, and the step is retried on a fresh load.
             self._cache.move_to_end(ex_id)
             return cached
-        row = api.find(session, m.WorkflowExecution, ex_id)  # one read: row and version
+        row = load_row(session, ex_id)  # one Core read: the columns, version included
         if row is None:
             return None
         spec = self.specs.spec_of_execution(row)

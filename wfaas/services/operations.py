@@ -99,7 +99,7 @@ class Operations:
             if problem:
                 raise SizeLimitExceeded(problem)
         with self.session() as s:
-            wf = self.specs.definition(s, identifier, namespace=namespace)
+            wf = api.workflow_definition_brief(s, identifier, namespace=namespace)
             text = self.specs.execution_text(s, wf)
             from wfaas.services.specs import spec_from_text
 

@@ -82,6 +82,22 @@ def meta_of(row: m.WorkflowExecution) -> ExecutionMeta:
 
 # ---------------------------------------------------------------- loading
 
+_LOAD_COLUMNS = ("id", "workflow_name", "workflow_namespace", "workflow_id",
+                 "parent_execution_id", "task_execution_id", "root_execution_id",
+                 "project_id", "security", "spec", "version", "engine_state", "state",
+                 "state_info", "input", "params", "output")
+_EXECUTIONS = cast(Table, m.WorkflowExecution.__table__)
+_LOAD_ROW = select(*(_EXECUTIONS.c[name] for name in _LOAD_COLUMNS)).where(
+    _EXECUTIONS.c.id == bindparam("pk"))
+
+
+def load_row(session: Session, ex_id: str) -> Any:
+    """The columns of execution ``ex_id`` the engine loads (meta, spec, version and
+    state), read with one prebuilt Core SELECT (no ORM object); None when absent.
+    The row has the attributes :func:`meta_of` and :func:`load_state` read."""
+    return session.connection().execute(_LOAD_ROW, {"pk": ex_id}).first()
+
+
 
 def load_state(session: Session, row: m.WorkflowExecution) -> tuple[WorkflowState, set[str],
                                                                      set[str]]:

@@ -84,8 +84,8 @@ def test_executor_reports_success_error_and_timeout() -> None:
         assert inbox.items[0] == {"execution_id": "ex", "event": {
             "kind": "action_completed", "action_id": "a-std.echo", "state": "SUCCESS",
             "result": [1, 2], "state_info": None}}
+        testactions.FLAKY["f"] = 1  # before sending: the pool may run the action at once
         t.send_to_executor(_request("test.flaky", {"key": "f"}))
-        testactions.FLAKY["f"] = 1
         assert inbox.wait(2)
         assert inbox.items[1]["event"]["state"] == "ERROR"
         assert "flaky f failed" in inbox.items[1]["event"]["result"]

@@ -175,7 +175,8 @@ def get_execution(req: ApiRequest, id: str) -> dict[str, Any]:
 
     def read() -> dict[str, Any]:
         with req.runtime.session(readonly=True) as session:  # a snapshot: no write lock
-            found = session.execute(select(*WIRE_COLUMNS).where(
+            # Core execution (columns only): no ORM compile state for a poll
+            found = session.connection().execute(select(*WIRE_COLUMNS).where(
                 m.WorkflowExecution.id == id, *conds)).first()
         if found is None:
             raise NotFound(not_found(id))
