@@ -167,3 +167,34 @@ def test_redelivered_request_runs_again_only_when_safe() -> None:
     finally:
         ex.stop()
         t.stop()
+
+
+@pytest.mark.parametrize(("action", "input", "kw", "inline"), [
+    ("std.noop", {}, {}, True),
+    ("std.echo", {"output": 1}, {}, True),
+    ("std.echo", {"output": 1, "delay": 0.01}, {}, False),  # sleeps: never in the engine thread
+    ("std.echo", {"output": 1}, {"timeout": 5}, False),      # a timeout needs the pool
+    ("test.flaky", {"key": "inline-check"}, {}, False),       # not a cheap std action
+])
+def test_only_cheap_std_actions_run_in_the_senders_thread(
+        action: str, input: dict[str, Any], kw: dict[str, Any], inline: bool) -> None:
+    t = LocalTransport()
+    threads: list[int] = []
+    inbox = Inbox()
+
+    def engine(msg: Any) -> None:
+        threads.append(threading.get_ident())
+        inbox(msg)
+
+    t.serve_engine(engine)
+    ex = LocalExecutor(t, testactions.provider(), workers=2)
+    ex.start()
+    t.start()
+    try:
+        t.send_to_executor(_request(action, input, **kw))
+        assert inbox.wait(1)
+        assert inbox.items[0]["event"]["kind"] == "action_completed"
+        assert (threads[0] == threading.get_ident()) is inline
+    finally:
+        ex.stop()
+        t.stop()
