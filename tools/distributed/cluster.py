@@ -233,7 +233,8 @@ class Cluster:
         out = []
         for proc in self.procs.values():
             if proc.log.exists():
-                lines = proc.log.read_text(errors="replace").splitlines()[-tail:]
+                lines = [line for line in proc.log.read_text(errors="replace").splitlines()
+                         if "alembic.runtime.plugins" not in line][-tail:]
                 out.append(f"== {proc.name} (pid {proc.pid}) ==\n" + "\n".join(lines))
         return "\n".join(out)
 

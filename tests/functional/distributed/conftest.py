@@ -78,6 +78,18 @@ def ensure_rabbit_app_running() -> None:
                    timeout=120)
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A failing test that uses the cluster gets the tails of the process logs (and
+    where the whole logs are) in its report."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    cluster = getattr(item, "funcargs", {}).get("cluster")
+    if report.failed and report.when == "call" and isinstance(cluster, Cluster):
+        report.sections.append((f"cluster logs (all of them in {cluster.workdir})",
+                                cluster.logs(tail=80)))
+
+
 @pytest.fixture(scope="session")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """Separate processes (2 engines, 2 executors, 1 API, 1 scheduler and one executor

@@ -185,41 +185,67 @@ def test_200_executions_survive_kill_9_of_an_engine_and_an_executor(
     _check_crash_results(db, ids, rows)
 
 
+#: seconds each action of the lost-executor test sleeps: the executors must be killed
+#: while both still run, whichever executor took which and however loaded the machine
+LOST_SLEEP = 10
+
+
 def _wait_accepted(db: Engine, ex_ids: list[str], timeout: float = 30) -> None:
+    """Wait until the action of every execution has been seen RUNNING and accepted by an
+    executor (a heartbeat reached an engine). Each execution is recorded once seen: on
+    a loaded machine one action may be accepted, or even finish, before the other."""
+    accepted: set[str] = set()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with db.connect() as conn:
-            n = conn.scalar(select(func.count()).select_from(m.ActionExecution).where(
+            accepted.update(conn.scalars(select(m.ActionExecution.workflow_execution_id).where(
                 m.ActionExecution.workflow_execution_id.in_(ex_ids),
-                m.ActionExecution.state == "RUNNING", m.ActionExecution.accepted.is_(True)))
-        if n == len(ex_ids):
+                m.ActionExecution.state == "RUNNING", m.ActionExecution.accepted.is_(True))))
+        if accepted >= set(ex_ids):
             return
-        time.sleep(0.2)
-    raise AssertionError("the actions were never accepted by an executor")
+        time.sleep(0.1)
+    with db.connect() as conn:
+        actions = [tuple(r) for r in conn.execute(select(
+            m.ActionExecution.workflow_execution_id, m.ActionExecution.state,
+            m.ActionExecution.accepted, m.ActionExecution.created_at,
+            m.ActionExecution.updated_at).where(
+            m.ActionExecution.workflow_execution_id.in_(ex_ids)))]
+        executions = [tuple(r) for r in conn.execute(select(
+            m.WorkflowExecution.id, m.WorkflowExecution.state,
+            m.WorkflowExecution.state_info).where(m.WorkflowExecution.id.in_(ex_ids)))]
+    raise AssertionError(f"actions of {sorted(set(ex_ids) - accepted)} never accepted by an "
+                         f"executor within {timeout} s; actions {actions}, "
+                         f"executions {executions}")
 
 
 def test_action_of_a_killed_executor_is_rerun_only_when_safe(cluster: Cluster,
                                                              db: Engine) -> None:
-    upload(cluster, """version: '2.0'
+    upload(cluster, f"""version: '2.0'
 lost_safe:
   tasks:
     t:
-      action: std.sleep seconds=4
+      action: std.sleep seconds={LOST_SLEEP}
       safe-rerun: true
 lost_unsafe:
   tasks:
     t:
-      action: std.sleep seconds=4
+      action: std.sleep seconds={LOST_SLEEP}
 """)
+    posted = time.monotonic()  # neither action can have started before this
     safe, unsafe = start(cluster, "lost_safe"), start(cluster, "lost_unsafe")
     _wait_accepted(db, [safe, unsafe])
     cluster.kill("executor1")
     cluster.kill("executor2")
+    # Both actions started (accepted) and neither can have ended yet: both executors died
+    # under running actions, so whatever finishes now was run again (or failed as lost).
+    assert time.monotonic() - posted < LOST_SLEEP, (
+        f"the executors were killed more than {LOST_SLEEP} s after the start: the actions "
+        "may have finished already, so this run proves nothing")
     cluster.start("executor1")
     cluster.start("executor2")
-    rows = wait_all(db, [safe, unsafe], 60)
+    rows = wait_all(db, [safe, unsafe], 60 + LOST_SLEEP)
     assert rows[safe].state == "SUCCESS", rows[safe].state_info
-    assert rows[unsafe].state == "ERROR"
+    assert rows[unsafe].state == "ERROR", rows[unsafe].state
     with db.connect() as conn:
         info = conn.scalar(select(m.TaskExecution.state_info).where(
             m.TaskExecution.workflow_execution_id == unsafe))
