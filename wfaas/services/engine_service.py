@@ -46,6 +46,7 @@ from wfaas.services.state_store import (
     header_values,
     load_row,
     load_state,
+    lock_execution_row,
     meta_of,
     persist_children,
 )
@@ -259,7 +260,9 @@ class EngineService:
         events = [event_from_dict(e) for e in event_dicts]
         for attempt in range(self.max_attempts):
             try:
-                result = self._step(ex_id, events)
+                # After two lost races, lock the row first: the step then cannot lose
+                # again (another engine's compare-and-set waits for our commit).
+                result = self._step(ex_id, events, lock=attempt >= 2)
                 break
             except (StaleVersion, IntegrityError, OperationalError) as exc:
                 if isinstance(exc, OperationalError) and not _retryable(exc):
@@ -288,9 +291,12 @@ class EngineService:
         LOG.exception("Engine step of execution %s failed", ex_id)
         self.fail_execution(ex_id, f"Engine failure: {exc.__class__.__name__}: {exc}")
 
-    def _step(self, ex_id: str, events: list[Event]
+    def _step(self, ex_id: str, events: list[Event], lock: bool = False
               ) -> tuple[Loaded, list[Command], list[dict[str, Any]], str] | None:
         with session_scope(self.sessions) as session:
+            if lock:
+                self._cache.pop(ex_id, None)
+                lock_execution_row(session, ex_id)
             result = self._step_in(session, ex_id, events, self.clock())
         if result is not None:
             self._cache_put(result[0])

@@ -98,6 +98,15 @@ def load_row(session: Session, ex_id: str) -> Any:
     return session.connection().execute(_LOAD_ROW, {"pk": ex_id}).first()
 
 
+_LOCK_ROW = select(_EXECUTIONS.c.id).where(_EXECUTIONS.c.id == bindparam("pk")).with_for_update()
+
+
+def lock_execution_row(session: Session, ex_id: str) -> None:
+    """Lock the row of execution ``ex_id`` until the transaction ends (``SELECT ... FOR
+    UPDATE`` on PostgreSQL; SQLite's writers are serialised already). Another engine's
+    compare-and-set on the row then waits for this transaction and sees the new version."""
+    session.connection().execute(_LOCK_ROW, {"pk": ex_id})
+
 
 def load_state(session: Session, row: m.WorkflowExecution) -> tuple[WorkflowState, set[str],
                                                                      set[str]]:

@@ -127,7 +127,7 @@ class NotificationListener:
     def _run(self) -> None:
         while not self._stopping.is_set():
             try:
-                with Connection(self.url, connect_timeout=5) as conn:
+                with Connection(broker_url(self.url), connect_timeout=5) as conn:
                     conn.ensure_connection(max_retries=3)
                     self._consume(conn)
             except Exception:  # noqa: BLE001 - broker down: retry after a pause
@@ -192,3 +192,15 @@ class NotificationListener:
 
         return Consumer(conn.channel(), queues=[queue], callbacks=[on_message],
                         accept=["json", "text/plain", "application/data"])
+
+
+def broker_url(url: str) -> str:
+    """The URL kombu understands: wfaas's own transport options (``queue_prefix`` ...)
+    removed and several hosts joined for fail-over (``rabbit://`` is kept as given
+    when it has none of them)."""
+    if not url.startswith(("rabbit:", "amqp:", "pyamqp:", "kombu+")):
+        return url
+    from wfaas.rpc.kombu_transport import parse_url
+
+    urls, _options = parse_url(url)
+    return ";".join(urls)
