@@ -8,9 +8,10 @@ transaction that stored the new state commits.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
+
+from wfaas.engine.plain import Tagged, from_tagged_dict
 
 # Timer kinds (ScheduleTimer.timer_kind / TimerFired.timer_kind).
 WAIT_BEFORE = "wait_before"
@@ -20,17 +21,8 @@ TIMEOUT = "timeout"
 
 
 @dataclass(frozen=True)
-class Command:
+class Command(Tagged):
     """Base class of all commands."""
-
-    kind: ClassVar[str] = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain data: ``{"kind": <kind>, <field>: <value>, ...}`` (shallow)."""
-        data: dict[str, Any] = {"kind": self.kind}
-        for f in dataclasses.fields(self):
-            data[f.name] = getattr(self, f.name)
-        return data
 
 
 @dataclass(frozen=True)
@@ -175,6 +167,4 @@ COMMAND_TYPES: dict[str, type[Command]] = {
 
 def command_from_dict(data: dict[str, Any]) -> Command:
     """Rebuild a command from ``Command.to_dict()`` output."""
-    values = dict(data)
-    kind = values.pop("kind")
-    return COMMAND_TYPES[kind](**values)
+    return from_tagged_dict(COMMAND_TYPES, data)

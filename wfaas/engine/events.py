@@ -7,23 +7,15 @@ rebuilds it, so the shell can queue events in a database or on a bus.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from wfaas.engine.plain import Tagged, from_tagged_dict
+
 
 @dataclass(frozen=True)
-class Event:
+class Event(Tagged):
     """Base class of all events."""
-
-    kind: ClassVar[str] = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain data: ``{"kind": <kind>, <field>: <value>, ...}`` (shallow)."""
-        data: dict[str, Any] = {"kind": self.kind}
-        for f in dataclasses.fields(self):
-            data[f.name] = getattr(self, f.name)
-        return data
 
 
 @dataclass(frozen=True)
@@ -142,6 +134,4 @@ EVENT_TYPES: dict[str, type[Event]] = {
 
 def event_from_dict(data: dict[str, Any]) -> Event:
     """Rebuild an event from ``Event.to_dict()`` output."""
-    values = dict(data)
-    kind = values.pop("kind")
-    return EVENT_TYPES[kind](**values)
+    return from_tagged_dict(EVENT_TYPES, data)

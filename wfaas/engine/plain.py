@@ -1,0 +1,30 @@
+"""The shared base of events and commands: frozen dataclasses tagged with a ``kind``."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
+
+T = TypeVar("T", bound="Tagged")
+
+
+@dataclass(frozen=True)
+class Tagged:
+    """A frozen dataclass that travels as plain data tagged with its ``kind``."""
+
+    kind: ClassVar[str] = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data: ``{"kind": <kind>, <field>: <value>, ...}`` (shallow)."""
+        data: dict[str, Any] = {"kind": self.kind}
+        for f in dataclasses.fields(self):
+            data[f.name] = getattr(self, f.name)
+        return data
+
+
+def from_tagged_dict(types: dict[str, type[T]], data: dict[str, Any]) -> T:
+    """Rebuild the instance that ``to_dict()`` wrote, choosing its class by ``kind``."""
+    values = dict(data)
+    kind = values.pop("kind")
+    return types[kind](**values)
