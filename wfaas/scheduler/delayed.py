@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from wfaas.db import api
 from wfaas.db import models as m
 from wfaas.db.session import session_scope
+from wfaas.utils.dueloop import DueLoop
 
 LOG = logging.getLogger(__name__)
 
@@ -39,12 +39,14 @@ def owner_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-class DelayedCallScheduler:
+class DelayedCallScheduler(DueLoop):
     """Fires due delayed calls by handing their rows (as dicts) to ``on_fire``.
 
     ``max_sleep`` caps a sleep (None: sleep exactly until the next due time;
     needed only when other processes add calls, since they cannot wake us).
     """
+
+    loop_name = "wfaas-scheduler"
 
     def __init__(self, sessions: sessionmaker[Session], on_fire: FireHandler, *,
                  max_sleep: float | None = None, batch_size: int = 100,
@@ -58,36 +60,20 @@ class DelayedCallScheduler:
         self.clock = clock
         self.stale_after = stale_after
         self.owner = owner_id()
-        self._cond = threading.Condition()
-        self._wake_at: float | None = None
-        self._woken = False
-        self._stopping = False
-        self._thread: threading.Thread | None = None
+        self._init_loop()
 
     # ------------------------------------------------------------------ control
     def start(self) -> None:
         """Start the scheduler thread."""
-        if self._thread is not None:
-            return
-        self._stopping = False
-        self._thread = threading.Thread(target=self._loop, name="wfaas-scheduler", daemon=True)
-        self._thread.start()
+        self._start_loop()
 
     def stop(self) -> None:
         """Stop the thread (waits for the current batch to be handed over)."""
-        with self._cond:
-            self._stopping = True
-            self._cond.notify_all()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout=10)
-        self._thread = None
+        self._stop_loop()
 
     def wake(self, due: float | None = None) -> None:
         """A call due at ``due`` was added: wake up if that is earlier than planned."""
-        with self._cond:
-            if due is None or self._wake_at is None or due < self._wake_at:
-                self._woken = True
-                self._cond.notify_all()
+        self._wake_loop(due)
 
     def release_claims(self, *, everyone: bool = False) -> int:
         """Unclaim calls claimed but never completed (``everyone``: by any owner,
@@ -124,27 +110,5 @@ class DelayedCallScheduler:
             nexts.append(api.next_due_time(session))
         return min((n for n in nexts if n is not None), default=None)
 
-    def _loop(self) -> None:
-        while True:
-            with self._cond:
-                if self._stopping:
-                    return
-                self._woken = False
-            try:
-                next_due = self.run_once()
-            except Exception:  # noqa: BLE001 - e.g. database briefly unavailable
-                LOG.exception("Scheduler iteration failed")
-                next_due = self.clock() + (self.max_sleep or 1.0)
-            with self._cond:
-                if self._stopping:
-                    return
-                if self._woken:
-                    continue
-                timeout = None if next_due is None else max(0.0, next_due - self.clock())
-                if self.max_sleep is not None:
-                    timeout = self.max_sleep if timeout is None else min(timeout,
-                                                                         self.max_sleep)
-                self._wake_at = None if timeout is None else self.clock() + timeout
-                if timeout is None or timeout > 0:
-                    self._cond.wait(timeout)
-                self._wake_at = None
+    def _iterate(self) -> float | None:
+        return self.run_once()

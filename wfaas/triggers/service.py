@@ -23,7 +23,6 @@ from __future__ import annotations
 import datetime as _dt
 import inspect
 import logging
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -37,6 +36,7 @@ from wfaas.exceptions import Conflict, WfaasError
 from wfaas.triggers import cron, events
 from wfaas.triggers.changes import ChangeListener
 from wfaas.triggers.listener import DEFAULT_PRIORITIES, NotificationListener
+from wfaas.utils.dueloop import DueLoop
 
 LOG = logging.getLogger(__name__)
 SessionFactory = Callable[[], AbstractContextManager[Session]]
@@ -60,8 +60,10 @@ def _accepts(func: Callable[..., Any], name: str) -> bool:
     return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
-class TriggerService:
+class TriggerService(DueLoop):
     """Fires cron triggers (a thread) and event triggers (listener or API)."""
+
+    loop_name = "wfaas-cron-triggers"
 
     def __init__(self, session: SessionFactory, start_workflow: StartWorkflow, *,
                  clock: Callable[[], float] = time.time, max_sleep: float | None = 30.0,
@@ -83,11 +85,8 @@ class TriggerService:
         self.changes = changes
         self._pass_security = _accepts(start_workflow, "security")
         self._pass_project = _accepts(start_workflow, "project_id")
-        self._cond = threading.Condition()
-        self._woken = False
-        self._stopping = False
         self._failed = False
-        self._thread: threading.Thread | None = None
+        self._init_loop()
 
     @classmethod
     def from_runtime(cls, runtime: Any, conf: Any = None) -> TriggerService:
@@ -124,20 +123,12 @@ class TriggerService:
             self.listener.start()
         if self.changes is not None:
             self.changes.start()
-        if self.cron_enabled and self._thread is None:
-            self._stopping = False
-            self._thread = threading.Thread(target=self._loop, name="wfaas-cron-triggers",
-                                            daemon=True)
-            self._thread.start()
+        if self.cron_enabled:
+            self._start_loop()
 
     def stop(self) -> None:
         """Stop the thread and the listener."""
-        with self._cond:
-            self._stopping = True
-            self._cond.notify_all()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout=10)
-        self._thread = None
+        self._stop_loop()
         if self.changes is not None:
             self.changes.stop()
         if self.listener is not None:
@@ -145,9 +136,7 @@ class TriggerService:
 
     def wake(self) -> None:
         """Triggers changed: recompute the next due time (and the listener's bindings)."""
-        with self._cond:
-            self._woken = True
-            self._cond.notify_all()
+        self._wake_loop()
         if self.listener is not None:
             try:
                 self.refresh_bindings()
@@ -216,32 +205,14 @@ class TriggerService:
             LOG.error("A trigger could not start workflow %s: %s", identifier, exc)
         return None
 
-    def _loop(self) -> None:
-        while True:
-            with self._cond:
-                if self._stopping:
-                    return
-                self._woken = False
-            try:
-                next_due = self.fire_due()
-                if self.listener is not None:
-                    self.refresh_bindings()
-            except Exception:  # noqa: BLE001 - e.g. database briefly unavailable
-                LOG.exception("Cron trigger iteration failed")
-                next_due = self.clock() + (self.max_sleep or 1.0)
-            with self._cond:
-                if self._stopping:
-                    return
-                if self._woken:
-                    continue
-                timeout = None if next_due is None else max(0.0, next_due - self.clock())
-                if self._failed and timeout is not None:  # e.g. DB error: no hot retry loop
-                    timeout = max(timeout, RETRY_PAUSE)
-                if self.max_sleep is not None:
-                    timeout = self.max_sleep if timeout is None else min(timeout,
-                                                                         self.max_sleep)
-                if timeout is None or timeout > 0:
-                    self._cond.wait(timeout)
+    def _iterate(self) -> float | None:
+        next_due = self.fire_due()
+        if self.listener is not None:
+            self.refresh_bindings()
+        return next_due
+
+    def _pause_floor(self) -> float:
+        return RETRY_PAUSE if self._failed else 0.0  # e.g. a DB error: no hot retry loop
 
     # ------------------------------------------------------------------ events
     def refresh_bindings(self) -> None:
