@@ -16,18 +16,15 @@ from typing import Any, cast
 from webob import Response
 from webob import exc as webob_exc
 
-from wfaas.exceptions import DSLError, WfaasError
+from wfaas.exceptions import ClientError, DSLError, WfaasError
 
 LOG = logging.getLogger(__name__)
 
 JSON_SEPARATORS = (", ", ": ")
 
 
-class BadRequest(WfaasError):
+class BadRequest(ClientError):
     """A malformed request (bad JSON, bad query parameter...); HTTP 400."""
-
-    http_code = 400
-    fault_code = "Client"
 
 
 class RequestTooLarge(WfaasError):
