@@ -48,6 +48,11 @@ engine_opts: list[cfg.Opt] = [
                help="Largest input, output, params or published value, in KiB (-1: no limit)."),
     cfg.IntOpt("execution_integrity_check_delay", default=20,
                help="Seconds between checks for executions stuck in RUNNING (<0 disables)."),
+    cfg.IntOpt("pure_actions_per_step", default=1000, min=0,
+               help="Most std.noop / std.echo actions (without timeout, target or delay) an "
+                    "engine step runs itself instead of sending them to an executor; their "
+                    "completion is applied in the same step and transaction (0: always "
+                    "send them to an executor)."),
 ]
 
 executor_opts: list[cfg.Opt] = [

@@ -33,11 +33,13 @@ from wfaas.engine import (
     StartSubWorkflow,
     StartWorkflow,
     TimerFired,
+    WorkflowState,
     event_from_dict,
     new_workflow_state,
 )
 from wfaas.rpc.base import Message, Transport
 from wfaas.services import dispatch
+from wfaas.services.folding import ActionFolder
 from wfaas.services.specs import SpecResolver
 from wfaas.services.state_store import (
     TERMINAL_WF,
@@ -61,6 +63,18 @@ def _retryable(exc: OperationalError) -> bool:
     return getattr(exc.orig, "sqlstate", None) in ("40P01", "40001")
 
 
+def _in_creation_order(st: WorkflowState, task_ids: set[str]) -> list[dict[str, Any]]:
+    """The changed tasks as dicts, oldest first. Tasks created in one step share a
+    timestamp (a fork, or a folded chain): ties keep the engine's creation order,
+    which is only looked up then (a long sequence is not scanned per step)."""
+    tasks = sorted((st.tasks[t] for t in task_ids if t in st.tasks),
+                   key=lambda t: t.created_at)
+    if any(a.created_at == b.created_at for a, b in zip(tasks, tasks[1:], strict=False)):
+        position = {tid: i for i, tid in enumerate(st.tasks)}
+        tasks.sort(key=lambda t: (t.created_at, position[t.id]))
+    return [t.to_dict() for t in tasks]
+
+
 class StaleVersion(Exception):
     """The execution row changed under us (another engine wrote it)."""
 
@@ -70,7 +84,7 @@ class EngineService:
 
     def __init__(self, sessions: sessionmaker[Session], transport: Transport,
                  specs: SpecResolver, *, workers: int = 2, cache_size: int = 1000,
-                 batch_size: int = 32,
+                 batch_size: int = 32, pure_actions_per_step: int = 0,
                  clock: Callable[[], float] = time.time,
                  wake_scheduler: Callable[[float], None] | None = None) -> None:
         self.sessions = sessions
@@ -79,6 +93,9 @@ class EngineService:
         self.clock = clock
         self.wake_scheduler = wake_scheduler or (lambda due: None)
         self.listeners: list[Listener] = []
+        #: runs std.noop / std.echo inside the step (None: always via an executor)
+        self.folder = (ActionFolder(pure_actions_per_step) if pure_actions_per_step > 0
+                       else None)
         self._workers_n = max(1, workers)
         self._cache: OrderedDict[str, Loaded] = OrderedDict()
         self._cache_size = cache_size
@@ -321,7 +338,16 @@ class EngineService:
         commands: list[Command] = []
         task_ids: set[str] = set()
         action_ids: set[str] = set()
-        st = loaded.state
+
+        def apply(event: Event) -> list[Command]:
+            st, cmds = decide(loaded.spec, loaded.state, event, now)
+            loaded.state = st
+            task_ids.update(st.changed_task_ids)
+            action_ids.update(st.changed_action_ids)
+            st.changed_task_ids = set()
+            st.changed_action_ids = set()
+            return cmds
+
         for event in events:
             if isinstance(event, StartWorkflow):
                 if loaded.started:
@@ -329,19 +355,14 @@ class EngineService:
                 loaded.started = started_now = True
             elif not loaded.started:
                 continue
-            st, cmds = decide(loaded.spec, st, event, now)
-            loaded.state = st
-            commands.extend(cmds)
-            task_ids |= st.changed_task_ids
-            action_ids |= st.changed_action_ids
-            st.changed_task_ids = set()
-            st.changed_action_ids = set()
+            commands.extend(apply(event))
         if not loaded.started:
             return None
+        if self.folder is not None:
+            commands = self.folder.fold(commands, apply)
+        st = loaded.state
         self._persist(session, loaded, commands, events, task_ids, action_ids, started_now)
-        changed = sorted((st.tasks[t].to_dict() for t in task_ids if t in st.tasks),
-                         key=lambda t: t["created_at"])
-        return loaded, commands, changed, old_state
+        return loaded, commands, _in_creation_order(st, task_ids), old_state
 
     def _load(self, session: Session, ex_id: str) -> Loaded | None:
         cached = self._cache.get(ex_id)

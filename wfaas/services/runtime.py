@@ -55,6 +55,7 @@ class Runtime(operations.Operations):
                  scheduler_batch: int = 100, embedded: bool = True,
                  field_size_limit_kb: int = 1024, integrity_check_delay: float = -1,
                  heartbeat: dict[str, float] | None = None,
+                 pure_actions_per_step: int = 1000,
                  roles: tuple[str, ...] = ("engine", "executor", "scheduler"),
                  clock: Callable[[], float] = time.time) -> None:
         self.db = engine
@@ -75,6 +76,7 @@ class Runtime(operations.Operations):
             batch_size=scheduler_batch, clock=clock, hooks=hooks)
         self.engine = EngineService(self.sessions, self.transport, self.specs,
                                     workers=engine_workers, clock=clock,
+                                    pure_actions_per_step=pure_actions_per_step,
                                     wake_scheduler=self.scheduler.wake)
         self.field_size_limit_kb = field_size_limit_kb
         self.executor = LocalExecutor(self.transport, None, workers=executor_workers,
@@ -112,6 +114,7 @@ class Runtime(operations.Operations):
                  field_size_limit_kb=conf.engine.execution_field_size_limit_kb,
                  integrity_check_delay=conf.engine.execution_integrity_check_delay,
                  heartbeat=None if local else IntegrityChecker.settings(conf),
+                 pure_actions_per_step=conf.engine.pure_actions_per_step,
                  roles=roles)
         if "scheduler" in roles:  # cron triggers (and the event listener) run with it
             from wfaas.triggers.service import TriggerService

@@ -137,6 +137,7 @@ sec_child:
   tasks:
     echo:
       action: std.echo output=child
+      timeout: 30  # sent to an executor (not run inside the engine step)
 """
 
 

@@ -100,7 +100,10 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     c = Cluster(Path(tmp_path_factory.mktemp("cluster")), executor_groups={"blue": 1},
                 extra_conf={"action_heartbeat": {
                     "check_interval": 1, "max_missed_heartbeats": 4,
-                    "first_heartbeat_timeout": 10, "stuck_execution_timeout": 30}})
+                    "first_heartbeat_timeout": 10, "stuck_execution_timeout": 30},
+                    # std.noop / std.echo go through RabbitMQ and the executors here (not
+                    # run inside the engine step): these tests are about that path
+                    "engine": {"pure_actions_per_step": 0}})
     try:
         c.up(timeout=120)
         yield c

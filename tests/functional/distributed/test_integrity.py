@@ -52,7 +52,8 @@ class Recorder(LocalTransport):
 @pytest.fixture
 def rt(tmp_path: Path) -> Iterator[Runtime]:
     with migrated_engine("sqlite", tmp_path) as eng:
-        runtime = Runtime(eng, transport=Recorder(), roles=("engine",), embedded=False)
+        runtime = Runtime(eng, transport=Recorder(), roles=("engine",), embedded=False,
+                          pure_actions_per_step=0)  # std.noop goes to the "executor"
         with runtime.session() as s:
             store_file(s, WORKFLOWS)
         runtime.start()

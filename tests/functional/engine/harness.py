@@ -123,8 +123,11 @@ class ScenarioRun:
 
     def __init__(self, scenario: dict[str, Any], engine: Engine) -> None:
         self.scenario = scenario
+        # every action (std.noop / std.echo too) plays its mocked outcome through the
+        # executor, so the engine must not run pure actions itself (folding)
         self.rt = Runtime(engine, provider=ScenarioProvider(self), executor_workers=64,
-                          roles=("engine", "executor"), clock=lambda: self.clock())
+                          roles=("engine", "executor"), clock=lambda: self.clock(),
+                          pure_actions_per_step=0)
         self.clock = VirtualClock(START, self.rt.monitor)
         self.calls: dict[str, int] = {}
         self.calls_lock = threading.Lock()

@@ -45,9 +45,15 @@ def test_progress_lines_show_each_task_with_duration() -> None:
     res = wfaas_run(str(EXAMPLES / "sequence.yaml"))
     lines = [ln.strip() for ln in res.stderr.splitlines()]
     assert lines[0] == "Workflow sequence"
-    assert lines[1] == "[run]  a" and lines[2].startswith("[ok] a (")
-    assert lines[2].endswith(" s)")
-    assert [ln.split()[1] for ln in lines[1:7]] == ["a", "a", "b", "b", "c", "c"]
+    # std.echo runs inside the engine step (folding): no RUNNING moment is seen, so
+    # a task may show only its finished line; a [run] line always comes before it
+    done = [ln for ln in lines if ln.startswith("[ok] ")]
+    assert [ln.split()[1] for ln in done] == ["a", "b", "c"]
+    assert all(ln.endswith(" s)") and " (" in ln for ln in done)
+    for name in "abc":
+        if f"[run]  {name}" in lines:
+            assert lines.index(f"[run]  {name}") < lines.index(next(
+                ln for ln in done if ln.split()[1] == name))
 
 
 def test_retry_attempts_are_shown() -> None:

@@ -302,6 +302,7 @@ many:
 
     runtime.engine.stop()
     runtime.engine._workers_n = 1
+    runtime.engine.folder = None  # results come back from the executor as events
     runtime.engine.start()
     runtime.add_listener(listener)
     ex = runtime.start_workflow("many")

@@ -1,0 +1,163 @@
+"""Pure std actions run inside the engine step (wfaas.services.folding).
+
+Every workflow here runs twice, with folding and without it (every action through
+the executor); the outcome must be the same, and folding must save engine steps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.unit.db.dbutil import migrated_engine
+from tests.unit.services import testactions
+from tests.unit.services.conftest import define
+from wfaas.db import api
+from wfaas.engine import RunAction
+from wfaas.services.folding import ActionFolder
+from wfaas.services.runtime import Runtime
+
+T = 30.0
+
+CHAIN = """
+version: '2.0'
+chain:
+  output:
+    out: <% $.c %>
+  tasks:
+    a:
+      action: std.noop
+      on-success: [b]
+    b:
+      action: std.echo output=41
+      publish: {b: <% task().result %>}
+      on-success: [c]
+    c:
+      action: std.echo output=<% $.b + 1 %>
+      publish: {c: <% task().result %>}
+"""
+
+BAD_ECHO = """
+version: '2.0'
+bad:
+  tasks:
+    a:
+      action: std.echo output=1 nonsense=2
+      on-error: [handled]
+    handled:
+      action: std.noop
+"""
+
+ITEMS = """
+version: '2.0'
+items:
+  output:
+    n: <% $.n %>
+  tasks:
+    loop:
+      with-items: i in <% range(30) %>
+      concurrency: 4
+      action: std.echo output=<% $.i * 2 %>
+      publish:
+        n: <% task().result.sum() %>
+"""
+
+RETRY = """
+version: '2.0'
+retrying:
+  tasks:
+    a:
+      action: std.echo output=1 bogus=1
+      retry: {count: 3, delay: 0}
+"""
+
+
+@pytest.fixture(params=[1000, 0], ids=["folded", "executor"])
+def rt(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Runtime]:
+    """A started runtime on SQLite, with folding on (1000) or off (0)."""
+    with migrated_engine("sqlite", tmp_path) as eng:
+        runtime = Runtime(eng, provider=testactions.provider(), executor_workers=4,
+                          pure_actions_per_step=request.param)
+        runtime.start()
+        try:
+            yield runtime
+        finally:
+            runtime.stop()
+
+
+def run(rt: Runtime, text: str, name: str) -> tuple[dict[str, Any], int]:
+    """Run workflow ``name``; return the finished execution and its engine steps."""
+    steps: list[str] = []
+    rt.add_listener(lambda kind, data: steps.append(data["execution_id"])
+                    if kind == "step" else None)
+    define(rt, text)
+    ex = rt.start_workflow(name)
+    done = rt.wait_execution(ex["id"], T)
+    return done, steps.count(ex["id"])
+
+
+def test_chain_finishes_in_one_step_when_folded(rt: Runtime) -> None:
+    done, steps = run(rt, CHAIN, "chain")
+    assert done["state"] == "SUCCESS", done["state_info"]
+    assert done["output"] == {"out": 42}
+    if rt.engine.folder is not None:
+        assert steps == 1
+    else:
+        assert steps == 4  # start + one completion per task
+    with rt.session() as s:
+        tasks = api.task_executions_of(s, done["id"])
+        assert [(t.name, t.state, t.result) for t in tasks] == [
+            ("a", "SUCCESS", None), ("b", "SUCCESS", 41), ("c", "SUCCESS", 42)]
+        actions = [a for t in tasks for a in api.action_executions_of(s, t.id)]
+        assert [(a.name, a.state, a.output) for a in actions] == [
+            ("std.noop", "SUCCESS", {"result": None}),
+            ("std.echo", "SUCCESS", {"result": 41}),
+            ("std.echo", "SUCCESS", {"result": 42})]
+
+
+def test_bad_input_fails_the_same_way(rt: Runtime) -> None:
+    done, _ = run(rt, BAD_ECHO, "bad")
+    assert done["state"] == "SUCCESS"  # the error was handled
+    with rt.session() as s:
+        a, handled = api.task_executions_of(s, done["id"])
+        assert (a.name, a.state, handled.name) == ("a", "ERROR", "handled")
+        assert "nonsense" in (a.state_info or "")
+
+
+def test_with_items_concurrency_and_retry_keep_their_semantics(rt: Runtime) -> None:
+    done, _ = run(rt, ITEMS, "items")
+    assert done["state"] == "SUCCESS" and done["output"] == {"n": 870}
+    done, _ = run(rt, RETRY, "retrying")
+    assert done["state"] == "ERROR"
+    with rt.session() as s:
+        (task,) = api.task_executions_of(s, done["id"])
+        assert len(api.action_executions_of(s, task.id)) == 4  # 1 + 3 retries
+
+
+def test_limit_sends_the_rest_to_executors(tmp_path: Path) -> None:
+    with migrated_engine("sqlite", tmp_path) as eng:
+        runtime = Runtime(eng, provider=testactions.provider(), executor_workers=2,
+                          pure_actions_per_step=7)
+        runtime.start()
+        try:
+            done, steps = run(runtime, ITEMS, "items")
+        finally:
+            runtime.stop()
+    assert done["state"] == "SUCCESS" and done["output"] == {"n": 870}
+    assert steps > 1  # 30 actions, at most 7 folded per step
+
+
+@pytest.mark.parametrize(("cmd", "folded"), [
+    (RunAction(action="std.noop"), True),
+    (RunAction(action="std.echo", input={"output": 1}), True),
+    (RunAction(action="std.echo", input={"output": 1, "delay": 1}), False),
+    (RunAction(action="std.noop", timeout=5.0), False),
+    (RunAction(action="std.noop", target="group-a"), False),
+    (RunAction(action="std.sleep", input={"seconds": 0}), False),
+    (RunAction(action="test.echo"), False),
+])
+def test_what_is_folded(cmd: RunAction, folded: bool) -> None:
+    assert ActionFolder.accepts(cmd) is folded
