@@ -90,6 +90,16 @@ def _write_lock(engine: Engine | sessionmaker[Session]) -> threading.RLock | Non
 
 
 @contextmanager
+def read_connection(engine: Engine) -> Iterator[Any]:
+    """A Core connection for a few reads, without an ORM session: on SQLite it reads a
+    WAL snapshot (``BEGIN``, never the write lock); the transaction is rolled back when
+    the block ends. For hot read paths (an execution poll) where a ``Session`` costs more
+    than the SELECT."""
+    with engine.connect() as conn:
+        yield conn.execution_options(**{READONLY: True})
+
+
+@contextmanager
 def session_scope(engine: Engine | sessionmaker[Session], *,
                   readonly: bool = False) -> Iterator[Session]:
     """One transaction: commit at the end of the block, roll back on error.

@@ -34,17 +34,25 @@ def namespace_arg(req: ApiRequest) -> str:
     return req.arg("namespace") or ""
 
 
+def visible_project(req: ApiRequest) -> str | None:
+    """The project whose rows the caller may see; None when it may see every row
+    (auth off, or an admin asking ``all_projects=true``)."""
+    caller = req.caller
+    if not caller.auth_enabled or (caller.is_admin and req.bool_arg("all_projects")):
+        return None
+    return str(caller.project_id)
+
+
 def visible(req: ApiRequest, model: Any, *, shared: bool = True) -> list[Any]:
     """Conditions limiting ``model`` rows to what the caller may see.
 
     Without auth, everything. With auth: the caller's project, plus public rows
     when ``shared``; admins asking ``all_projects=true`` see everything.
     """
+    project = visible_project(req)
+    if project is None:
+        return []
     caller = req.caller
-    if not caller.auth_enabled:
-        return []
-    if caller.is_admin and req.bool_arg("all_projects"):
-        return []
     own = model.project_id == caller.project_id
     if model in (m.TaskExecution, m.ActionExecution):
         # Rows the engine writes belong to the caller through their workflow execution.
