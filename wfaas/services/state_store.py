@@ -30,6 +30,7 @@ from wfaas.engine import ActionState, TaskState, WorkflowState
 from wfaas.lang.specs import WorkflowSpec
 
 TERMINAL_WF = frozenset({"SUCCESS", "ERROR", "CANCELLED"})
+_FINISHED = frozenset({"SUCCESS", "ERROR", "CANCELLED", "SKIPPED"})
 _HEADER_COLUMNS = ("id", "workflow_name", "state", "state_info", "input", "params", "output",
                    "root_execution_id")
 _TASK_ENGINE_FIELDS = ("upstream", "next_tasks", "join_arrivals", "retry_no", "rerun_no",
@@ -335,4 +336,5 @@ def _stamp_in_order(rows: list[dict[str, Any]], order: dict[str, Any]) -> None:
     now = utcnow_precise()
     for i, row in enumerate(rows):
         row["created_at"] = now + _dt.timedelta(microseconds=i)
-        row["updated_at"] = None
+        # a row created already finished (an action run inside the step) was updated then
+        row["updated_at"] = row["created_at"] if row.get("state") in _FINISHED else None

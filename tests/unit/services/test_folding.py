@@ -116,6 +116,9 @@ def test_chain_finishes_in_one_step_when_folded(rt: Runtime) -> None:
             ("std.noop", "SUCCESS", {"result": None}),
             ("std.echo", "SUCCESS", {"result": 41}),
             ("std.echo", "SUCCESS", {"result": 42})]
+        # finished rows carry their update time (Mistral's clients show it)
+        assert all(a.updated_at is not None for a in actions)
+        assert all(t.updated_at is not None and t.finished_at is not None for t in tasks)
 
 
 def test_bad_input_fails_the_same_way(rt: Runtime) -> None:
