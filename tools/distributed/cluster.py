@@ -71,6 +71,8 @@ class Cluster:
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:10])
     procs: dict[str, Proc] = field(default_factory=dict)
     api_port: int = 0
+    #: threads running actions in each executor process ([executor] workers)
+    executor_workers: int = 16
 
     @property
     def database(self) -> str:
@@ -117,7 +119,7 @@ class Cluster:
                         "state_dir": str(self.workdir / "state")},
             "database": {"connection": self.db_url, "max_pool_size": 5},
             "api": {"host": "127.0.0.1", "port": self.api_port},
-            "executor": {"host": group, "workers": 16},
+            "executor": {"host": group, "workers": self.executor_workers},
             "scheduler": {"max_sleep": 0.5},
             "engine": {"execution_integrity_check_delay": 5},
         }
@@ -242,6 +244,7 @@ class Cluster:
         """Write cluster.json so that ``down`` can find what ``up`` started."""
         state = {"run_id": self.run_id, "api_port": self.api_port,
                  "executor_groups": self.executor_groups,
+                 "executor_workers": self.executor_workers,
                  "pids": {n: p.pid for n, p in self.procs.items()}}
         (self.workdir / "cluster.json").write_text(json.dumps(state))
 
@@ -254,10 +257,21 @@ def _main() -> None:
     parser.add_argument("--executors", type=int, default=2)
     parser.add_argument("--apis", type=int, default=1)
     parser.add_argument("--schedulers", type=int, default=1)
+    parser.add_argument("--executor-workers", type=int, default=16,
+                        help="threads running actions in each executor process")
+    parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                        help="an extra config option for every process, e.g. "
+                             "engine.pure_actions_per_step=0 (repeatable)")
     args = parser.parse_args()
     workdir = Path(args.dir)
+    extra: dict[str, dict[str, Any]] = {}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        section, _, option = key.rpartition(".")
+        extra.setdefault(section or "DEFAULT", {})[option] = value
     if args.command == "up":
-        cluster = Cluster(workdir, args.engines, args.executors, args.apis, args.schedulers)
+        cluster = Cluster(workdir, args.engines, args.executors, args.apis, args.schedulers,
+                          executor_workers=args.executor_workers, extra_conf=extra)
         cluster.up()
         cluster.save()
         print(f"API {cluster.api_url}; database {cluster.database}; logs in {workdir}")
