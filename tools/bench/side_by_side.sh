@@ -10,7 +10,8 @@
 # Results: DIR/wfaas.json, DIR/mistral.json, DIR/*.txt, DIR/compare.md
 # (DIR defaults to /tmp/wfaas-bench/<UTC stamp>).
 # Environment: WFAAS_SERVER (the wfaas-server command), WFAAS_BENCH_PORT (default 8990),
-# MISTRAL_ANCHOR (the anchor folder, default ../shared/anchors/mistral from the repo).
+# MISTRAL_ANCHOR (the anchor folder, default ../shared/anchors/mistral from the repo),
+# WFAAS_CONF_EXTRA (lines appended to wfaas's config, e.g. '[engine]\npure_actions_per_step = 0').
 # Only processes started here are stopped, by their pid.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -49,6 +50,7 @@ run_wfaas() {
   mkdir -p "$dir"; rm -f "$dir"/wfaas.db*
   printf '[DEFAULT]\nstate_dir = %s\n[api]\nhost = 127.0.0.1\nport = %s\n[database]\nconnection = sqlite:///%s\n' \
     "$dir" "$PORT" "$dir/wfaas.db" >"$dir/wfaas.conf"
+  if [[ -n ${WFAAS_CONF_EXTRA:-} ]]; then printf '%b\n' "$WFAAS_CONF_EXTRA" >>"$dir/wfaas.conf"; fi
   "$WFAAS_SERVER" --config-file "$dir/wfaas.conf" >"$dir/server.log" 2>&1 </dev/null &
   pid=$!
   if wait_up "http://127.0.0.1:$PORT" "$pid"; then
