@@ -89,14 +89,25 @@ def populate_actions(runtime: Any, attempts: int = 2) -> dict[str, int]:
     return {}
 
 
+#: pending connections the kernel queues for the API socket (listen backlog)
+LISTEN_BACKLOG = 128
+#: idle keep-alive connections the API keeps open (more are closed after their response)
+KEEPALIVE_CONNECTIONS = 256
+
+
 class ApiServer:
     """The REST API on a cheroot threaded WSGI server."""
 
     def __init__(self, app: Any, host: str, port: int, threads: int = 16) -> None:
         from cheroot import wsgi
 
+        # cheroot's defaults (a listen backlog of 5, at most 10 idle keep-alive connections)
+        # drop the SYNs of a burst of clients: each one then waits for the kernel's 1 s
+        # SYN retransmission (seen as 1 s stalls of 10 concurrent POSTing clients).
         self.server = wsgi.Server((host, port), app, numthreads=threads,
-                                  server_name="wfaas", shutdown_timeout=10)
+                                  server_name="wfaas", shutdown_timeout=10,
+                                  request_queue_size=LISTEN_BACKLOG)
+        self.server.keep_alive_conn_limit = KEEPALIVE_CONNECTIONS
 
     def prepare(self) -> tuple[str, int]:
         """Bind the socket; returns the address actually bound."""
