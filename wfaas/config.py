@@ -48,6 +48,10 @@ engine_opts: list[cfg.Opt] = [
                help="Largest input, output, params or published value, in KiB (-1: no limit)."),
     cfg.IntOpt("execution_integrity_check_delay", default=20,
                help="Seconds between checks for executions stuck in RUNNING (<0 disables)."),
+    cfg.IntOpt("workers", default=0, min=0,
+               help="Engine threads applying events. 0: one on SQLite (its writers are "
+                    "serialised, a second thread only adds lock and GIL contention), two on "
+                    "other databases."),
     cfg.IntOpt("pure_actions_per_step", default=1000, min=0,
                help="Most std.noop / std.echo actions (without timeout, target or delay) an "
                     "engine step runs itself instead of sending them to an executor; their "

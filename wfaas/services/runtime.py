@@ -115,6 +115,7 @@ class Runtime(operations.Operations):
                  integrity_check_delay=conf.engine.execution_integrity_check_delay,
                  heartbeat=None if local else IntegrityChecker.settings(conf),
                  pure_actions_per_step=conf.engine.pure_actions_per_step,
+                 engine_workers=conf.engine.workers or (1 if embedded else 2),
                  roles=roles)
         if "scheduler" in roles:  # cron triggers (and the event listener) run with it
             from wfaas.triggers.service import TriggerService

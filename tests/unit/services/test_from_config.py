@@ -32,6 +32,8 @@ def test_from_config_creates_sqlite_under_state_dir(tmp_path: Path) -> None:
         assert migration.current_revision(rt.db) == migration.head_revision()
         assert "workflow_executions" in inspect(rt.db).get_table_names()
         assert rt.embedded and rt.executor._workers == 3
+        assert rt.engine._workers_n == 1  # SQLite: one engine thread unless configured
+        assert rt.engine.folder is not None and rt.engine.folder.limit == 1000
         assert rt.scheduler.max_sleep is None  # local transport: purely event-driven
         rt._provider = testactions.provider()
         rt.start()
@@ -80,3 +82,13 @@ def test_trigger_service_runs_with_the_scheduler_role(tmp_path: Path) -> None:
         assert other.triggers is None
     finally:
         other.close()
+
+
+def test_engine_options_are_applied(tmp_path: Path) -> None:
+    conf = _conf(tmp_path, f"[DEFAULT]\nstate_dir = {tmp_path}\n[engine]\nworkers = 3\n"
+                           "pure_actions_per_step = 0\n")
+    rt = Runtime.from_config(conf)
+    try:
+        assert rt.engine._workers_n == 3 and rt.engine.folder is None
+    finally:
+        rt.close()
