@@ -16,6 +16,7 @@ import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
+from contextlib import suppress
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -37,12 +38,14 @@ from wfaas.engine import (
     event_from_dict,
     new_workflow_state,
 )
+from wfaas.lang.specs import WorkflowSpec
 from wfaas.rpc.base import Message, Transport
 from wfaas.services import dispatch
 from wfaas.services.folding import ActionFolder
 from wfaas.services.specs import SpecResolver
 from wfaas.services.state_store import (
     TERMINAL_WF,
+    ExecutionMeta,
     Loaded,
     RowBuffer,
     header_values,
@@ -137,6 +140,17 @@ class EngineService:
             if t is not threading.current_thread():
                 t.join(timeout=10)
         self._threads = []
+
+    def prime(self, meta: ExecutionMeta, spec: WorkflowSpec) -> None:
+        """Cache a just-stored, not yet started execution (row version 0) so that its
+        first step does not read the row back. Only when this process runs engine
+        workers; a wrong guess costs nothing (the compare-and-set on the version)."""
+        if not self._threads or meta.id in self._cache:
+            return
+        st = new_workflow_state(meta.id, meta.workflow_name, self.clock())
+        st.root_execution_id = meta.root_execution_id
+        with self._lock:
+            self._cache_put(Loaded(meta, spec, st, 0, started=False))
 
     def idle(self) -> bool:
         """True when no event is queued or being applied."""
@@ -369,7 +383,8 @@ class EngineService:
         if cached is not None:
             # No read: the compare-and-set of the header (written first) detects a
             # concurrent change, and the step is retried on a fresh load.
-            self._cache.move_to_end(ex_id)
+            with suppress(KeyError):  # evicted meanwhile by another thread: still valid
+                self._cache.move_to_end(ex_id)
             return cached
         row = load_row(session, ex_id)  # one Core read: the columns, version included
         if row is None:
@@ -416,9 +431,10 @@ class EngineService:
             self._cache.pop(loaded.meta.id, None)
             return
         self._cache[loaded.meta.id] = loaded
-        self._cache.move_to_end(loaded.meta.id)
-        while len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
+        with suppress(KeyError):  # another thread may evict at the same time
+            self._cache.move_to_end(loaded.meta.id)
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
 
     def forget(self, ex_id: str) -> None:
         """Drop an execution from the cache (e.g. after it was deleted)."""

@@ -18,6 +18,7 @@ from wfaas.db.types import utcnow
 from wfaas.engine import validate_workflow_input
 from wfaas.exceptions import ClientError, InputError, NotAllowed, NotFound, SizeLimitExceeded
 from wfaas.executors.base import size_problem
+from wfaas.services.state_store import ExecutionMeta
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -116,6 +117,9 @@ class Operations:
                 description=description or "", input=input, params=params, state="RUNNING",
                 root_execution_id=ex_id, source_execution_id=source_execution_id,
                 project_id=project_id or wf.project_id, security=security)
+        self.engine.prime(ExecutionMeta(
+            ex_id, wf.name, wf.namespace, wf.id, None, None, ex_id,
+            result["project_id"], security), spec)
         self.engine.send(ex_id, {"kind": "start_workflow", "input": input, "params": params})
         return result
 

@@ -367,3 +367,25 @@ inner:
     assert (sec["auth_token"], sec["trust_id"], sec["project_id"]) == ("tok", "trust-1", "p1")
     res = runtime.run_action("test.security", {}, security={"auth_token": "adhoc"})
     assert res["output"]["result"]["auth_token"] == "adhoc"
+
+
+def test_a_new_execution_is_not_read_back_by_the_engine(runtime: Runtime) -> None:
+    from sqlalchemy import event
+
+    define(runtime, SEQUENCE)
+    reads: list[str] = []
+
+    def record(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        if (threading.current_thread().name.startswith("wfaas-engine")
+                and statement.lstrip().startswith("SELECT")
+                and "FROM workflow_executions" in statement):
+            reads.append(statement)
+
+    event.listen(runtime.db, "before_cursor_execute", record)
+    try:
+        ex = runtime.start_workflow("seq", input={"x": "hi"})
+        done = runtime.wait_execution(ex["id"], T)
+    finally:
+        event.remove(runtime.db, "before_cursor_execute", record)
+    assert done["state"] == "SUCCESS" and done["output"] == {"out": "hi!"}
+    assert reads == []  # the API primed the engine's cache with the stored execution
