@@ -88,6 +88,7 @@ class EngineService:
     def __init__(self, sessions: sessionmaker[Session], transport: Transport,
                  specs: SpecResolver, *, workers: int = 2, cache_size: int = 1000,
                  batch_size: int = 32, pure_actions_per_step: int = 0,
+                 size_limit_kb: int = -1,
                  clock: Callable[[], float] = time.time,
                  wake_scheduler: Callable[[float], None] | None = None) -> None:
         self.sessions = sessions
@@ -97,8 +98,8 @@ class EngineService:
         self.wake_scheduler = wake_scheduler or (lambda due: None)
         self.listeners: list[Listener] = []
         #: runs std.noop / std.echo inside the step (None: always via an executor)
-        self.folder = (ActionFolder(pure_actions_per_step) if pure_actions_per_step > 0
-                       else None)
+        self.folder = (ActionFolder(pure_actions_per_step, size_limit_kb=size_limit_kb)
+                       if pure_actions_per_step > 0 else None)
         self._workers_n = max(1, workers)
         self._cache: OrderedDict[str, Loaded] = OrderedDict()
         self._cache_size = cache_size

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeGuard
 
-from wfaas.engine import ActionCompleted, Command, Event, RunAction
+from wfaas.engine import Command, Event, RunAction, event_from_dict
 
 #: std actions without side effects that return at once
 PURE_ACTIONS = frozenset({"std.noop", "std.echo"})
@@ -33,9 +33,12 @@ PURE_ACTIONS = frozenset({"std.noop", "std.echo"})
 class ActionFolder:
     """Runs pure std actions inside an engine step (see the module docstring)."""
 
-    def __init__(self, limit: int = 1000, provider: Any = None) -> None:
+    def __init__(self, limit: int = 1000, provider: Any = None,
+                 size_limit_kb: int = -1) -> None:
         self.limit = max(0, limit)
         self._provider = provider
+        #: the executors' result size limit ([engine] execution_field_size_limit_kb)
+        self.size_limit_kb = size_limit_kb
 
     @property
     def provider(self) -> Any:
@@ -48,7 +51,7 @@ class ActionFolder:
         return self._provider
 
     @staticmethod
-    def accepts(cmd: Command) -> bool:
+    def accepts(cmd: Command) -> TypeGuard[RunAction]:
         """True for a RunAction that may be folded."""
         if not isinstance(cmd, RunAction) or cmd.action not in PURE_ACTIONS:
             return False
@@ -56,14 +59,17 @@ class ActionFolder:
             return False
         return cmd.action != "std.echo" or not cmd.input.get("delay")
 
-    def complete(self, cmd: RunAction) -> ActionCompleted:
-        """Run ``cmd``'s action here and return its completion event."""
+    def complete(self, cmd: RunAction) -> Event:
+        """Run ``cmd``'s action here and return its completion event, translated exactly
+        as an executor translates it (errors, the result size limit)."""
         from wfaas.actions.runner import run_action
+        from wfaas.executors.base import result_to_completion
 
         result = run_action(self.provider, cmd.action, dict(cmd.input))
-        if result.is_error():
-            return ActionCompleted(action_id=cmd.action_id, state="ERROR", result=result.error)
-        return ActionCompleted(action_id=cmd.action_id, state="SUCCESS", result=result.data)
+        message = result_to_completion({"action_id": cmd.action_id}, result,
+                                       self.size_limit_kb)
+        assert message is not None  # pure actions are synchronous
+        return event_from_dict(message["event"])
 
     def fold(self, commands: list[Command], apply: Callable[[Event], list[Command]]
              ) -> list[Command]:
@@ -78,7 +84,7 @@ class ActionFolder:
             cmd = pending.popleft()
             if budget > 0 and self.accepts(cmd):
                 budget -= 1
-                pending.extend(apply(self.complete(cmd)))  # type: ignore[arg-type]
+                pending.extend(apply(self.complete(cmd)))
             else:
                 out.append(cmd)
         return out

@@ -77,6 +77,7 @@ class Runtime(operations.Operations):
         self.engine = EngineService(self.sessions, self.transport, self.specs,
                                     workers=engine_workers, clock=clock,
                                     pure_actions_per_step=pure_actions_per_step,
+                                    size_limit_kb=field_size_limit_kb,
                                     wake_scheduler=self.scheduler.wake)
         self.field_size_limit_kb = field_size_limit_kb
         self.executor = LocalExecutor(self.transport, None, workers=executor_workers,

@@ -164,3 +164,26 @@ def test_limit_sends_the_rest_to_executors(tmp_path: Path) -> None:
 ])
 def test_what_is_folded(cmd: RunAction, folded: bool) -> None:
     assert ActionFolder.accepts(cmd) is folded
+
+
+def test_result_size_limit_applies_as_in_an_executor(tmp_path: Path) -> None:
+    big = """
+version: '2.0'
+big:
+  tasks:
+    a:
+      action: std.echo
+      input:
+        output: <% range(3000).select(str($)).join(',') %>
+"""
+    with migrated_engine("sqlite", tmp_path) as eng:
+        runtime = Runtime(eng, provider=testactions.provider(), executor_workers=2,
+                          field_size_limit_kb=4)
+        runtime.start()
+        try:
+            done, _ = run(runtime, big, "big")
+        finally:
+            runtime.stop()
+    assert done["state"] == "ERROR"
+    assert "Field size limit exceeded [class=ActionExecution, field=output" in (
+        done["state_info"] or "")
