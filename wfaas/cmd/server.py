@@ -13,6 +13,7 @@ runtime finishes its current steps and closes the database.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -173,7 +174,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (cfg.Error, ValueError) as exc:
         print(f"wfaas-server: {exc}", file=sys.stderr)
         return 2
-    return run(conf)
+    code = run(conf)
+    _exit_without_waiting_for_actions(code)
+    return code
+
+
+def _exit_without_waiting_for_actions(code: int) -> None:
+    """Leave at once when executor threads still run actions after a clean stop.
+
+    Python would otherwise join them at exit: a ``std.sleep 600`` kept a stopped
+    server alive for ten minutes. Their actions stay RUNNING in the database and are
+    handled at the next start like after a crash (run again when ``safe-rerun``,
+    failed otherwise; distributed mode: the broker redelivers them).
+    """
+    busy = [t for t in threading.enumerate()
+            if t is not threading.main_thread() and t.is_alive() and not t.daemon]
+    if not busy:
+        return
+    LOG.warning("Exiting while %d action thread(s) still run; their actions are recovered "
+                "at the next start", len(busy))
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

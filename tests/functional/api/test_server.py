@@ -55,3 +55,35 @@ def test_server_runs_a_workflow_and_stops_on_sigterm(tmp_path: Path) -> None:
     assert code == 0, server.log.read_text()[-2000:]
     assert time.monotonic() - started < 15
     assert "stopped" in server.log.read_text()
+
+
+SLEEPY = """---
+version: '2.0'
+srv_sleepy:
+  tasks:
+    nap:
+      action: std.sleep seconds=600
+"""
+
+
+def test_sigterm_does_not_wait_for_running_actions(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path).start()
+    try:
+        requests.post(server.url + "/v2/workflows", data=SLEEPY,
+                      headers={"Content-Type": "text/plain"}, timeout=10).raise_for_status()
+        ex = requests.post(server.url + "/v2/executions", json={"workflow_name": "srv_sleepy"},
+                           timeout=10).json()
+        deadline = time.monotonic() + 20
+        running = False
+        while not running and time.monotonic() < deadline:
+            tasks = requests.get(f"{server.url}/v2/executions/{ex['id']}/tasks",
+                                 timeout=5).json()["tasks"]
+            running = any(t["state"] == "RUNNING" for t in tasks)
+            time.sleep(0.05)
+        assert running, "the sleeping task never started"
+    finally:
+        started = time.monotonic()
+        code = server.stop()
+    assert code == 0, server.log.read_text()[-2000:]
+    assert time.monotonic() - started < 15  # not the 600 s of the running std.sleep
+    assert "action thread(s) still run" in server.log.read_text()
