@@ -185,7 +185,7 @@ def _exit_without_waiting_for_actions(code: int) -> None:
     Python would otherwise join them at exit: a ``std.sleep 600`` kept a stopped
     server alive for ten minutes. Their actions stay RUNNING in the database and are
     handled at the next start like after a crash (run again when ``safe-rerun``,
-    failed otherwise; distributed mode: the broker redelivers them).
+    failed otherwise; distributed mode: the engines see the heartbeats stop).
     """
     busy = [t for t in threading.enumerate()
             if t is not threading.main_thread() and t.is_alive() and not t.daemon]
