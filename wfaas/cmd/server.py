@@ -161,6 +161,8 @@ def run(conf: cfg.ConfigOpts) -> int:
     finally:
         runtime.close()
         LOG.info("wfaas-server stopped")
+    _exit_without_waiting_for_actions(0, runtime.executor.in_flight()
+                                      if "executor" in parts else 0)
     return 0
 
 
@@ -174,12 +176,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (cfg.Error, ValueError) as exc:
         print(f"wfaas-server: {exc}", file=sys.stderr)
         return 2
-    code = run(conf)
-    _exit_without_waiting_for_actions(code)
-    return code
+    return run(conf)
 
 
-def _exit_without_waiting_for_actions(code: int) -> None:
+def _exit_without_waiting_for_actions(code: int, running: int) -> None:
     """Leave at once when executor threads still run actions after a clean stop.
 
     Python would otherwise join them at exit: a ``std.sleep 600`` kept a stopped
@@ -187,12 +187,10 @@ def _exit_without_waiting_for_actions(code: int) -> None:
     handled at the next start like after a crash (run again when ``safe-rerun``,
     failed otherwise; distributed mode: the engines see the heartbeats stop).
     """
-    busy = [t for t in threading.enumerate()
-            if t is not threading.main_thread() and t.is_alive() and not t.daemon]
-    if not busy:
+    if running <= 0:
         return
-    LOG.warning("Exiting while %d action thread(s) still run; their actions are recovered "
-                "at the next start", len(busy))
+    LOG.warning("Exiting while %d action(s) still run; they are recovered at the next "
+                "start", running)
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()

@@ -86,4 +86,4 @@ def test_sigterm_does_not_wait_for_running_actions(tmp_path: Path) -> None:
         code = server.stop()
     assert code == 0, server.log.read_text()[-2000:]
     assert time.monotonic() - started < 15  # not the 600 s of the running std.sleep
-    assert "action thread(s) still run" in server.log.read_text()
+    assert "action(s) still run" in server.log.read_text()
