@@ -327,6 +327,9 @@ class KombuTransport(Transport):
             except Exception as exc:  # noqa: BLE001 - broker trouble: reconnect and retry
                 if producer is not None:
                     self._discard(producer)
+                # the idle connections went through the same trouble (a broker restart):
+                # retrying on each of them in turn would wait out every back-off step
+                self._drop_producers()
                 if time.monotonic() + delay > deadline or self.stopping.is_set():
                     raise OperationalError(f"Could not publish to {queue_.name}: {exc}") from exc
                 LOG.warning("Publishing to %s failed (%s: %s); retrying in %.1f s",

@@ -191,3 +191,28 @@ def test_rabbitmq_restart_delays_but_loses_nothing(rabbit_url: str) -> None:
         ensure_rabbit_app_running()
         server.stop()
         client.stop()
+
+
+def test_one_failed_publish_drops_every_idle_connection(rabbit_url: str) -> None:
+    """After a broker restart every idle publishing connection is dead: the retry must
+    open a fresh one at once, not try each dead one through the back-off steps."""
+    client = _transport(rabbit_url)
+    server = _transport(rabbit_url)
+    inbox = Inbox()
+    server.serve_executor(inbox, "red")
+    server.start()
+    try:
+        producers = [client._take_producer() for _ in range(5)]  # five idle connections
+        for producer in producers:
+            producer.connection.connection.sock.close()  # as if the broker had gone away
+            client._idle_producers.put(producer)
+        started = time.monotonic()
+        client.send_to_executor({"action_id": "after-restart"}, "red")
+        elapsed = time.monotonic() - started
+        assert [m["action_id"] for m in inbox.wait(1)] == ["after-restart"]
+        # one back-off step (0.5 s), not 0.5 + 1 + 2 + 4 + 5 s through every dead connection
+        assert elapsed < 3.0, elapsed
+        assert client._idle_producers.qsize() == 1
+    finally:
+        server.stop()
+        client.stop()
