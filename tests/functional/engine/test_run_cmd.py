@@ -98,19 +98,25 @@ waiting:
 """
 
 
-def _start_and_kill_while_waiting(tmp_path: Path, wait: int) -> Path:
+def _start_waiting(tmp_path: Path, wait: int) -> tuple[subprocess.Popen[str], Path]:
+    """``wfaas run`` of a workflow whose task waits ``wait`` s, once it is waiting."""
     wf = tmp_path / "waiting.yaml"
     wf.write_text(WAITING.format(wait=wait))
     db = tmp_path / "state.db"
     proc = subprocess.Popen([*WFAAS, "run", str(wf), "--db", str(db)],
                             stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if line.strip() == "[wait] later":
+            return proc, db
+    proc.kill()
+    proc.wait()
+    pytest.fail("the task never started waiting")
+
+
+def _start_and_kill_while_waiting(tmp_path: Path, wait: int) -> Path:
+    proc, db = _start_waiting(tmp_path, wait)
     try:
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            if line.strip() == "[wait] later":
-                break
-        else:
-            pytest.fail("the task never started waiting")
         os.kill(proc.pid, signal.SIGKILL)
         assert proc.wait(timeout=30) == -signal.SIGKILL
     finally:
@@ -145,16 +151,9 @@ def test_killed_run_is_resumed_by_wfaas_run_resume(tmp_path: Path) -> None:
 
 
 def test_ctrl_c_cancels_the_execution(tmp_path: Path) -> None:
-    wf = tmp_path / "waiting.yaml"
-    wf.write_text(WAITING.format(wait=3600))
-    db = tmp_path / "state.db"
-    proc = subprocess.Popen([*WFAAS, "run", str(wf), "--db", str(db)],
-                            stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    proc, db = _start_waiting(tmp_path, 3600)
     try:
         assert proc.stderr is not None
-        for line in proc.stderr:
-            if line.strip() == "[wait] later":
-                break
         proc.send_signal(signal.SIGINT)
         rest = proc.stderr.read()
         assert proc.wait(timeout=60) == 130

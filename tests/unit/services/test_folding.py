@@ -7,6 +7,7 @@ the executor); the outcome must be the same, and folding must save engine steps.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -78,9 +79,15 @@ retrying:
 @pytest.fixture(params=[1000, 0], ids=["folded", "executor"])
 def rt(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Runtime]:
     """A started runtime on SQLite, with folding on (1000) or off (0)."""
+    with started(tmp_path, pure_actions_per_step=request.param) as runtime:
+        yield runtime
+
+
+@contextmanager
+def started(tmp_path: Path, **options: Any) -> Iterator[Runtime]:
+    """A started runtime on a migrated SQLite file, with the test actions and ``options``."""
     with migrated_engine("sqlite", tmp_path) as eng:
-        runtime = Runtime(eng, provider=testactions.provider(), executor_workers=4,
-                          pure_actions_per_step=request.param)
+        runtime = Runtime(eng, provider=testactions.provider(), executor_workers=4, **options)
         runtime.start()
         try:
             yield runtime
@@ -141,14 +148,8 @@ def test_with_items_concurrency_and_retry_keep_their_semantics(rt: Runtime) -> N
 
 
 def test_limit_sends_the_rest_to_executors(tmp_path: Path) -> None:
-    with migrated_engine("sqlite", tmp_path) as eng:
-        runtime = Runtime(eng, provider=testactions.provider(), executor_workers=2,
-                          pure_actions_per_step=7)
-        runtime.start()
-        try:
-            done, steps = run(runtime, ITEMS, "items")
-        finally:
-            runtime.stop()
+    with started(tmp_path, pure_actions_per_step=7) as runtime:
+        done, steps = run(runtime, ITEMS, "items")
     assert done["state"] == "SUCCESS" and done["output"] == {"n": 870}
     assert steps > 1  # 30 actions, at most 7 folded per step
 
@@ -176,14 +177,8 @@ big:
       input:
         output: <% range(3000).select(str($)).join(',') %>
 """
-    with migrated_engine("sqlite", tmp_path) as eng:
-        runtime = Runtime(eng, provider=testactions.provider(), executor_workers=2,
-                          field_size_limit_kb=4)
-        runtime.start()
-        try:
-            done, _ = run(runtime, big, "big")
-        finally:
-            runtime.stop()
+    with started(tmp_path, field_size_limit_kb=4) as runtime:
+        done, _ = run(runtime, big, "big")
     assert done["state"] == "ERROR"
     assert "Field size limit exceeded [class=ActionExecution, field=output" in (
         done["state_info"] or "")
