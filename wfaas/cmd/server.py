@@ -161,7 +161,7 @@ def run(conf: cfg.ConfigOpts) -> int:
     finally:
         runtime.close()
         LOG.info("wfaas-server stopped")
-    _exit_without_waiting_for_actions(0, runtime.executor.in_flight()
+    _exit_without_waiting_for_actions(runtime.executor.in_flight()
                                       if "executor" in parts else 0)
     return 0
 
@@ -179,7 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run(conf)
 
 
-def _exit_without_waiting_for_actions(code: int, running: int) -> None:
+def _exit_without_waiting_for_actions(running: int) -> None:
     """Leave at once when executor threads still run actions after a clean stop.
 
     Python would otherwise join them at exit: a ``std.sleep 600`` kept a stopped
@@ -194,7 +194,7 @@ def _exit_without_waiting_for_actions(code: int, running: int) -> None:
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
-    os._exit(code)
+    os._exit(0)
 
 
 if __name__ == "__main__":

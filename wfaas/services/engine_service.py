@@ -150,8 +150,7 @@ class EngineService:
             return
         st = new_workflow_state(meta.id, meta.workflow_name, self.clock())
         st.root_execution_id = meta.root_execution_id
-        with self._lock:
-            self._cache_put(Loaded(meta, spec, st, 0, started=False))
+        self._cache_put(Loaded(meta, spec, st, 0, started=False))
 
     def idle(self) -> bool:
         """True when no event is queued or being applied."""
