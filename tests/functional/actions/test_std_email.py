@@ -14,6 +14,7 @@ import pytest
 
 from wfaas.actions.registry import StdProvider
 from wfaas.actions.runner import run_action
+from wfaas.config import CONF
 
 from .conftest import sshd_tool
 
@@ -88,6 +89,15 @@ def provider() -> StdProvider:
     return StdProvider(include_resources=False)
 
 
+@pytest.fixture(autouse=True)
+def loopback_allowed() -> Iterator[None]:
+    """The peers live on loopback, which the default egress policy refuses."""
+    CONF.set_override("allowed_hosts", ["127.0.0.1"], group="egress")
+    yield
+    CONF.clear_override("allowed_hosts", group="egress")
+    CONF.clear_override("allowed_ports", group="egress")
+
+
 def test_plain_text_mail(provider: StdProvider, smtp: tuple[Collector, int]) -> None:
     handler, port = smtp
     res = run_action(provider, "std.email", {
@@ -130,3 +140,32 @@ def test_wrong_password_and_no_server(provider: StdProvider,
         "from_addr": "robot@example.org", "to_addrs": "a@example.org",
         "smtp_server": "127.0.0.1:1"})
     assert res.is_error() and "sending through 127.0.0.1:1 failed" in res.error
+
+
+@pytest.mark.parametrize("server", ["127.0.0.1", "localhost", "0", "2130706433", "[::1]"])
+def test_loopback_refused_by_default(provider: StdProvider, smtp: tuple[Collector, int],
+                                     server: str) -> None:
+    handler, port = smtp
+    CONF.clear_override("allowed_hosts", group="egress")
+    res = run_action(provider, "std.email", {
+        "from_addr": "robot@example.org", "to_addrs": "a@example.org",
+        "smtp_server": f"{server}:{port}"})
+    assert res.is_error()
+    assert "std.email: refusing to connect to" in res.error and "denied_cidrs" in res.error
+    assert handler.received == []
+
+
+def test_port_outside_allowed_ports_refused(provider: StdProvider,
+                                            smtp: tuple[Collector, int]) -> None:
+    handler, port = smtp
+    CONF.set_override("allowed_ports", [25, 587], group="egress")
+    res = run_action(provider, "std.email", {
+        "from_addr": "robot@example.org", "to_addrs": "a@example.org",
+        "smtp_server": f"127.0.0.1:{port}"})
+    assert res.is_error() and f"port {port}: the port is not in [egress] allowed_ports" in res.error
+    CONF.set_override("allowed_ports", [25, port], group="egress")
+    res = run_action(provider, "std.email", {
+        "from_addr": "robot@example.org", "to_addrs": "a@example.org",
+        "smtp_server": f"127.0.0.1:{port}"})
+    assert res.is_success(), res.error
+    assert len(handler.received) == 1
