@@ -114,9 +114,9 @@ class EgressPolicy:
     """Where actions may connect: denied networks, allowed hosts/CIDRs, allowed ports.
 
     ``source`` names the option group in refusal messages. ``denied_cidrs``
-    empty means nothing is denied (Mistral's behaviour). ``trusted`` is an
-    optional callable naming extra hosts reachable by name (the OpenStack
-    session passes Keystone's URL and its service catalog).
+    empty means nothing is denied (Mistral's behaviour). ``trusted(host, port)``
+    optionally names extra host:port pairs reachable without the address check
+    (the OpenStack session passes Keystone's URL and its service catalog).
     """
 
     denied_cidrs: tuple[str, ...] = DEFAULT_DENIED_CIDRS
@@ -124,7 +124,7 @@ class EgressPolicy:
     allowed_ports: tuple[int, ...] = ()
     source: str = "[egress]"
     use_environment_proxies: bool = False
-    trusted: Callable[[str], bool] | None = field(default=None, compare=False, repr=False)
+    trusted: Callable[[str, int], bool] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def from_conf(cls, conf: Any = None) -> EgressPolicy:
@@ -159,12 +159,12 @@ class EgressPolicy:
         """True when nothing is denied and every port is allowed (Mistral's behaviour)."""
         return not self._denied and not self.allowed_ports
 
-    def allows_name(self, host: str) -> bool:
-        """True when ``host`` is reachable by name (allowed_hosts or trusted)."""
+    def allows_name(self, host: str, port: int) -> bool:
+        """True when ``host`` is reachable by name (allowed_hosts, or trusted with its port)."""
         name = canonical_host(host)
         if name in self._allowed_names:
             return True
-        return bool(self.trusted is not None and self.trusted(name))
+        return bool(self.trusted is not None and self.trusted(name, int(port)))
 
     def check_port(self, host: str, port: int) -> None:
         """Raise EgressDenied when ``allowed_ports`` is set and ``port`` is not in it."""
@@ -203,7 +203,7 @@ class EgressPolicy:
             infos = socket.getaddrinfo(name, int(port), type=socket.SOCK_STREAM)
         except UnicodeError as exc:
             raise EgressDenied(f"refusing to connect to {host!r}: invalid host name") from exc
-        if not self.allows_name(name):
+        if not self.allows_name(name, port):
             for info in infos:
                 self.check_address(host, ipaddress.ip_address(str(info[4][0]).split("%")[0]))
         return infos

@@ -5,9 +5,9 @@ executor): ``denied_cidrs`` / ``allowed_hosts`` make the
 :class:`~wfaas.actions.egress.EgressPolicy` every connection goes through (the
 URL, each redirect hop, followed one at a time, and any proxy are checked, and
 the socket goes to the checked address), ``default_timeout`` (used when
-``timeout`` is not given) and ``max_response_size_bytes``. The result is ``{content, status, headers, url,
-history, encoding, reason, cookies, elapsed}``; a status outside 200-306 makes
-it an error result.
+``timeout`` is not given) and ``max_response_size_bytes``. The result is
+``{content, status, headers, url, history, encoding, reason, cookies,
+elapsed}``; a status outside 200-306 makes it an error result.
 """
 
 from __future__ import annotations

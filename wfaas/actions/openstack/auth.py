@@ -17,9 +17,9 @@ The server process's ``OS_*`` environment variables are never used as
 credentials (only ``OS_CLIENT_CONFIG_FILE`` to locate clouds.yaml).
 
 Every session connects through the ``[egress]`` policy
-(:mod:`wfaas.actions.egress`): Keystone's URL and the endpoints of the service
-catalog Keystone returned are reachable by name (the operator's and Keystone's
-choice); any other address (a redirect elsewhere, a URL outside the catalog) is
+(:mod:`wfaas.actions.egress`): the host:port of Keystone's URL and of each
+endpoint of the service catalog Keystone returned are reachable (the operator's
+and Keystone's choice); any other address (a redirect elsewhere, a URL outside the catalog) is
 checked against the policy, and the socket always goes to the resolved address.
 """
 
@@ -226,8 +226,8 @@ _SESSIONS_LOCK = threading.Lock()
 _SESSIONS_MAX = 64
 
 
-def _catalog_hosts(plugin: Any) -> set[str]:
-    """Host names of Keystone's URL and of every endpoint in the plugin's catalog."""
+def _catalog_hosts(plugin: Any) -> set[tuple[str, int]]:
+    """(host, port) of Keystone's URL and of every endpoint in the plugin's catalog."""
     urls = [getattr(plugin, "auth_url", None)]
     ref = getattr(plugin, "auth_ref", None)  # set once authenticated; never triggers auth
     catalog = getattr(getattr(ref, "service_catalog", None), "catalog", None) or []
@@ -235,14 +235,24 @@ def _catalog_hosts(plugin: Any) -> set[str]:
         for ep in service.get("endpoints") or () if isinstance(service, Mapping) else ():
             if isinstance(ep, Mapping):
                 urls += [ep.get("url"), *(ep.get(k) for k, _ in _V2_INTERFACES)]
-    return {canonical_host(urlsplit(u).hostname or "") for u in urls if isinstance(u, str)}
+    found = set()
+    for url in urls:
+        parts = urlsplit(url) if isinstance(url, str) else None
+        if parts is not None and parts.hostname:
+            try:
+                port = parts.port or (443 if parts.scheme == "https" else 80)
+            except ValueError:
+                continue
+            found.add((canonical_host(parts.hostname), port))
+    return found
 
 
 def _new_session(plugin: Any, security: SecurityContext, policy: EgressPolicy) -> Any:
     verify: bool | str = not security.insecure
     if verify and security.auth_cacert:
         verify = security.auth_cacert
-    trusted = dataclasses.replace(policy, trusted=lambda host: host in _catalog_hosts(plugin))
+    trusted = dataclasses.replace(
+        policy, trusted=lambda host, port: (host, port) in _catalog_hosts(plugin))
     return ks_session.Session(auth=plugin, verify=verify, app_name="wfaas",
                               session=trusted.http_session())
 
