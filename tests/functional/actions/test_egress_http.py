@@ -3,8 +3,6 @@ pinned connections with TLS verified on the host name."""
 
 from __future__ import annotations
 
-import datetime
-import ssl
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +15,7 @@ from wfaas.actions.registry import StdProvider
 from wfaas.actions.runner import run_action
 from wfaas.config import CONF
 
+from .conftest import self_signed
 from .test_std_http import Handler, Server
 
 GROUP = "action_std_http"
@@ -171,34 +170,9 @@ def test_allowed_ports(provider: StdProvider, server: Server, port: int) -> None
     assert server.requests == []
 
 
-def _tls_context(directory: Path) -> tuple[ssl.SSLContext, Path]:
-    """A server context with a self-signed certificate for DNS name localhost only."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), False)
-            .sign(key, hashes.SHA256()))
-    pem = directory / "cert.pem"
-    pem.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (directory / "key.pem").write_bytes(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption()))
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ctx.load_cert_chain(pem, directory / "key.pem")
-    return ctx, pem
-
-
 @pytest.fixture(scope="module")
 def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Path]]:
-    ctx, pem = _tls_context(tmp_path_factory.mktemp("tls"))
+    ctx, pem = self_signed(tmp_path_factory.mktemp("tls"), san=True)
     srv = Server(("127.0.0.1", 0), EgressHandler)
     srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     for running in _serve(srv):
