@@ -188,3 +188,23 @@ def test_tls_is_verified_on_the_host_name(provider: StdProvider, port: int,
     assert res.is_success(), res.error  # SNI and certificate on "localhost", socket on the IP
     res = _http(provider, f"https://127.0.0.1:{tls_port}/json", verify=str(pem))
     assert res.is_error() and "SSLError" in res.error  # the certificate names localhost only
+
+
+def test_pack_helpers_use_the_egress_group(server: Server, port: int) -> None:
+    from wfaas.actions import egress
+
+    with pytest.raises(egress.EgressDenied, match=r"127\.0\.0\.0/8 \(\[action_std_http\]"):
+        egress.connect("localhost", port, timeout=2)
+    with egress.http_session() as http, pytest.raises(egress.EgressDenied):
+        http.get(f"http://[::ffff:127.0.0.1]:{port}/json", timeout=5)
+    assert server.requests == []
+    CONF.set_override("allowed_hosts", ["127.0.0.1"], group="egress")
+    try:
+        egress.connect("localhost", port, timeout=2).close()
+        with egress.http_session() as http:
+            resp = http.get(f"http://127.0.0.1:{port}/redirect", timeout=5)
+        assert resp.json()["hello"] == "world" and resp.history[0].status_code == 302
+        with egress.http_session() as http, pytest.raises(egress.EgressDenied):
+            http.get(f"http://127.0.0.1:{port}/to", params={"u": "http://0:1/"}, timeout=5)
+    finally:
+        CONF.clear_override("allowed_hosts", group="egress")
