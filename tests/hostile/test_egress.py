@@ -10,7 +10,6 @@ that must receive nothing.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,6 +19,7 @@ from typing import Any
 import pytest
 import requests
 
+from tests.functional.actions.conftest import serving
 from tests.functional.client.server import ServerProcess
 
 WORKFLOWS = """\
@@ -71,10 +71,7 @@ class RecordingServer(ThreadingHTTPServer):
 def _serve(address: str) -> Iterator[RecordingServer]:
     srv = RecordingServer((address, 0), Recorder)
     srv.paths = []
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
+    yield from serving(srv)
 
 
 @pytest.fixture(scope="module")

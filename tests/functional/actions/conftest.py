@@ -6,8 +6,10 @@ import datetime
 import importlib.util
 import ssl
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from socketserver import BaseServer
 from typing import Any
 
 import pytest
@@ -65,3 +67,11 @@ def self_signed(directory: Path, *, san: bool = False) -> tuple[ssl.SSLContext, 
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ctx.load_cert_chain(pem, directory / "key.pem")
     return ctx, pem
+
+
+def serving(srv: BaseServer) -> Iterator[Any]:
+    """Run ``srv`` in a daemon thread while the generator is suspended, then close it."""
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield srv
+    srv.shutdown()
+    srv.server_close()

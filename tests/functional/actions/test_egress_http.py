@@ -15,7 +15,7 @@ from wfaas.actions.registry import StdProvider
 from wfaas.actions.runner import run_action
 from wfaas.config import CONF
 
-from .conftest import self_signed
+from .conftest import self_signed, serving
 from .test_std_http import Handler, Server
 
 GROUP = "action_std_http"
@@ -41,10 +41,7 @@ class EgressHandler(Handler):
 def _serve(srv: Server) -> Iterator[Server]:
     srv.requests = []
     srv.release = threading.Event()
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
+    yield from serving(srv)
 
 
 @pytest.fixture(scope="module")
