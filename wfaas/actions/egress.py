@@ -195,7 +195,7 @@ class EgressPolicy:
 
     def resolve(self, host: str, port: int) -> list[tuple[Any, ...]]:
         """The checked ``getaddrinfo`` entries of host:port (EgressDenied if any is denied)."""
-        name = canonical_host(host)
+        name = str(host).strip().strip("[]").rstrip(".")  # as urllib3 does: "a." is "a"
         if not name:
             raise EgressDenied("refusing to connect: no host given")
         self.check_port(host, port)
