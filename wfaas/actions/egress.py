@@ -297,6 +297,13 @@ def _pool_classes(policy: EgressPolicy) -> dict[str, type[u3pool.HTTPConnectionP
     return {"http": PinnedHTTPPool, "https": PinnedHTTPSPool}
 
 
+@functools.lru_cache(maxsize=64)
+def _shared_pool_classes(policy: EgressPolicy) -> dict[str, type[u3pool.HTTPConnectionPool]]:
+    """The pool classes of an equal policy, made once (a policy with ``trusted`` is not
+    cached: equality ignores that callable)."""
+    return _pool_classes(policy)
+
+
 class PinnedAdapter(HTTPAdapter):
     """A requests adapter that connects through an :class:`EgressPolicy`.
 
@@ -308,7 +315,8 @@ class PinnedAdapter(HTTPAdapter):
 
     def __init__(self, policy: EgressPolicy, **kwargs: Any) -> None:
         self.policy = policy
-        self._pools = _pool_classes(policy)
+        self._pools = (_pool_classes(policy) if policy.trusted is not None
+                       else _shared_pool_classes(policy))
         super().__init__(**kwargs)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
