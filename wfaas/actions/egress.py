@@ -115,8 +115,8 @@ class EgressPolicy:
 
     ``source`` names the option group in refusal messages. ``denied_cidrs``
     empty means nothing is denied (Mistral's behaviour). ``trusted(host, port)``
-    optionally names extra host:port pairs reachable without the address check
-    (the OpenStack session passes Keystone's URL and its service catalog).
+    optionally names host:port pairs reachable without the address and port
+    checks (the OpenStack session passes Keystone's URL and its service catalog).
     """
 
     denied_cidrs: tuple[str, ...] = DEFAULT_DENIED_CIDRS
@@ -159,12 +159,9 @@ class EgressPolicy:
         """True when nothing is denied and every port is allowed (Mistral's behaviour)."""
         return not self._denied and not self.allowed_ports
 
-    def allows_name(self, host: str, port: int) -> bool:
-        """True when ``host`` is reachable by name (allowed_hosts, or trusted with its port)."""
-        name = canonical_host(host)
-        if name in self._allowed_names:
-            return True
-        return bool(self.trusted is not None and self.trusted(name, int(port)))
+    def is_trusted(self, host: str, port: int) -> bool:
+        """True when ``trusted`` names host:port (reachable without any check)."""
+        return bool(self.trusted is not None and self.trusted(canonical_host(host), int(port)))
 
     def check_port(self, host: str, port: int) -> None:
         """Raise EgressDenied when ``allowed_ports`` is set and ``port`` is not in it."""
@@ -198,12 +195,14 @@ class EgressPolicy:
         name = str(host).strip().strip("[]").rstrip(".")  # as urllib3 does: "a." is "a"
         if not name:
             raise EgressDenied("refusing to connect: no host given")
-        self.check_port(host, port)
+        trusted = self.is_trusted(name, port)
+        if not trusted:
+            self.check_port(host, port)
         try:
             infos = socket.getaddrinfo(name, int(port), type=socket.SOCK_STREAM)
         except UnicodeError as exc:
             raise EgressDenied(f"refusing to connect to {host!r}: invalid host name") from exc
-        if not self.allows_name(name, port):
+        if not trusted and canonical_host(name) not in self._allowed_names:
             for info in infos:
                 self.check_address(host, ipaddress.ip_address(str(info[4][0]).split("%")[0]))
         return infos

@@ -155,7 +155,7 @@ def test_action_through_a_trust(keystone: Stack) -> None:
 
 def test_session_reaches_only_keystone_and_its_catalog(keystone: Stack) -> None:
     """Keystone and Placement on loopback work by default; any other loopback port does not."""
-    from wfaas.actions.egress import EgressDenied
+    from wfaas.actions.egress import EgressDenied, EgressPolicy
     from wfaas.actions.openstack import auth
 
     auth.clear_session_cache()
@@ -168,4 +168,9 @@ def test_session_reaches_only_keystone_and_its_catalog(keystone: Stack) -> None:
                 "http://[::ffff:127.0.0.1]:8778/", "http://169.254.169.254/latest/"):
         with pytest.raises(EgressDenied, match="refusing to connect to"):
             session.get(url, authenticated=False)
+    only_443 = auth.make_session(None, OpenStackSettings(cloud="wfaas-admin"),
+                                 EgressPolicy(allowed_ports=(443,)))
+    assert only_443.get("http://127.0.0.1:5000/v3", authenticated=True).status_code == 200
+    with pytest.raises(EgressDenied, match="port 8080: the port is not in"):
+        only_443.get("http://8.8.8.8:8080/", authenticated=False)
     auth.clear_session_cache()
