@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from oslo_config import cfg
+from oslo_config import cfg, types
 
 CONF = cfg.CONF
 
@@ -70,19 +70,54 @@ scheduler_opts: list[cfg.Opt] = [
     cfg.IntOpt("batch_size", default=100, help="Delayed calls claimed at once."),
 ]
 
+#: Networks actions may not connect to by default: loopback, link-local (cloud metadata),
+#: private, this host, shared CGNAT space, multicast, reserved and broadcast.
+DEFAULT_DENIED = ["127.0.0.0/8", "::1/128", "169.254.0.0/16", "fe80::/10",
+                  "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7",
+                  "0.0.0.0/8", "::/128", "100.64.0.0/10", "224.0.0.0/4", "ff00::/8",
+                  "240.0.0.0/4"]
+
 action_std_http_opts: list[cfg.Opt] = [
-    cfg.ListOpt("denied_cidrs",
-                default=["127.0.0.0/8", "::1/128", "169.254.0.0/16", "fe80::/10",
-                         "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"],
-                help="std.http refuses URLs whose host resolves into these networks."),
+    cfg.ListOpt("denied_cidrs", default=DEFAULT_DENIED,
+                help="std.http refuses URLs whose host resolves into these networks, after "
+                     "normalising each address (IPv4-mapped/compatible IPv6, NAT64, 6to4, "
+                     "Teredo; 0.0.0.0 and :: count as this host). Every redirect hop and "
+                     "proxy is checked and the connection goes to the checked address. "
+                     "Empty: no check (Mistral's behaviour)."),
     cfg.ListOpt("allowed_hosts", default=[],
-                help="Hosts or CIDRs std.http may reach even when in denied_cidrs."),
+                help="Host names or CIDRs std.http may reach even when in denied_cidrs."),
     cfg.FloatOpt("default_timeout", default=60.0, help="std.http timeout when none is given, s."),
     cfg.IntOpt("max_response_size_bytes", default=5 * 1024 * 1024,
                help="Largest std.http response body accepted."),
     cfg.StrOpt("callback_base_url", default="",
                help="Base URL of the REST API that std.mistral_http puts in its "
                     "Mistral-Callback-URL header (empty: http://<[api] host>:<[api] port>)."),
+]
+
+egress_opts: list[cfg.Opt] = [
+    cfg.ListOpt("denied_cidrs", default=None,
+                help="Networks std.ssh, std.email, OpenStack actions and action packs "
+                     "(wfaas.actions.egress) may not connect to, checked like "
+                     "[action_std_http] denied_cidrs. Unset: [action_std_http] denied_cidrs; "
+                     "empty: no check."),
+    cfg.ListOpt("allowed_hosts", default=None,
+                help="Host names or CIDRs reachable even when denied. Unset: "
+                     "[action_std_http] allowed_hosts."),
+    cfg.ListOpt("allowed_ports", default=[], item_type=types.Integer(min=1, max=65535),
+                help="Ports every action (std.http included) may connect to. Empty: any."),
+    cfg.BoolOpt("use_environment_proxies", default=False,
+                help="Let std.http and pack HTTP sessions use the executor's HTTP(S)_PROXY "
+                     "environment and .netrc (the proxy is checked like any address)."),
+]
+
+action_std_ssh_opts: list[cfg.Opt] = [
+    cfg.ListOpt("key_dirs", default=["~/.ssh"],
+                help="Directories std.ssh private_key_filename may name a file in (relative "
+                     "names are looked up in them, in order). Symlinks and '..' are resolved "
+                     "before the check; only regular files of at most 64 KiB are read."),
+    cfg.BoolOpt("allow_proxy_command", default=False,
+                help="Allow std.ssh_proxied's proxy_command input, which runs a command on "
+                     "the executor (the command's own connections bypass the egress policy)."),
 ]
 
 expressions_opts: list[cfg.Opt] = [
@@ -178,6 +213,8 @@ _GROUPS: dict[str | None, list[cfg.Opt]] = {
     "executor": executor_opts,
     "scheduler": scheduler_opts,
     "action_std_http": action_std_http_opts,
+    "egress": egress_opts,
+    "action_std_ssh": action_std_ssh_opts,
     "expressions": expressions_opts,
     "yaql": yaql_opts,
     "pecan": pecan_opts,

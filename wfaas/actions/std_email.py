@@ -1,4 +1,8 @@
-"""std.email: send a mail over SMTP (smtplib), with STARTTLS and login when a password is given."""
+"""std.email: send a mail over SMTP (smtplib), with STARTTLS and login when a password is given.
+
+The SMTP server is reached through the ``[egress]`` policy: its address is
+resolved and checked once and smtplib gets the socket connected to it.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from wfaas.actions.base import Action, ActionContext, ActionException
+from wfaas.actions.egress import EgressDenied, EgressPolicy
 
 LOG = logging.getLogger(__name__)
 
@@ -29,6 +34,18 @@ def _split_server(server: str) -> tuple[str, int]:
     return str(server), 25
 
 
+class _CheckedSMTP(smtplib.SMTP):
+    """smtplib.SMTP whose socket is opened by an egress policy (STARTTLS keeps the name)."""
+
+    def __init__(self, policy: EgressPolicy, host: str, port: int, timeout: float) -> None:
+        self._policy = policy
+        super().__init__(host, port, timeout=timeout)
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> Any:
+        source: Any = self.source_address
+        return self._policy.connect(host, port, timeout, source_address=source)
+
+
 class SendEmailAction(Action):
     """Sends an e-mail through an SMTP server given as host or host:port."""
 
@@ -46,6 +63,7 @@ class SendEmailAction(Action):
         self.subject = subject or "<No subject>"
         self.body = body or "<No body>"
         self.html_body = html_body
+        self.policy: EgressPolicy | None = None
 
     def message(self) -> EmailMessage:
         """The message as it will be sent (Bcc recipients are not in the headers)."""
@@ -69,12 +87,15 @@ class SendEmailAction(Action):
             raise ActionException("std.email: no recipients (to_addrs is empty)")
         host, port = _split_server(self.smtp_server)
         LOG.info("std.email from %s to %s via %s:%s", self.from_addr, recipients, host, port)
+        policy = self.policy if self.policy is not None else EgressPolicy.from_conf()
         try:
-            with smtplib.SMTP(host, port, timeout=SMTP_TIMEOUT) as smtp:
+            with _CheckedSMTP(policy, host, port, SMTP_TIMEOUT) as smtp:
                 if self.smtp_password:
                     smtp.starttls()
                     smtp.login(self.from_addr, self.smtp_password)
                 smtp.send_message(self.message(), self.from_addr, recipients)
+        except EgressDenied as exc:
+            raise ActionException(f"std.email: {exc}") from exc
         except (smtplib.SMTPException, OSError) as exc:
             raise ActionException(f"std.email: sending through {host}:{port} failed: "
                                   f"{type(exc).__name__}: {exc}") from exc

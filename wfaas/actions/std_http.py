@@ -1,115 +1,124 @@
-"""std.http and std.mistral_http: HTTP requests with an egress check, a timeout and a size cap.
+"""std.http and std.mistral_http: HTTP requests through the egress policy, a timeout, a size cap.
 
 Settings come from ``[action_std_http]`` (read when the action runs, on the
-executor): ``denied_cidrs`` / ``allowed_hosts`` (a host resolving into a denied
-network is refused unless allowed; every redirect hop is checked too),
-``default_timeout`` (used when ``timeout`` is not given) and
-``max_response_size_bytes``. The result is ``{content, status, headers, url,
-history, encoding, reason, cookies, elapsed}``; a status outside 200-306 makes
-it an error result.
+executor): ``denied_cidrs`` / ``allowed_hosts`` make the
+:class:`~wfaas.actions.egress.EgressPolicy` every connection goes through (the
+URL, each redirect hop, followed one at a time, and any proxy are checked, and
+the socket goes to the checked address), ``default_timeout`` (used when
+``timeout`` is not given) and ``max_response_size_bytes``. The result is
+``{content, status, headers, url, history, encoding, reason, cookies,
+elapsed}``; a status outside 200-306 makes it an error result.
 """
 
 from __future__ import annotations
 
-import ipaddress
+import datetime
 import json as jsonlib
 import logging
-import socket
-from collections.abc import Iterable
+import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
+from requests.cookies import extract_cookies_to_jar, merge_cookies
+from requests.utils import requote_uri
 
 from wfaas.actions.base import Action, ActionContext, ActionException, Result
+from wfaas.actions.egress import EgressPolicy
 
 LOG = logging.getLogger(__name__)
 
-_Net = ipaddress.IPv4Network | ipaddress.IPv6Network
+#: Most redirects std.http follows (requests' own limit, as Mistral has).
+MAX_REDIRECTS = 30
 
 
 @dataclass(frozen=True)
 class HttpSettings:
-    """The ``[action_std_http]`` options as plain values."""
+    """The ``[action_std_http]`` options (and ``[egress]``'s ports/proxies) as plain values."""
 
     denied_cidrs: tuple[str, ...] = ()
     allowed_hosts: tuple[str, ...] = ()
     default_timeout: float = 60.0
     max_response_size_bytes: int = 5 * 1024 * 1024
     callback_base_url: str = ""
+    allowed_ports: tuple[int, ...] = ()
+    use_environment_proxies: bool = False
 
     @classmethod
-    def from_conf(cls) -> HttpSettings:
-        """Read ``cfg.CONF.action_std_http`` (the executor side of the shell)."""
-        from wfaas.config import CONF
-
-        group = CONF.action_std_http
+    def from_conf(cls, conf: Any = None) -> HttpSettings:
+        """Read ``[action_std_http]`` of ``conf`` (default: the global CONF)."""
+        if conf is None:
+            from wfaas.config import CONF as conf
+        group = conf.action_std_http
         base = getattr(group, "callback_base_url", "") or ""
         if not base:
-            base = f"http://{CONF.api.host}:{CONF.api.port}"
+            base = f"http://{conf.api.host}:{conf.api.port}"
         return cls(tuple(group.denied_cidrs or ()), tuple(group.allowed_hosts or ()),
-                   float(group.default_timeout), int(group.max_response_size_bytes), base)
+                   float(group.default_timeout), int(group.max_response_size_bytes), base,
+                   tuple(int(p) for p in conf.egress.allowed_ports or ()),
+                   bool(conf.egress.use_environment_proxies))
 
-
-def _networks(items: Iterable[str]) -> list[_Net]:
-    nets = []
-    for item in items:
-        try:
-            nets.append(ipaddress.ip_network(item.strip(), strict=False))
-        except ValueError:
-            continue
-    return nets
-
-
-def _resolve(host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
-    try:
-        return [ipaddress.ip_address(host)]
-    except ValueError:
-        pass
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except socket.gaierror as exc:
-        raise ActionException(f"std.http: cannot resolve host {host!r}: {exc}") from exc
-    return [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
+    @property
+    def policy(self) -> EgressPolicy:
+        """The egress policy std.http connects through."""
+        return EgressPolicy(self.denied_cidrs, self.allowed_hosts, self.allowed_ports,
+                            "[action_std_http]", self.use_environment_proxies)
 
 
 def check_egress(url: str, settings: HttpSettings) -> None:
-    """Raise ActionException when ``url``'s host resolves into a denied network."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        raise ActionException(f"std.http: unsupported URL scheme in {url!r} (http or https)")
-    host = parts.hostname or ""
-    if not host:
-        raise ActionException(f"std.http: no host in URL {url!r}")
-    allowed_names = {h.strip().lower() for h in settings.allowed_hosts}
-    if host.lower() in allowed_names:
-        return
-    denied = _networks(settings.denied_cidrs)
-    if not denied:
-        return
-    allowed_nets = _networks(settings.allowed_hosts)
-    for addr in _resolve(host):
-        if any(addr in net for net in allowed_nets):
-            continue
-        for net in denied:
-            if addr in net:
-                raise ActionException(
-                    f"std.http: refusing to connect to {host} ({addr}): address is in denied "
-                    f"network {net} ([action_std_http] denied_cidrs; allow it with "
-                    f"allowed_hosts)")
+    """Raise ActionException when ``url`` is not http(s) or its host is denied (resolved)."""
+    settings.policy.check_url(url)
 
 
-class _GuardedSession(requests.Session):
-    """A session that checks every request (including redirect hops) for egress."""
+def _next_hop(session: requests.Session, resp: requests.Response,
+              prep: requests.PreparedRequest, location: str) -> requests.PreparedRequest:
+    """The request a redirect asks for (method, body, cookies and auth as requests does)."""
+    new = prep.copy()
+    new.url = requote_uri(urljoin(prep.url or "", location))
+    status, method = resp.status_code, (prep.method or "GET").upper()
+    if (status == 303 and method != "HEAD") or (status in (301, 302) and method == "POST"):
+        new.method = "GET"
+    if status not in (307, 308):
+        new.body = None
+        for name in ("Content-Length", "Content-Type", "Transfer-Encoding"):
+            new.headers.pop(name, None)
+    new.headers.pop("Cookie", None)
+    jar = prep._cookies.copy()  # type: ignore[attr-defined]
+    extract_cookies_to_jar(jar, prep, resp.raw)  # type: ignore[no-untyped-call]
+    merge_cookies(jar, session.cookies)  # type: ignore[no-untyped-call]
+    new.prepare_cookies(jar)
+    session.rebuild_auth(new, resp)  # type: ignore[no-untyped-call]
+    return new
 
-    def __init__(self, settings: HttpSettings) -> None:
-        super().__init__()
-        self.settings = settings
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        check_egress(request.url or "", self.settings)
-        return super().send(request, **kwargs)
+def _send_one(session: requests.Session, prep: requests.PreparedRequest,
+              **kwargs: Any) -> requests.Response:
+    """One request through the session's adapter (no redirect handling, body unread)."""
+    start = time.perf_counter()
+    resp = session.get_adapter(prep.url or "").send(prep, **kwargs)
+    resp.elapsed = datetime.timedelta(seconds=time.perf_counter() - start)
+    extract_cookies_to_jar(session.cookies, prep, resp.raw)  # type: ignore[no-untyped-call]
+    return resp
+
+
+def send_checked(session: requests.Session, prep: requests.PreparedRequest,
+                 policy: EgressPolicy, max_redirects: int = MAX_REDIRECTS,
+                 **kwargs: Any) -> requests.Response:
+    """Send ``prep``; follow up to ``max_redirects`` redirects, checking each hop's host."""
+    history: list[requests.Response] = []
+    while True:
+        resp = _send_one(session, prep, **kwargs)
+        location = session.get_redirect_target(resp) if max_redirects else None
+        if not location:
+            resp.history = history
+            return resp
+        resp.close()
+        if len(history) >= max_redirects:
+            raise ActionException(f"std.http: more than {max_redirects} redirects")
+        history.append(resp)
+        prep = _next_hop(session, resp, prep, location)
+        policy.check_url(prep.url or "", resolve=False)  # its address: when connecting
 
 
 def _read_capped(resp: requests.Response, limit: int) -> bytes:
@@ -184,34 +193,40 @@ class HTTPAction(Action):
     def _settings(self) -> HttpSettings:
         return self.settings if self.settings is not None else HttpSettings.from_conf()
 
-    def _request_kwargs(self, settings: HttpSettings) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {
-            "params": self.params, "data": self.body, "json": self.json,
-            "headers": self.headers or None, "cookies": self.cookies, "auth": self.auth,
-            "timeout": float(self.timeout) if self.timeout else settings.default_timeout,
-            "allow_redirects": True if self.allow_redirects is None
-            else bool(self.allow_redirects),
-            "proxies": self.proxies, "stream": True,
-        }
-        if self.verify is not None and self.url.lower().startswith("https"):
-            kwargs["verify"] = self.verify
-        return kwargs
-
-    def run(self, context: ActionContext) -> Any:
-        """Send the request; error result for status outside 200-306."""
-        settings = self._settings()
-        LOG.info("std.http %s %s", self.method, _redact(self.url))
-        with _GuardedSession(settings) as session:
+    def _send(self, settings: HttpSettings) -> tuple[requests.Response, bytes]:
+        policy = settings.policy
+        policy.check_url(self.url, resolve=False)  # the address is checked at connect time
+        follow = True if self.allow_redirects is None else bool(self.allow_redirects)
+        with policy.http_session() as session:
+            prep = session.prepare_request(requests.Request(
+                self.method, self.url, params=self.params, data=self.body, json=self.json,
+                headers=self.headers or None, cookies=self.cookies, auth=self.auth))
+            env = session.merge_environment_settings(prep.url, self.proxies or {}, True,
+                                                     None, None)
+            if self.verify is not None and self.url.lower().startswith("https"):
+                env["verify"] = self.verify
+            timeout = float(self.timeout) if self.timeout else settings.default_timeout
             try:
-                resp = session.request(self.method, self.url, **self._request_kwargs(settings))
-            except ActionException:
-                raise
+                resp = send_checked(session, prep, policy, MAX_REDIRECTS if follow else 0,
+                                    timeout=timeout, **env)
             except requests.RequestException as exc:
                 raise ActionException(
                     f"std.http: {self.method} {self.url} failed: {type(exc).__name__}: {exc}"
                 ) from exc
             with resp:
-                raw = _read_capped(resp, settings.max_response_size_bytes)
+                return resp, _read_capped(resp, settings.max_response_size_bytes)
+
+    def run(self, context: ActionContext) -> Any:
+        """Send the request; error result for status outside 200-306."""
+        settings = self._settings()
+        LOG.info("std.http %s %s", self.method, _redact(self.url))
+        try:
+            resp, raw = self._send(settings)
+        except ActionException as exc:
+            message = str(exc)
+            if not message.startswith("std.http"):
+                raise ActionException(f"std.http: {message}") from exc
+            raise
         result = {
             "content": _decode(raw, resp),
             "status": resp.status_code,

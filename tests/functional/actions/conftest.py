@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
 import importlib.util
+import ssl
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from socketserver import BaseServer
 from typing import Any
 
 import pytest
@@ -33,3 +37,41 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         pytest.skip("sshd not installed (apt-get install -y openssh-server)")
     with sshd_tool.SshServer(tmp_path_factory.mktemp("sshd")) as server:
         yield server
+
+
+def self_signed(directory: Path, *, san: bool = False) -> tuple[ssl.SSLContext, Path]:
+    """A server TLS context with a self-signed certificate for ``localhost`` (and its PEM).
+
+    With ``san`` the name is also a subjectAltName, which clients verifying the
+    host name need.
+    """
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    builder = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+               .public_key(key.public_key()).serial_number(x509.random_serial_number())
+               .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1)))
+    if san:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+    pem = directory / "cert.pem"
+    pem.write_bytes(builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM))
+    (directory / "key.pem").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(pem, directory / "key.pem")
+    return ctx, pem
+
+
+def serving(srv: BaseServer) -> Iterator[Any]:
+    """Run ``srv`` in a daemon thread while the generator is suspended, then close it."""
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield srv
+    srv.shutdown()
+    srv.server_close()

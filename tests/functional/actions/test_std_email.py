@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import datetime
 import email
-import ssl
 from collections.abc import Iterator
 from email.message import Message
 from pathlib import Path
@@ -14,8 +12,9 @@ import pytest
 
 from wfaas.actions.registry import StdProvider
 from wfaas.actions.runner import run_action
+from wfaas.config import CONF
 
-from .conftest import sshd_tool
+from .conftest import self_signed, sshd_tool
 
 free_port = sshd_tool.free_port
 
@@ -33,28 +32,6 @@ class Collector:
         msg = email.message_from_bytes(envelope.content)
         self.received.append((envelope.mail_from, list(envelope.rcpt_tos), msg))
         return "250 OK"
-
-
-def _self_signed(directory: Path) -> ssl.SSLContext:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
-            .sign(key, hashes.SHA256()))
-    (directory / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (directory / "key.pem").write_bytes(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption()))
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ctx.load_cert_chain(directory / "cert.pem", directory / "key.pem")
-    return ctx
 
 
 def _authenticator(server: Any, session: Any, envelope: Any, mechanism: str,
@@ -76,7 +53,7 @@ def smtp() -> Iterator[tuple[Collector, int]]:
 def smtp_tls(tmp_path: Path) -> Iterator[tuple[Collector, int]]:
     handler, port = Collector(), free_port()
     ctrl = aiosmtpd_controller.Controller(
-        handler, hostname="127.0.0.1", port=port, tls_context=_self_signed(tmp_path),
+        handler, hostname="127.0.0.1", port=port, tls_context=self_signed(tmp_path)[0],
         require_starttls=True, authenticator=_authenticator, auth_require_tls=True)
     ctrl.start()
     yield handler, port
@@ -86,6 +63,15 @@ def smtp_tls(tmp_path: Path) -> Iterator[tuple[Collector, int]]:
 @pytest.fixture(scope="module")
 def provider() -> StdProvider:
     return StdProvider(include_resources=False)
+
+
+@pytest.fixture(autouse=True)
+def loopback_allowed() -> Iterator[None]:
+    """The peers live on loopback, which the default egress policy refuses."""
+    CONF.set_override("allowed_hosts", ["127.0.0.1"], group="egress")
+    yield
+    CONF.clear_override("allowed_hosts", group="egress")
+    CONF.clear_override("allowed_ports", group="egress")
 
 
 def test_plain_text_mail(provider: StdProvider, smtp: tuple[Collector, int]) -> None:
@@ -130,3 +116,32 @@ def test_wrong_password_and_no_server(provider: StdProvider,
         "from_addr": "robot@example.org", "to_addrs": "a@example.org",
         "smtp_server": "127.0.0.1:1"})
     assert res.is_error() and "sending through 127.0.0.1:1 failed" in res.error
+
+
+@pytest.mark.parametrize("server", ["127.0.0.1", "localhost", "0", "2130706433", "[::1]"])
+def test_loopback_refused_by_default(provider: StdProvider, smtp: tuple[Collector, int],
+                                     server: str) -> None:
+    handler, port = smtp
+    CONF.clear_override("allowed_hosts", group="egress")
+    res = run_action(provider, "std.email", {
+        "from_addr": "robot@example.org", "to_addrs": "a@example.org",
+        "smtp_server": f"{server}:{port}"})
+    assert res.is_error()
+    assert "std.email: refusing to connect to" in res.error and "denied_cidrs" in res.error
+    assert handler.received == []
+
+
+def test_port_outside_allowed_ports_refused(provider: StdProvider,
+                                            smtp: tuple[Collector, int]) -> None:
+    handler, port = smtp
+    CONF.set_override("allowed_ports", [25, 587], group="egress")
+    res = run_action(provider, "std.email", {
+        "from_addr": "robot@example.org", "to_addrs": "a@example.org",
+        "smtp_server": f"127.0.0.1:{port}"})
+    assert res.is_error() and f"port {port}: the port is not in [egress] allowed_ports" in res.error
+    CONF.set_override("allowed_ports", [25, port], group="egress")
+    res = run_action(provider, "std.email", {
+        "from_addr": "robot@example.org", "to_addrs": "a@example.org",
+        "smtp_server": f"127.0.0.1:{port}"})
+    assert res.is_success(), res.error
+    assert len(handler.received) == 1

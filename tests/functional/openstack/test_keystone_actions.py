@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.functional.client.server import free_port
 from wfaas.actions.base import ActionContext, Result, SecurityContext
 from wfaas.actions.openstack.auth import OpenStackSettings
 from wfaas.actions.openstack.provider import OpenStackProvider
@@ -150,3 +151,26 @@ def test_action_through_a_trust(keystone: Stack) -> None:
         assert denied.is_error() and "HTTP 403" in denied.error
     finally:
         _ok(admin, "identity.delete_trust", {"trust": trust["id"]})
+
+
+def test_session_reaches_only_keystone_and_its_catalog(keystone: Stack) -> None:
+    """Keystone and Placement on loopback work by default; any other loopback port does not."""
+    from wfaas.actions.egress import EgressDenied, EgressPolicy
+    from wfaas.actions.openstack import auth
+
+    auth.clear_session_cache()
+    session = auth.make_session(None, OpenStackSettings(cloud="wfaas-admin",
+                                                      region_name="RegionOne"))
+    assert session.get("http://127.0.0.1:5000/v3", authenticated=True).status_code == 200
+    placement = session.get_endpoint(service_type="placement", interface="public")
+    assert session.get(placement, authenticated=True).status_code == 200
+    for url in (f"http://127.0.0.1:{free_port()}/", "http://localhost:5000/v3",
+                "http://[::ffff:127.0.0.1]:8778/", "http://169.254.169.254/latest/"):
+        with pytest.raises(EgressDenied, match="refusing to connect to"):
+            session.get(url, authenticated=False)
+    only_443 = auth.make_session(None, OpenStackSettings(cloud="wfaas-admin"),
+                                 EgressPolicy(allowed_ports=(443,)))
+    assert only_443.get("http://127.0.0.1:5000/v3", authenticated=True).status_code == 200
+    with pytest.raises(EgressDenied, match="port 8080: the port is not in"):
+        only_443.get("http://8.8.8.8:8080/", authenticated=False)
+    auth.clear_session_cache()

@@ -15,11 +15,18 @@ Which credentials an action uses, in order:
 
 The server process's ``OS_*`` environment variables are never used as
 credentials (only ``OS_CLIENT_CONFIG_FILE`` to locate clouds.yaml).
+
+Every session connects through the ``[egress]`` policy
+(:mod:`wfaas.actions.egress`): the host:port of Keystone's URL and of each
+endpoint of the service catalog Keystone returned are reachable (the operator's
+and Keystone's choice); any other address (a redirect elsewhere, a URL outside the catalog) is
+checked against the policy, and the socket always goes to the resolved address.
 """
 
 from __future__ import annotations
 
 import collections
+import dataclasses
 import datetime
 import json
 import os
@@ -27,10 +34,12 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
+from urllib.parse import urlsplit
 
 from keystoneauth1 import session as ks_session
 
 from wfaas.actions.base import SecurityContext
+from wfaas.actions.egress import EgressPolicy, canonical_host
 from wfaas.exceptions import ActionError
 
 #: Keys of a clouds.yaml ``auth`` section that scope a token to a project.
@@ -217,11 +226,35 @@ _SESSIONS_LOCK = threading.Lock()
 _SESSIONS_MAX = 64
 
 
-def _new_session(plugin: Any, security: SecurityContext) -> Any:
+def _catalog_hosts(plugin: Any) -> set[tuple[str, int]]:
+    """(host, port) of Keystone's URL and of every endpoint in the plugin's catalog."""
+    urls = [getattr(plugin, "auth_url", None)]
+    ref = getattr(plugin, "auth_ref", None)  # set once authenticated; never triggers auth
+    catalog = getattr(getattr(ref, "service_catalog", None), "catalog", None) or []
+    for service in catalog:
+        for ep in service.get("endpoints") or () if isinstance(service, Mapping) else ():
+            if isinstance(ep, Mapping):
+                urls += [ep.get("url"), *(ep.get(k) for k, _ in _V2_INTERFACES)]
+    found = set()
+    for url in urls:
+        parts = urlsplit(url) if isinstance(url, str) else None
+        if parts is not None and parts.hostname:
+            try:
+                port = parts.port or (443 if parts.scheme == "https" else 80)
+            except ValueError:
+                continue
+            found.add((canonical_host(parts.hostname), port))
+    return found
+
+
+def _new_session(plugin: Any, security: SecurityContext, policy: EgressPolicy) -> Any:
     verify: bool | str = not security.insecure
     if verify and security.auth_cacert:
         verify = security.auth_cacert
-    return ks_session.Session(auth=plugin, verify=verify, app_name="wfaas")
+    trusted = dataclasses.replace(
+        policy, trusted=lambda host, port: (host, port) in _catalog_hosts(plugin))
+    return ks_session.Session(auth=plugin, verify=verify, app_name="wfaas",
+                              session=trusted.http_session())
 
 
 def _reused(key: tuple[Any, ...], build: Any) -> Any:
@@ -245,22 +278,28 @@ def clear_session_cache() -> None:
         _SESSIONS.clear()
 
 
-def make_session(security: SecurityContext | None, settings: OpenStackSettings) -> Any:
-    """A keystoneauth1 Session acting for the caller (or the configured user)."""
+def make_session(security: SecurityContext | None, settings: OpenStackSettings,
+                 policy: EgressPolicy | None = None) -> Any:
+    """A keystoneauth1 Session acting for the caller (or the configured user).
+
+    ``policy`` defaults to the ``[egress]`` policy of the global configuration.
+    """
     sec = security or SecurityContext()
-    tls = (sec.insecure, sec.auth_cacert)
+    policy = policy if policy is not None else EgressPolicy.from_conf()
+    tls = (sec.insecure, sec.auth_cacert, policy)
     if sec.trust_id:
         def trust() -> Any:
             auth = {k: v for k, v in _configured_auth(settings).items() if k not in _SCOPE_KEYS}
             auth["trust_id"] = sec.trust_id
             if sec.auth_uri and not auth.get("auth_url"):
                 auth["auth_url"] = sec.auth_uri
-            return _new_session(_password_plugin(auth), sec)
+            return _new_session(_password_plugin(auth), sec, policy)
         return _reused(("trust", settings, sec.trust_id, sec.auth_uri, tls), trust)
     if sec.auth_token:
-        return _new_session(_caller_plugin(sec, settings), sec)
+        return _new_session(_caller_plugin(sec, settings), sec, policy)
     return _reused(("configured", settings, tls),
-                   lambda: _new_session(_password_plugin(_configured_auth(settings)), sec))
+                   lambda: _new_session(_password_plugin(_configured_auth(settings)), sec,
+                                        policy))
 
 
 def default_region(settings: OpenStackSettings, security: SecurityContext | None) -> str | None:
