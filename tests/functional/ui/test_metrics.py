@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,13 @@ def _samples(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     return out
 
 
+def _grafana_metrics() -> set[str]:
+    """Every series name the shipped Grafana dashboard queries."""
+    board = json.loads((Path(__file__).parents[3] / "etc" / "grafana-wfaas.json").read_text())
+    exprs = [t["expr"] for panel in board["panels"] for t in panel["targets"]]
+    return {m for e in exprs for m in re.findall(r"wfaas_[a-z_]+", e)}
+
+
 def test_metrics_count_what_ran(tmp_path: Path) -> None:
     srv = ServerProcess(tmp_path).start()
     try:
@@ -62,6 +70,11 @@ def test_metrics_count_what_ran(tmp_path: Path) -> None:
         assert ("wfaas_queue_depth", (("queue", "executor_in_flight"),)) in got
         headers = requests.get(srv.url + "/metrics", timeout=10).headers
         assert headers["Content-Type"].startswith("text/plain")
+        text = requests.get(srv.url + "/metrics", timeout=10).text
+        families = {f.name for f in text_string_to_metric_families(text)}
+        for name in _grafana_metrics():
+            base = re.sub(r"_(bucket|count|sum|total)$", "", name)
+            assert base in families, f"etc/grafana-wfaas.json uses {name}, not served"
     finally:
         assert srv.stop() == 0
 

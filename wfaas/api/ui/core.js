@@ -26,6 +26,11 @@ W.el = function (tag, attrs, ...children) {
   return node;
 };
 
+/* replaceChildren / append without the "null" text they make of skipped parts. */
+const present = (items) => items.flat().filter((c) => c !== null && c !== undefined && c !== false);
+W.put = (node, ...children) => node.replaceChildren(...present(children));
+W.add = (node, ...children) => node.append(...present(children));
+
 W.flash = function (message, isError) {
   const box = document.getElementById("flash");
   box.textContent = message;

@@ -132,7 +132,7 @@ W.pages.actions = async function (main, name) {
   if (name) {
     const action = await W.api("GET", `/v2/actions/${encodeURIComponent(name)}`);
     const schema = action.params_schema ? W.jsonField(action.params_schema) : null;
-    main.append(W.el("h1", {text: action.name}),
+    W.add(main, W.el("h1", {text: action.name}),
       W.el("div", {class: "panel"}, W.el("pre", {text: action.description || "(no description)"})),
       W.el("h2", {text: "Input"}), W.table([
         {title: "Parameter", key: "name", cls: "mono"}, {title: "Required", render: (r) => (r.required ? "yes" : "")},

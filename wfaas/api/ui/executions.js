@@ -119,7 +119,7 @@ W.taskDetail = async function (box, task) {
   }}, "Rerun") : null;
   const items = full.runtime_context ? W.jsonField(full.runtime_context) : null;
   const wi = items && (items.wi || items.with_items);
-  box.replaceChildren(
+  W.put(box,
     W.el("h2", {}, W.stateBadge(full.state), " ", full.name, " ", rerun),
     W.el("div", {class: "grid"},
       W.el("div", {text: "type"}), W.el("div", {text: full.type}),
