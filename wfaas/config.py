@@ -204,6 +204,23 @@ action_heartbeat_opts: list[cfg.Opt] = [  # distributed deployments (RabbitMQ tr
                       "this many seconds is restarted (never started) or failed (0: never)."),
 ]
 
+dashboard_opts: list[cfg.Opt] = [
+    cfg.BoolOpt("enabled", default=True,
+                help="Serve the web dashboard at /ui (static pages that use the REST API "
+                     "with the caller's own token)."),
+]
+
+metrics_opts: list[cfg.Opt] = [
+    cfg.BoolOpt("enabled", default=True,
+                help="Serve Prometheus metrics at /metrics on the API port (no token "
+                     "needed: counts and timings only, no names or data)."),
+    cfg.PortOpt("port", default=0,
+                help="Serve /metrics on this port too, for roles without the API "
+                     "(--server engine, executor, scheduler); 0: not served."),
+    cfg.HostAddressOpt("host", default="127.0.0.1",
+                       help="Address of the metrics port of [metrics] port."),
+]
+
 _GROUPS: dict[str | None, list[cfg.Opt]] = {
     None: default_opts,
     "action_heartbeat": action_heartbeat_opts,
@@ -221,6 +238,8 @@ _GROUPS: dict[str | None, list[cfg.Opt]] = {
     "openstack_actions": openstack_actions_opts,
     "cron_trigger": cron_trigger_opts,
     "event_engine": event_engine_opts,
+    "dashboard": dashboard_opts,
+    "metrics": metrics_opts,
 }
 
 

@@ -27,9 +27,11 @@ from wfaas.api.hooks import (
     RequestHook,
     WSGIApp,
 )
+from wfaas.api.resources import PRECISE_TIMES
 from wfaas.api.routing import ROUTES, Reply, Route, Router
 
 LOG = logging.getLogger(__name__)
+PRECISE_HEADER = "X-Wfaas-Precise-Times"
 
 
 def _cache_pecan_argspecs() -> None:
@@ -79,6 +81,7 @@ class RootController:
             found.check_query(request.GET.keys())
         caller = request.context.get("caller") or Caller()
         api_req = ApiRequest(request, self.runtime, self.conf, caller)
+        PRECISE_TIMES.set(PRECISE_HEADER in request.headers)
         result = found.handler(api_req, **params)
         if isinstance(result, Response):
             return result
@@ -115,4 +118,16 @@ def setup_app(runtime: Any, conf: Any) -> WSGIApp:
     if conf.pecan.auth_enable:
         app = _auth_middleware(app, conf)
     app = BodyLimitMiddleware(app, int(conf.api.max_body_size_kb) * 1024)
+    app = _dashboard(app, conf)
     return CatchAllMiddleware(app)
+
+
+def _dashboard(app: WSGIApp, conf: Any) -> WSGIApp:
+    """``/ui`` (the dashboard's assets) and ``/metrics`` around the API, outside Keystone."""
+    if not conf.dashboard.enabled and not conf.metrics.enabled:
+        return app
+    from wfaas import metrics
+    from wfaas.api.ui import DashboardMiddleware
+
+    return DashboardMiddleware(app, metrics.exposition if conf.metrics.enabled else None,
+                               dashboard=bool(conf.dashboard.enabled))

@@ -10,6 +10,7 @@ it is null), as Mistral does. ``fields=a,b`` selection is validated here.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as _dt
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -19,6 +20,12 @@ from typing import Any
 from wfaas.api.errors import BadRequest
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+PRECISE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+# Set per request from the ``X-Wfaas-Precise-Times`` header (the dashboard and the
+# wfaas CLI send it): timestamps then carry microseconds. Mistral's whole-second
+# format stays the default, so python-mistralclient sees exactly what Mistral sends.
+PRECISE_TIMES: contextvars.ContextVar[bool] = contextvars.ContextVar("precise_times",
+                                                                     default=False)
 
 
 @dataclass(frozen=True)
@@ -58,9 +65,10 @@ def format_time(value: Any) -> str | None:
     if isinstance(value, _dt.datetime):
         if value.tzinfo is not None:
             value = value.astimezone(_dt.UTC).replace(tzinfo=None)
-        return str(value.strftime(TIME_FORMAT))
+        return str(value.strftime(PRECISE_TIME_FORMAT if PRECISE_TIMES.get() else TIME_FORMAT))
     if isinstance(value, int | float):
-        return _dt.datetime.fromtimestamp(value, _dt.UTC).strftime(TIME_FORMAT)
+        return _dt.datetime.fromtimestamp(value, _dt.UTC).strftime(
+            PRECISE_TIME_FORMAT if PRECISE_TIMES.get() else TIME_FORMAT)
     return str(value)
 
 

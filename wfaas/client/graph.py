@@ -9,6 +9,7 @@ ordering, loops set aside as back edges). The renderers in
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -119,6 +120,29 @@ def task_duration_text(task: dict[str, Any]) -> str:
     return "<1s" if seconds < 1 else f"~{seconds:.0f}s"
 
 
+def items_text(task: dict[str, Any]) -> str:
+    """With-items progress of a task execution, ``3/5 items`` (empty for other tasks).
+
+    Reads wfaas's ``runtime_context.wi`` (done = succeeded + failed + cancelled) and
+    Mistral's ``runtime_context.with_items`` (count only)."""
+    ctx = task.get("runtime_context")
+    if isinstance(ctx, str):
+        try:
+            ctx = json.loads(ctx)
+        except ValueError:
+            return ""
+    if not isinstance(ctx, dict):
+        return ""
+    wi = ctx.get("wi")
+    if isinstance(wi, dict) and isinstance(wi.get("count"), int):
+        done = sum(int(wi.get(k) or 0) for k in ("ok", "err", "cancel"))
+        return f"{done}/{wi['count']} items"
+    legacy = ctx.get("with_items")
+    if isinstance(legacy, dict) and isinstance(legacy.get("count"), int):
+        return f"{legacy['count']} items"
+    return ""
+
+
 def _clauses(task: Any) -> Iterable[tuple[str, OnClause | None]]:
     return (("on-success", task.on_success), ("on-error", task.on_error),
             ("on-complete", task.on_complete), ("on-skip", task.on_skip))
@@ -158,6 +182,11 @@ def _overlay(graph: Graph, tasks: Sequence[dict[str, Any]]) -> None:
     has_trigger_info = False
     for task in tasks:
         ctx = task.get("runtime_context")
+        if isinstance(ctx, str):
+            try:
+                ctx = json.loads(ctx)
+            except ValueError:
+                ctx = None
         for trig in (ctx.get("triggered_by") or []) if isinstance(ctx, dict) else []:
             has_trigger_info = True
             source = by_id.get(str(trig.get("task_id")))
@@ -169,7 +198,7 @@ def _overlay(graph: Graph, tasks: Sequence[dict[str, Any]]) -> None:
             continue
         node.state = str(task.get("state") or "")
         node.runs = sum(1 for t in tasks if t.get("name") == name)
-        node.detail = task_duration_text(task)
+        node.detail = " ".join(x for x in (task_duration_text(task), items_text(task)) if x)
         if node.state == "ERROR" and task.get("state_info"):
             node.error = str(task["state_info"]).strip().splitlines()[0]
             node.detail = f"{node.detail} {node.error}".strip()

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TextIO
 
 from wfaas.client.graph import duration, format_duration, precise
 
+PRECISE_HEADER = "X-Wfaas-Precise-Times"
 TERMINAL = ("SUCCESS", "ERROR", "CANCELLED")
 TASK_DONE = ("SUCCESS", "ERROR", "CANCELLED", "SKIPPED")
 SYMBOLS = {"SUCCESS": "✔", "ERROR": "✘", "CANCELLED": "⊘", "SKIPPED": "↷"}
@@ -184,6 +186,26 @@ def _item_counts(client: Any, tasks: list[dict[str, Any]]) -> dict[str, tuple[in
     return counts
 
 
+@contextmanager
+def precise_times(client: Any) -> Iterator[None]:
+    """Ask the server for timestamps with microseconds while the block runs.
+
+    A wfaas server honours ``X-Wfaas-Precise-Times`` (Mistral ignores it): events of
+    tasks started in the same second are then ordered and timed exactly, and the
+    graph's durations agree with ``--wait``'s."""
+    session = getattr(getattr(client, "http", None), "session", None)
+    if session is None:
+        yield
+        return
+    had = PRECISE_HEADER in session.headers
+    session.headers[PRECISE_HEADER] = "1"
+    try:
+        yield
+    finally:
+        if not had:
+            session.headers.pop(PRECISE_HEADER, None)
+
+
 def follow(client: Any, execution_id: str, out: TextIO | None = None, *,
            colour: bool = False, rank: dict[str, int] | None = None,
            known: list[dict[str, Any]] | None = None, timeout: float | None = None,
@@ -200,8 +222,9 @@ def follow(client: Any, execution_id: str, out: TextIO | None = None, *,
     follower.seed(known or [])
     deadline = clock() + timeout if timeout else None
     while True:
-        execution = client.executions.get(execution_id)
-        tasks = client.executions.tasks(execution_id)
+        with precise_times(client):
+            execution = client.executions.get(execution_id)
+            tasks = client.executions.tasks(execution_id)
         for event in follower.update(execution, tasks, _item_counts(client, tasks)):
             printer.show(event)
         if execution.get("state") in TERMINAL:

@@ -60,13 +60,13 @@ def finish(client: Client, args: argparse.Namespace, execution_id: str,
         print(f"execution {execution_id} SUCCESS in {took}", file=sys.stderr)
         print_data(args if args.format != "table" else _json(args), final.get("output"))
         return 0
-    print(f"error: execution {execution_id} {state} in {took}", file=sys.stderr)
-    failed = failed_tasks(client, execution_id)
-    for task in failed:
+    reason = str(final.get("state_info") or "").strip()
+    print(f"error: execution {execution_id} {state} in {took}"
+          + (f": {reason}" if reason else ""), file=sys.stderr)
+    for task in failed_tasks(client, execution_id):
         info = str(task.get("state_info") or "").strip() or "(no message)"
-        print(f"  task {task.get('name')} [{task.get('id')}]: {info}", file=sys.stderr)
-    if not failed and final.get("state_info"):
-        print(f"  {final['state_info']}", file=sys.stderr)
+        if info != reason:
+            print(f"  task {task.get('name')} [{task.get('id')}]: {info}", file=sys.stderr)
     return 1
 
 

@@ -13,6 +13,7 @@ from wfaas.client import APIError, Client
 from wfaas.client.graph import Graph, build_graph
 from wfaas.client.graph_image import GraphOutputError, render_dot, render_png, render_svg
 from wfaas.client.graph_render import render_text
+from wfaas.client.watch import precise_times
 from wfaas.cmd.client_common import UsageError, command, use_colour, verb
 from wfaas.exceptions import DSLError
 
@@ -45,12 +46,13 @@ def workflow_graph(client: Client, name: str, namespace: str = "") -> Graph:
 
 def execution_graph(client: Client, execution_id: str) -> Graph:
     """The graph of an execution's workflow with the run overlaid."""
-    ex = client.executions.get(execution_id)
+    with precise_times(client):
+        ex = client.executions.get(execution_id)
+        tasks = client.executions.tasks(execution_id)
     ident = ex.get("workflow_id") or ex.get("workflow_name")
     wf = client.workflows.get(str(ident), namespace=ex.get("workflow_namespace") or "")
     spec = spec_from_definition(wf.get("definition") or "",
                                 str(ex.get("workflow_name") or wf.get("name")))
-    tasks = client.executions.tasks(execution_id)
     return build_graph(spec, tasks, ex)
 
 

@@ -142,6 +142,12 @@ def run(conf: cfg.ConfigOpts) -> int:
     parts = parse_parts(conf.server)
     runtime = start_runtime(conf, parts)
     stop = threading.Event()
+    if conf.metrics.enabled and conf.metrics.port:
+        from wfaas import metrics
+
+        metrics.serve(int(conf.metrics.port), str(conf.metrics.host))
+        LOG.info("wfaas-server: metrics on http://%s:%s/metrics", conf.metrics.host,
+                 conf.metrics.port)
     try:
         if "api" in parts:
             from wfaas.api.app import setup_app

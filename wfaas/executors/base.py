@@ -23,6 +23,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from wfaas import metrics
 from wfaas.rpc.base import Message, Transport
 
 LOG = logging.getLogger(__name__)
@@ -237,6 +238,7 @@ class LocalExecutor:
                 request, "ERROR", f"Action {request.get('action')} was interrupted (its "
                 "executor stopped) and is not safe to re-run [safe-rerun: false]"))
             return
+        started = time.monotonic()
         try:
             result = self._run(request)
             message = result_to_completion(request, result, self.size_limit_kb)
@@ -248,6 +250,8 @@ class LocalExecutor:
             message = completion_message(request, "ERROR",
                                          f"Executor failure: {exc.__class__.__name__}: {exc}")
         if message is not None:
+            outcome = str((message.get("event") or {}).get("state") or "done").lower()
+            metrics.action_ran(outcome, time.monotonic() - started)
             self.transport.send_to_engine(message)
 
     def _run(self, request: Message) -> Any:

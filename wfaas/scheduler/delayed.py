@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
+from wfaas import metrics
 from wfaas.db import api
 from wfaas.db import models as m
 from wfaas.db.session import session_scope
@@ -94,6 +95,7 @@ class DelayedCallScheduler(DueLoop):
                                         limit=self.batch_size, stale_after=self.stale_after)
             fired = [c.to_dict() for c in calls]
         for call in fired:
+            metrics.scheduler_lag("delayed_call", now - float(call.get("due_at") or now))
             try:
                 self.on_fire(call)
             except Exception:  # noqa: BLE001 - a bad call must not stop the scheduler

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from wfaas import metrics
 from wfaas.db import api
 from wfaas.db import models as m
 from wfaas.engine import (
@@ -55,6 +56,7 @@ def create_child(service: EngineService, session: Session, loaded: Loaded,
                project_id=meta.project_id, security=meta.security)
     loaded.post.append((cmd.execution_id, {"kind": "start_workflow", "input": cmd.input,
                                            "params": cmd.params}))
+    metrics.execution_started()
 
 
 def action_request(loaded: Loaded, cmd: RunAction) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from wfaas import metrics
 from wfaas.db import api
 from wfaas.db import models as m
 from wfaas.db.session import session_scope
@@ -236,7 +237,8 @@ class EngineService:
                     waiters.extend(self._waiters.pop(ex_id, ()))
                     self._busy.add(ex_id)
             try:
-                self.process_batch([(ex_id, events) for ex_id, events in batch if events])
+                with metrics.timed(metrics.STEP_SECONDS):
+                    self.process_batch([(ex_id, events) for ex_id, events in batch if events])
             except Exception:  # noqa: BLE001 - never kill a worker
                 LOG.exception("Engine step of %s failed", [ex_id for ex_id, _ in batch])
             finally:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from wfaas import metrics
 from wfaas.db import api
 from wfaas.db import models as m
 from wfaas.db.types import utcnow
@@ -121,6 +122,7 @@ class Operations:
             ex_id, wf.name, wf.namespace, wf.id, None, None, ex_id,
             result["project_id"], security), spec)
         self.engine.send(ex_id, {"kind": "start_workflow", "input": input, "params": params})
+        metrics.execution_started()
         return result
 
     def _execution(self, s: Session, ex_id: str) -> m.WorkflowExecution:

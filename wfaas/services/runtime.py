@@ -31,7 +31,7 @@ from wfaas.db.session import session_factory, session_scope
 from wfaas.executors.base import LocalExecutor
 from wfaas.rpc.base import Transport, get_transport
 from wfaas.scheduler.delayed import DelayedCallScheduler, Hook
-from wfaas.services import operations, recovery
+from wfaas.services import operations, recovery, telemetry
 from wfaas.services.adhoc import DbAdHocLoader
 from wfaas.services.engine_service import EngineService
 from wfaas.services.integrity import IntegrityChecker
@@ -94,6 +94,7 @@ class Runtime(operations.Operations):
         self.engine.monitor = self.monitor
         self.executor.monitor = self.monitor
         self.engine.listeners.append(self._on_engine_change)
+        telemetry.attach(self)
         #: the cron/event trigger service (wfaas.triggers.TriggerService) when attached
         self.triggers: Any = None
         self._started = False

@@ -94,6 +94,18 @@ def test_wait_failure_exits_1_and_names_the_failing_task(cli) -> None:
     assert "  task boom [" in err and "]: kaboom" in err
 
 
+def test_wait_failure_says_the_executions_reason_first(cli, write) -> None:
+    path = write("gave_up.yaml", "version: '2.0'\ncli_gave_up:\n  tasks:\n    try:\n"
+                 "      action: std.fail error_data=boom\n      on-error:\n"
+                 "        - fail(msg='gave up')\n")
+    assert cli("workflow", "create", path)[0] == 0
+    code, _, err = cli("execution", "create", "cli_gave_up", "--wait")
+    assert code == 1
+    final = [line for line in err.splitlines() if line.startswith("error: execution ")]
+    assert final and final[0].endswith(": gave up"), err
+    assert "  task try [" in err and "boom" in err        # the task's own error follows
+
+
 def test_create_input_forms_and_execution_views(cli, write) -> None:
     path = write("in.json", '{"name": "file"}')
     ex = cli.json("execution", "create", "cli_hello", path, "-i", "greeting=Hey",

@@ -49,7 +49,8 @@ class ServerProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"wfaas-server exited: {self.log.read_text()[-3000:]}")
             try:
-                if requests.get(self.url + "/v2", timeout=1).status_code == 200:
+                # 200, or 401 when Keystone auth is on: either way the API answers
+                if requests.get(self.url + "/v2", timeout=1).status_code in (200, 401):
                     return self
             except requests.ConnectionError:
                 pass

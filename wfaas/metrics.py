@@ -1,0 +1,130 @@
+"""Prometheus metrics of a wfaas process (``/metrics``; prometheus_client).
+
+A leaf module like :mod:`wfaas.exceptions`: the shell (services, executors,
+scheduler, api) records through the small functions below, never through
+prometheus_client directly, so the metric names live in one place. The pure
+layers (engine, lang, expressions) record nothing. Labels are bounded sets
+(states, limit names, queue names): never a workflow, task or action name, which
+tenants choose and which would make the series count unbounded.
+
+In one process (the default) ``/metrics`` of the API shows everything; in
+distributed mode each role serves its own metrics on ``[metrics] port``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+    start_http_server,
+)
+
+disable_created_metrics()  # type: ignore[no-untyped-call]
+REGISTRY = CollectorRegistry(auto_describe=True)
+FAST = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+SLOW = (0.001, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 1800.0)
+
+EXECUTIONS_STARTED = Counter("wfaas_executions_started", "Workflow executions started.",
+                             registry=REGISTRY)
+EXECUTIONS_FINISHED = Counter("wfaas_executions_finished",
+                              "Workflow executions that reached a final state, by state.",
+                              ["state"], registry=REGISTRY)
+TASK_SECONDS = Histogram("wfaas_task_duration_seconds",
+                         "Task execution time from start to final state, by final state.",
+                         ["state"], buckets=SLOW, registry=REGISTRY)
+ACTION_SECONDS = Histogram("wfaas_action_duration_seconds",
+                           "Time an executor spent running one action, by outcome.",
+                           ["outcome"], buckets=SLOW, registry=REGISTRY)
+STEP_SECONDS = Histogram("wfaas_engine_step_seconds",
+                         "Engine step time: load, decide and persist one batch.",
+                         buckets=FAST, registry=REGISTRY)
+COMMIT_SECONDS = Histogram("wfaas_db_commit_seconds", "Time of one database commit.",
+                           buckets=FAST, registry=REGISTRY)
+SCHEDULER_LAG = Histogram("wfaas_scheduler_lag_seconds",
+                          "How late a delayed call or cron trigger fired after its due time.",
+                          ["kind"], buckets=FAST + (5.0, 30.0), registry=REGISTRY)
+LIMIT_BREACHES = Counter("wfaas_limit_breaches", "Limits and budgets that stopped a workflow.",
+                         ["limit"], registry=REGISTRY)
+QUEUE_DEPTH = Gauge("wfaas_queue_depth", "Work waiting in an in-process queue.", ["queue"],
+                    registry=REGISTRY)
+
+_server_lock = threading.Lock()
+_server_started = False
+
+
+def execution_started() -> None:
+    """One workflow execution was stored and handed to the engine."""
+    EXECUTIONS_STARTED.inc()
+
+
+def execution_finished(state: str) -> None:
+    """A workflow execution reached ``state`` (SUCCESS, ERROR, CANCELLED)."""
+    EXECUTIONS_FINISHED.labels(state).inc()
+
+
+def task_finished(state: str, seconds: float | None) -> None:
+    """A task reached a final ``state`` after ``seconds`` (None: unknown)."""
+    if seconds is not None and seconds >= 0:
+        TASK_SECONDS.labels(state).observe(seconds)
+
+
+def action_ran(outcome: str, seconds: float) -> None:
+    """An executor finished one action (``outcome``: success, error, cancelled)."""
+    ACTION_SECONDS.labels(outcome).observe(max(0.0, seconds))
+
+
+def scheduler_lag(kind: str, seconds: float) -> None:
+    """A delayed call (``kind`` = delayed_call) or cron trigger fired ``seconds`` late."""
+    SCHEDULER_LAG.labels(kind).observe(max(0.0, seconds))
+
+
+def limit_breached(limit: str) -> None:
+    """A limit or budget (its option name, e.g. ``limits.max_nesting_depth``) stopped work."""
+    LIMIT_BREACHES.labels(limit).inc()
+
+
+def watch_queue(name: str, size: Callable[[], float]) -> None:
+    """Report ``size()`` as the depth of queue ``name`` at every scrape (NaN if it fails)."""
+    def read() -> float:
+        try:
+            return float(size())
+        except Exception:  # noqa: BLE001 - a scrape must never fail on one gauge
+            return float("nan")
+
+    QUEUE_DEPTH.labels(name).set_function(read)
+
+
+@contextmanager
+def timed(histogram: Histogram) -> Iterator[None]:
+    """Observe the time of the ``with`` block in ``histogram`` (STEP_SECONDS, COMMIT_SECONDS)."""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        histogram.observe(time.perf_counter() - start)
+
+
+def exposition() -> tuple[bytes, str]:
+    """The text the ``/metrics`` endpoint answers, and its content type."""
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+
+def serve(port: int, host: str = "127.0.0.1") -> bool:
+    """Serve ``/metrics`` on its own port (roles without the API); once per process."""
+    global _server_started
+    with _server_lock:
+        if _server_started or port <= 0:
+            return False
+        start_http_server(port, addr=host, registry=REGISTRY)
+        _server_started = True
+        return True
