@@ -40,14 +40,15 @@ class HttpSettings:
     callback_base_url: str = ""
 
     @classmethod
-    def from_conf(cls) -> HttpSettings:
-        """Read ``cfg.CONF.action_std_http`` (the executor side of the shell)."""
-        from wfaas.config import CONF
-
-        group = CONF.action_std_http
+    def from_conf(cls, conf: Any = None) -> HttpSettings:
+        """Read ``[action_std_http]`` of ``conf``: the executor's configuration, handed
+        over by ``configure``; default ``wfaas.config.CONF``, the process's one object."""
+        if conf is None:
+            from wfaas.config import CONF as conf
+        group = conf.action_std_http
         base = getattr(group, "callback_base_url", "") or ""
         if not base:
-            base = f"http://{CONF.api.host}:{CONF.api.port}"
+            base = f"http://{conf.api.host}:{conf.api.port}"
         return cls(tuple(group.denied_cidrs or ()), tuple(group.allowed_hosts or ()),
                    float(group.default_timeout), int(group.max_response_size_bytes), base)
 
@@ -180,6 +181,10 @@ class HTTPAction(Action):
         self.proxies = proxies
         self.verify = verify
         self.settings: HttpSettings | None = None
+
+    def configure(self, conf: Any) -> None:
+        """Take ``[action_std_http]`` from the executor's configuration."""
+        self.settings = HttpSettings.from_conf(conf)
 
     def _settings(self) -> HttpSettings:
         return self.settings if self.settings is not None else HttpSettings.from_conf()

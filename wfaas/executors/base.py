@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from wfaas.rpc.base import Message, Transport
+from wfaas.utils.logcontext import log_context
 
 LOG = logging.getLogger(__name__)
 
@@ -87,6 +88,9 @@ class LocalExecutor:
         self._workers = max(1, workers)
         self._pool: ThreadPoolExecutor | None = None
         self._runner = runner
+        #: the process's configuration, handed to each action's ``configure(conf)``
+        #: (None: actions read ``wfaas.config.CONF``, the same object in a command)
+        self.conf: Any = None
         self._lock = threading.Lock()
         self._in_flight = 0
         #: heartbeats (distributed mode): see heartbeat_message
@@ -259,6 +263,9 @@ class LocalExecutor:
 
             runner = run_action
         context = ActionContext.from_dict(request.get("context"))
-        return runner(self.provider, request["action"], dict(request.get("input") or {}),
-                      context, namespace=request.get("namespace") or "",
-                      timeout=request.get("timeout"))
+        with log_context(execution_id=context.execution.workflow_execution_id,
+                         task_id=context.execution.task_execution_id,
+                         project_id=context.security.project_id):
+            return runner(self.provider, request["action"], dict(request.get("input") or {}),
+                          context, namespace=request.get("namespace") or "",
+                          timeout=request.get("timeout"), conf=self.conf)

@@ -55,6 +55,7 @@ from wfaas.services.state_store import (
     meta_of,
     persist_children,
 )
+from wfaas.utils.logcontext import log_context
 
 LOG = logging.getLogger(__name__)
 
@@ -324,7 +325,7 @@ class EngineService:
 
     def _step(self, ex_id: str, events: list[Event], lock: bool = False
               ) -> tuple[Loaded, list[Command], list[dict[str, Any]], str] | None:
-        with session_scope(self.sessions) as session:
+        with log_context(execution_id=ex_id), session_scope(self.sessions) as session:
             if lock:
                 self._cache.pop(ex_id, None)
                 lock_execution_row(session, ex_id)

@@ -7,6 +7,7 @@ waits event-driven for the engine to apply it. Results are row dicts.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ from wfaas.engine import validate_workflow_input
 from wfaas.exceptions import ClientError, InputError, NotAllowed, NotFound, SizeLimitExceeded
 from wfaas.executors.base import size_problem
 from wfaas.services.state_store import ExecutionMeta
+from wfaas.utils.logcontext import log_context
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -27,6 +29,8 @@ if TYPE_CHECKING:
     from wfaas.rpc.base import Transport
     from wfaas.services.engine_service import EngineService
     from wfaas.services.specs import SpecResolver
+
+LOG = logging.getLogger(__name__)
 
 TERMINAL = frozenset({"SUCCESS", "ERROR", "CANCELLED"})
 OP_TIMEOUT = 30.0
@@ -120,6 +124,8 @@ class Operations:
         self.engine.prime(ExecutionMeta(
             ex_id, wf.name, wf.namespace, wf.id, None, None, ex_id,
             result["project_id"], security), spec)
+        with log_context(execution_id=ex_id, project_id=result["project_id"]):
+            LOG.info("Execution %s of workflow %s started", ex_id, wf.name)
         self.engine.send(ex_id, {"kind": "start_workflow", "input": input, "params": params})
         return result
 
