@@ -57,6 +57,11 @@ api_opts: list[cfg.Opt] = [
                 help="Allow DELETE /v2/action_executions/<id> for completed ad-hoc runs."),
     cfg.IntOpt("threads", default=16, min=1,
                help="Worker threads of the API's WSGI server (requests served at once)."),
+    cfg.IntOpt("max_json_depth", default=100, min=-1,
+               help="Deepest nesting of arrays/objects accepted in a JSON request body and "
+                    "in its JSON-encoded fields (input, params, variables...); deeper -> 400. "
+                    "-1: no limit of ours (documents too deep for the parser are still "
+                    "refused with a 400)."),
 ]
 
 database_opts: list[cfg.Opt] = [
