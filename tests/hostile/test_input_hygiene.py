@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,7 +22,7 @@ WF = "version: '2.0'\nhyg_wf:\n  input: [x]\n  tasks:\n    t:\n      action: std
 
 def deep_json_text(key: str = "a") -> str:
     """A JSON object text whose value is nested 10,000 levels deep."""
-    return '{"%s": %s}' % (key, DEEP)
+    return '{"' + key + '": ' + DEEP + "}"
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +102,7 @@ def test_deep_json_object_field_is_a_400(url: str, path: str, field: str,
 
 @pytest.mark.usefixtures("still_serving")
 def test_deep_event_payload_is_a_400(url: str) -> None:
-    text = '{"exchange": "x", "topic": "t", "event": "e", "payload": %s}' % DEEP
+    text = '{"exchange": "x", "topic": "t", "event": "e", "payload": ' + DEEP + "}"
     assert_refused(post_raw(url, "/v2/event_triggers/events", text), "nested deeper")
 
 
@@ -159,9 +158,9 @@ def test_surrogate_in_a_definition_is_a_400(url: str) -> None:
 @pytest.mark.usefixtures("still_serving")
 def test_non_finite_number_is_a_400(url: str, number: str) -> None:
     resp = post_raw(url, "/v2/executions",
-                    '{"workflow_name": "hyg_wf", "input": {"x": %s}}' % number)
+                    '{"workflow_name": "hyg_wf", "input": {"x": ' + number + "}}")
     assert_refused(resp, "request body", "only finite numbers")
-    as_string = json.dumps({"workflow_name": "hyg_wf", "input": '{"x": %s}' % number})
+    as_string = json.dumps({"workflow_name": "hyg_wf", "input": '{"x": ' + number + "}"})
     assert_refused(post_raw(url, "/v2/executions", as_string), "'input'", "finite numbers")
 
 
