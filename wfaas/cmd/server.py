@@ -177,6 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     LOG.info("wfaas-server: configuration from %s",
              ", ".join(config.config_files(conf)) or "defaults (no configuration file)")
+    conf.log_opt_values(LOG, logging.DEBUG)  # every effective value (secrets masked)
     return run(conf)
 
 
