@@ -23,6 +23,7 @@ from typing import Any, TextIO
 
 from wfaas.exceptions import DSLError, WfaasError
 
+#: wfaas.engine.states.WORKFLOW_TERMINAL, spelled out: the CLI starts without importing the engine
 TERMINAL = ("SUCCESS", "ERROR", "CANCELLED")
 WAIT_CHUNK = 3600.0
 

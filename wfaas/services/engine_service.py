@@ -38,13 +38,13 @@ from wfaas.engine import (
     event_from_dict,
     new_workflow_state,
 )
+from wfaas.engine.states import WORKFLOW_TERMINAL as TERMINAL_WF
 from wfaas.lang.specs import WorkflowSpec
 from wfaas.rpc.base import Message, Transport
 from wfaas.services import dispatch
 from wfaas.services.folding import ActionFolder
 from wfaas.services.specs import SpecResolver
 from wfaas.services.state_store import (
-    TERMINAL_WF,
     ExecutionMeta,
     Loaded,
     RowBuffer,
@@ -469,7 +469,7 @@ class EngineService:
         action_id = event["action_id"]
         with session_scope(self.sessions) as session:
             row = api.find(session, m.ActionExecution, action_id)
-            if row is None or row.state in ("SUCCESS", "ERROR", "CANCELLED"):
+            if row is None or row.state in TERMINAL_WF:
                 return
             row.state = event["state"]
             row.output = {"result": event.get("result")}

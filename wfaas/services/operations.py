@@ -17,9 +17,11 @@ from wfaas.db import api
 from wfaas.db import models as m
 from wfaas.db.types import utcnow
 from wfaas.engine import validate_workflow_input
+from wfaas.engine.states import WORKFLOW_TERMINAL as TERMINAL
 from wfaas.exceptions import ClientError, InputError, NotAllowed, NotFound, SizeLimitExceeded
 from wfaas.executors.base import size_problem
 from wfaas.services.state_store import ExecutionMeta
+from wfaas.utils.dicts import deep_merge
 from wfaas.utils.logcontext import log_context
 
 if TYPE_CHECKING:
@@ -32,7 +34,6 @@ if TYPE_CHECKING:
 
 LOG = logging.getLogger(__name__)
 
-TERMINAL = frozenset({"SUCCESS", "ERROR", "CANCELLED"})
 OP_TIMEOUT = 30.0
 
 
@@ -54,16 +55,6 @@ ENV_UPDATABLE = ("IDLE", "PAUSED", "ERROR")
 
 def _dict(value: Any) -> dict[str, Any]:
     return dict(value) if isinstance(value, dict) else {}
-
-
-def deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
-    """``update`` merged into a copy of ``base``, nested dicts merged key by key."""
-    out = dict(base)
-    for key, value in update.items():
-        old = out.get(key)
-        out[key] = deep_merge(old, value) if isinstance(old, dict) and isinstance(
-            value, dict) else value
-    return out
 
 
 class Operations:

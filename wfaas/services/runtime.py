@@ -28,6 +28,7 @@ from wfaas.db import api, migration
 from wfaas.db import models as m
 from wfaas.db.config import engine_from_config
 from wfaas.db.session import session_factory, session_scope
+from wfaas.engine.states import WORKFLOW_TERMINAL as TERMINAL
 from wfaas.executors.base import LocalExecutor
 from wfaas.rpc.base import Transport, get_transport
 from wfaas.scheduler.delayed import DelayedCallScheduler, Hook
@@ -39,7 +40,6 @@ from wfaas.services.integrity import IntegrityChecker
 from wfaas.services.specs import SpecResolver
 
 LOG = logging.getLogger(__name__)
-TERMINAL = frozenset({"SUCCESS", "ERROR", "CANCELLED"})
 
 
 class Runtime(operations.Operations):
