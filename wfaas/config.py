@@ -245,6 +245,10 @@ def load(args: Sequence[str], *, prog: str, cli_opts: Sequence[cfg.Opt] = ()
     register_opts(CONF)
     CONF.register_cli_opts(list(cli_opts))
     CONF(list(args), project="wfaas", prog=prog)
+    for group, opts in _GROUPS.items():  # every value now: a bad one fails the command
+        node = CONF if group is None else getattr(CONF, group)  # at start, naming it
+        for opt in opts:
+            getattr(node, opt.dest)
     return CONF
 
 

@@ -9,13 +9,11 @@ the process's configuration through the DEBUG dump of effective values.
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
 import re
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +24,7 @@ import requests
 from sqlalchemy import create_engine, text
 
 from tests.functional.client.server import ServerProcess, wait_until
+from tests.functional.config.conftest import HTTP_WF
 
 CONF = """
 [DEFAULT]
@@ -85,17 +84,7 @@ EVENTS = """
     source: from-the-config-file
 """
 
-WF = """---
-version: '2.0'
-cfg_http:
-  input: [url]
-  tasks:
-    get:
-      action: std.http url=<% $.url %>
-      publish:
-        status: <% task().result.status %>
-  output:
-    status: <% $.status %>
+WF = HTTP_WF + """
 cfg_sleepy:
   tasks:
     a:
@@ -113,29 +102,6 @@ cfg_plain:
     t:
       action: std.noop
 """
-
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
-        body = b'{"ok": true}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture(scope="module")
-def peer() -> Iterator[str]:
-    """An HTTP server on loopback that std.http may reach only by configuration."""
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield f"127.0.0.1:{srv.server_address[1]}"
-    srv.shutdown()
-    srv.server_close()
 
 
 @pytest.fixture(scope="module")
@@ -207,12 +173,11 @@ def test_engine_field_size_limit(server: ServerProcess) -> None:
 
 def test_std_http_allowed_hosts_and_the_refusal_names_its_option(server: ServerProcess,
                                                                  peer: str) -> None:
-    ok = run(server, "cfg_http", {"url": f"http://{peer}/"})
+    ok = run(server, "cfg_http", {"url": peer})
     assert ok["state"] == "SUCCESS", ok["state_info"]
     assert json.loads(ok["output"])["status"] == 200
     # 127.0.0.2 is loopback too, but not in allowed_hosts: refused, naming the option
-    port = peer.rsplit(":", 1)[1]
-    refused = run(server, "cfg_http", {"url": f"http://127.0.0.2:{port}/"})
+    refused = run(server, "cfg_http", {"url": peer.replace("127.0.0.1", "127.0.0.2")})
     assert refused["state"] == "ERROR"
     assert "allowed_hosts" in refused["state_info"], refused["state_info"]
 
