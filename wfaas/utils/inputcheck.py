@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from itertools import accumulate
 from typing import Any
 
 #: default of ``[api] max_json_depth``
@@ -27,7 +28,10 @@ DEFAULT_MAX_DEPTH = 100
 #: longest name (Mistral's name columns are VARCHAR(255))
 MAX_NAME_LENGTH = 255
 
-_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
+#: a JSON string (unrolled-loop form: no per-character alternation)
+_STRINGS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_BRACKETS = re.compile(r"[\[\]{}]")
+_DELTA = {"[": 1, "{": 1, "]": -1, "}": -1}
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?"
                    r"[0-9a-fA-F]{12}$")
@@ -54,21 +58,14 @@ def shown(text: str, limit: int = 60) -> str:
 def json_depth_exceeds(text: str, max_depth: int) -> bool:
     """True when the JSON text nests arrays/objects deeper than ``max_depth``.
 
-    Cheap for ordinary documents: when there are fewer brackets than the limit,
-    nothing is scanned; otherwise strings are skipped by one regular expression.
+    No recursion and no Python-level loop: when there are fewer brackets than the
+    limit nothing is scanned; otherwise strings are removed and the running depth
+    over the remaining brackets is computed with C-implemented iterators.
     """
     if text.count("[") + text.count("{") <= max_depth:
         return False
-    depth = 0
-    for match in _TOKENS.finditer(text):
-        token = match.group()
-        if token in ("[", "{"):
-            depth += 1
-            if depth > max_depth:
-                return True
-        elif token in ("]", "}"):
-            depth -= 1
-    return False
+    brackets = _BRACKETS.findall(_STRINGS.sub("", text))
+    return max(accumulate(map(_DELTA.__getitem__, brackets)), default=0) > max_depth
 
 
 def _reject_constant(name: str) -> Any:
