@@ -1,9 +1,17 @@
-"""Every oslo.config option of wfaas, and ``list_opts`` for oslo-config-generator.
+"""Every oslo.config option of wfaas, ``list_opts`` for oslo-config-generator, and ``load``.
 
 Options follow Mistral's group and option names where Mistral has them, so an
-operator's mistral.conf mostly carries over. Only the shell (services, api, cmd,
-factories) reads ``cfg.CONF``; the pure layers get plain values passed in.
-Each group is a list below; add an option to the list of its group.
+operator's mistral.conf mostly carries over. Each group is a list below; add an
+option to the list of its group.
+
+One configuration object per process: :data:`CONF`. Every command
+(``wfaas-server`` in each role, ``wfaas-db-manage``, ``wfaas run``) parses its
+``--config-file``/``--config-dir`` (or the default locations) into it with
+:func:`load`, and passes it to what it builds (``Runtime.from_config(conf)``
+hands it to the executor, which gives it to each action's ``configure(conf)``).
+Code that is not handed a configuration reads this same object, never another.
+Only the shell (services, api, cmd, factories, the executor side of actions)
+reads it; the pure layers get plain values passed in.
 """
 
 from __future__ import annotations
@@ -24,6 +32,22 @@ default_opts: list[cfg.Opt] = [
                help="Largest workflow, workbook or action document accepted, in KiB."),
 ]
 
+logging_opts: list[cfg.Opt] = [  # oslo.log's names, as in mistral.conf
+    cfg.BoolOpt("debug", default=False,
+                help="Log at DEBUG level instead of INFO."),
+    cfg.StrOpt("log_file",
+               help="File the log is written to (appended). Unset: standard error."),
+    cfg.StrOpt("log_dir",
+               help="Directory of a relative log_file."),
+    cfg.StrOpt("log_config_append",
+               help="A logging configuration file (Python logging.config fileConfig INI, or "
+                    "a .json/.yaml dictConfig). When set it replaces debug, log_file and "
+                    "use_json."),
+    cfg.BoolOpt("use_json", default=False,
+                help="Write the log as JSON, one object per line, with execution_id, "
+                     "task_id and project_id when the line concerns one."),
+]
+
 api_opts: list[cfg.Opt] = [
     cfg.HostAddressOpt("host", default="127.0.0.1", help="Address the REST API listens on."),
     cfg.PortOpt("port", default=8989, help="Port the REST API listens on."),
@@ -33,6 +57,11 @@ api_opts: list[cfg.Opt] = [
                 help="Allow DELETE /v2/action_executions/<id> for completed ad-hoc runs."),
     cfg.IntOpt("threads", default=16, min=1,
                help="Worker threads of the API's WSGI server (requests served at once)."),
+    cfg.IntOpt("max_json_depth", default=100, min=-1,
+               help="Deepest nesting of arrays/objects accepted in a JSON request body and "
+                    "in its JSON-encoded fields (input, params, variables...); deeper -> 400. "
+                    "-1: no limit of ours (documents too deep for the parser are still "
+                    "refused with a 400)."),
 ]
 
 database_opts: list[cfg.Opt] = [
@@ -222,7 +251,7 @@ metrics_opts: list[cfg.Opt] = [
 ]
 
 _GROUPS: dict[str | None, list[cfg.Opt]] = {
-    None: default_opts,
+    None: default_opts + logging_opts,
     "action_heartbeat": action_heartbeat_opts,
     "api": api_opts,
     "database": database_opts,
@@ -256,6 +285,35 @@ def register_opts(conf: cfg.ConfigOpts = CONF) -> None:
 def list_opts() -> list[tuple[str | None, Sequence[cfg.Opt]]]:
     """The entry point oslo-config-generator calls to write etc/wfaas.conf.sample."""
     return [(group, list(opts)) for group, opts in _GROUPS.items()]
+
+
+def load(args: Sequence[str], *, prog: str, cli_opts: Sequence[cfg.Opt] = ()
+         ) -> cfg.ConfigOpts:
+    """Parse ``args`` into the process's :data:`CONF` and return it.
+
+    ``args`` holds ``--config-file FILE`` (repeatable), ``--config-dir DIR`` and
+    ``cli_opts``; without ``--config-file`` oslo.config's default locations are
+    read (``~/.wfaas/wfaas.conf``, ``~/wfaas.conf``, ``/etc/wfaas/wfaas.conf``,
+    ``/etc/wfaas.conf``). Every wfaas command calls this, so the same file means
+    the same settings everywhere. Raises ``cfg.Error`` on a bad file or value.
+    """
+    CONF.clear()  # a second load in one process (tests) starts from scratch
+    register_opts(CONF)
+    CONF.register_cli_opts(list(cli_opts))
+    CONF(list(args), project="wfaas", prog=prog)
+    for group, opts in _GROUPS.items():  # every value now: a bad one fails the command
+        node = CONF if group is None else getattr(CONF, group)  # at start, naming it
+        for opt in opts:
+            getattr(node, opt.dest)
+    return CONF
+
+
+def config_files(conf: cfg.ConfigOpts) -> list[str]:
+    """The configuration files ``conf`` was loaded from (after --config-dir expansion)."""
+    try:
+        return [str(f) for f in conf.config_file or ()]
+    except cfg.NoSuchOptError:
+        return []
 
 
 register_opts()

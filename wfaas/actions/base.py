@@ -173,6 +173,10 @@ class Action:
         """Do the work; return a JSON-serialisable value or a :class:`Result`."""
         raise NotImplementedError
 
+    def configure(self, conf: Any) -> None:
+        """Read settings from the executor's configuration (an oslo.config object) before
+        :meth:`run`. The default reads nothing; actions with options override it."""
+
     def is_sync(self) -> bool:
         """False when the result is delivered later through the API."""
         return True

@@ -162,8 +162,9 @@ class CompositeProvider:
         return [seen[k] for k in sorted(seen)]
 
 
-def openstack_provider() -> ActionProvider | None:
-    """The OpenStack provider when its module is importable, else None."""
+def openstack_provider(conf: Any = None) -> ActionProvider | None:
+    """The OpenStack provider when its module is importable, else None; configured from
+    ``conf``'s ``[openstack_actions]`` (default: ``wfaas.config.CONF``)."""
     module_name, _, attr = OPENSTACK_PROVIDER.partition(":")
     try:
         module = importlib.import_module(module_name)
@@ -173,23 +174,25 @@ def openstack_provider() -> ActionProvider | None:
     cls = getattr(module, attr, None)
     if cls is None:
         return None
-    provider: ActionProvider = cls()
+    provider: ActionProvider = cls.from_config(conf)
     return provider
 
 
 def default_providers(adhoc_loader: AdHocLoader | None = None, openstack: bool = True,
-                      *, extra: Sequence[ActionProvider] = ()) -> CompositeProvider:
+                      *, extra: Sequence[ActionProvider] = (),
+                      conf: Any = None) -> CompositeProvider:
     """std + entry-point packs + ad-hoc (when a loader is given) + OpenStack (when importable).
 
     ``adhoc_loader(namespace, name)`` returns ActionSpecs of user ad-hoc actions
     (``name`` None: all of the namespace); see :mod:`wfaas.actions.adhoc`.
-    Raises PluginLoadError when an installed pack is broken.
+    Raises PluginLoadError when an installed pack is broken. ``conf``: the
+    configuration the providers read (default: ``wfaas.config.CONF``).
     """
     providers: list[ActionProvider] = [StdProvider(), PackProvider(), *extra]
     if adhoc_loader is not None:
         providers.append(AdHocProvider(adhoc_loader))
     if openstack:
-        os_provider = openstack_provider()
+        os_provider = openstack_provider(conf)
         if os_provider is not None:
             providers.append(os_provider)
     return CompositeProvider(providers)

@@ -61,12 +61,17 @@ def _error_text(exc: BaseException) -> str:
 
 def run_descriptor(descriptor: ActionDescriptor, input: dict[str, Any], context: ActionContext,
                    *, timeout: float | None = None,
-                   wf_ctx: dict[str, Any] | None = None) -> Result:
-    """Check, instantiate, run and post-process an already found action."""
+                   wf_ctx: dict[str, Any] | None = None, conf: Any = None) -> Result:
+    """Check, instantiate, configure (with ``conf`` when given), run and post-process
+    an already found action."""
     name = descriptor.name
     try:
         descriptor.check_parameters(input or {})
         action = descriptor.instantiate(dict(input or {}), wf_ctx)
+        if conf is not None:
+            configure = getattr(action, "configure", None)
+            if callable(configure):
+                configure(conf)
     except WfaasError as exc:
         return Result(error=str(exc))
     except Exception as exc:  # noqa: BLE001 - a plugin's constructor may raise anything
@@ -96,13 +101,15 @@ def complete_result(descriptor: ActionDescriptor, result: Result) -> Result:
 
 def run_action(provider: ActionProvider, name: str, input: dict[str, Any],
                context: ActionContext | None = None, *, namespace: str = "",
-               timeout: float | None = None, wf_ctx: dict[str, Any] | None = None) -> Result:
+               timeout: float | None = None, wf_ctx: dict[str, Any] | None = None,
+               conf: Any = None) -> Result:
     """Find ``name`` in ``namespace`` and run it; never raises.
 
     ``timeout`` (seconds) runs the action in a worker thread and gives up
     waiting after that long (the thread cannot be killed; actions with their
     own timeout, such as std.http, stop by themselves). ``wf_ctx`` is passed to
-    ``instantiate`` (``{"functions": FunctionContext, "data": {...}}``).
+    ``instantiate`` (``{"functions": FunctionContext, "data": {...}}``). ``conf``
+    (the executor's configuration) is handed to the action's ``configure(conf)``.
     """
     context = context or ActionContext()
     try:
@@ -112,4 +119,4 @@ def run_action(provider: ActionProvider, name: str, input: dict[str, Any],
                             f"namespace={namespace}]: {_error_text(exc)}")
     if descriptor is None:
         return Result(error=not_found_message(name, namespace))
-    return run_descriptor(descriptor, input, context, timeout=timeout, wf_ctx=wf_ctx)
+    return run_descriptor(descriptor, input, context, timeout=timeout, wf_ctx=wf_ctx, conf=conf)

@@ -80,6 +80,10 @@ class SendEmailAction(Action):
             msg.add_alternative(self.html_body, subtype="html")
         return msg
 
+    def configure(self, conf: Any) -> None:
+        """Take the ``[egress]`` policy from the executor's configuration."""
+        self.policy = EgressPolicy.from_conf(conf)
+
     def run(self, context: ActionContext) -> Any:
         """Send; returns null."""
         recipients = self.to_addrs + self.cc_addrs + self.bcc_addrs

@@ -47,7 +47,8 @@ class HttpSettings:
 
     @classmethod
     def from_conf(cls, conf: Any = None) -> HttpSettings:
-        """Read ``[action_std_http]`` of ``conf`` (default: the global CONF)."""
+        """Read ``[action_std_http]`` of ``conf``: the executor's configuration, handed
+        over by ``configure``; default ``wfaas.config.CONF``, the process's one object."""
         if conf is None:
             from wfaas.config import CONF as conf
         group = conf.action_std_http
@@ -189,6 +190,10 @@ class HTTPAction(Action):
         self.proxies = proxies
         self.verify = verify
         self.settings: HttpSettings | None = None
+
+    def configure(self, conf: Any) -> None:
+        """Take ``[action_std_http]`` from the executor's configuration."""
+        self.settings = HttpSettings.from_conf(conf)
 
     def _settings(self) -> HttpSettings:
         return self.settings if self.settings is not None else HttpSettings.from_conf()

@@ -184,6 +184,10 @@ class SSHAction(Action):
         self.return_result_on_error = return_result_on_error
         self.settings: SshSettings | None = None
 
+    def configure(self, conf: Any) -> None:
+        """Take ``[action_std_ssh]`` and ``[egress]`` from the executor's configuration."""
+        self.settings = SshSettings.from_conf(conf)
+
     def _settings(self) -> SshSettings:
         if self.settings is None:
             self.settings = SshSettings.from_conf()

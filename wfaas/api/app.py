@@ -95,7 +95,8 @@ def make_pecan_app(runtime: Any, conf: Any) -> Any:
     _cache_pecan_argspecs()
     auth_enabled = bool(conf.pecan.auth_enable)
     root = RootController(Router(ROUTES), runtime, conf)
-    return pecan.make_app(root, hooks=[RequestHook(auth_enabled), ErrorHook()],
+    return pecan.make_app(root, hooks=[RequestHook(auth_enabled, int(conf.api.max_json_depth)),
+                                           ErrorHook()],
                           force_canonical=False, guess_content_type_from_ext=False,
                           debug=False, logging={})
 

@@ -9,13 +9,13 @@ is the project scope: with auth off everyone is ``<default-project>``; with
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from webob import Request
 
 from wfaas.api.errors import BadRequest
+from wfaas.utils import inputcheck
 
 DEFAULT_PROJECT = "<default-project>"
 TRUE_WORDS = ("true", "1", "yes", "on", "y")
@@ -97,13 +97,27 @@ class ApiRequest:
             raw = self.request.body
             if not raw.strip():
                 return {}
-            try:
-                data = json.loads(raw.decode("utf-8"))
-            except (ValueError, UnicodeDecodeError) as exc:
-                raise BadRequest(f"Invalid JSON in the request body: {exc}") from None
+            data = decode_json_body(raw, int(self.conf.api.max_json_depth))
         if not isinstance(data, dict):
             raise BadRequest("The request body must be a JSON object")
         return data
+
+
+def decode_json_body(raw: bytes, max_depth: int) -> Any:
+    """The one place the API decodes a JSON request body (:mod:`wfaas.utils.inputcheck`):
+    depth, Unicode and finite numbers checked; the nesting of top-level JSON-encoded
+    string fields (``"input": "{...}"``) is checked too. A problem -> 400 naming it."""
+    try:
+        data = inputcheck.loads(raw, field="body", max_depth=max_depth)
+    except inputcheck.InputProblem as exc:
+        raise BadRequest(f"Invalid JSON in the request body: {exc.problem}") from None
+    if isinstance(data, dict) and max_depth >= 0:
+        for key, value in data.items():
+            if (isinstance(value, str) and value.lstrip()[:1] in ("[", "{")
+                    and inputcheck.json_depth_exceeds(value, max_depth)):
+                raise BadRequest(f"Invalid JSON in field {key!a}: JSON nested deeper than "
+                                 f"{max_depth} levels ([api] max_json_depth)")
+    return data
 
 
 def to_bool(value: Any, name: str) -> bool:
@@ -130,10 +144,10 @@ def json_field(body: dict[str, Any], name: str, *, default: Any = None,
     if isinstance(value, str) and expect is not str:
         if not value.strip():
             return default
-        try:
-            value = json.loads(value)
-        except ValueError as exc:
-            raise BadRequest(f"Invalid JSON in field '{name}': {exc}") from None
+        try:  # its nesting was checked with the body (decode_json_body)
+            value = inputcheck.loads(value, field=name, max_depth=-1)
+        except inputcheck.InputProblem as exc:
+            raise BadRequest(f"Invalid JSON in field '{name}': {exc.problem}") from None
     if value is None:
         return default
     if not isinstance(value, expect):

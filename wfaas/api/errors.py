@@ -17,6 +17,7 @@ from webob import Response
 from webob import exc as webob_exc
 
 from wfaas.exceptions import ClientError, DSLError, WfaasError
+from wfaas.utils.inputcheck import InputProblem
 
 LOG = logging.getLogger(__name__)
 
@@ -63,6 +64,8 @@ def fault_body(message: str, code: str = "Client", **extra: Any) -> dict[str, An
 
 def error_response(error: BaseException) -> Response:
     """The JSON fault response for ``error`` (any exception)."""
+    if isinstance(error, InputProblem):  # refused at the edge (wfaas.utils.inputcheck)
+        error = BadRequest(f"Invalid {error.field}: {error.problem}")
     if isinstance(error, WfaasError):
         status = int(error.http_code)
         code = "Client" if status < 500 else "Server"

@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import io
-import json
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -22,14 +21,14 @@ from typing import Any
 
 from pecan import hooks
 
-from wfaas.api.context import Caller
+from wfaas.api.context import Caller, decode_json_body
 from wfaas.api.errors import (
-    BadRequest,
     RequestTooLarge,
     UnsupportedMediaType,
     error_response,
 )
 from wfaas.exceptions import Unauthorized
+from wfaas.utils.inputcheck import DEFAULT_MAX_DEPTH
 
 LOG = logging.getLogger(__name__)
 ACCESS_LOG = logging.getLogger("wfaas.api.access")
@@ -45,8 +44,9 @@ class RequestHook(hooks.PecanHook):  # type: ignore[misc,unused-ignore]
 
     priority = 10
 
-    def __init__(self, auth_enabled: bool) -> None:
+    def __init__(self, auth_enabled: bool, max_json_depth: int = DEFAULT_MAX_DEPTH) -> None:
         self.auth_enabled = auth_enabled
+        self.max_json_depth = max_json_depth
 
     def on_route(self, state: Any) -> None:
         req = state.request
@@ -57,11 +57,9 @@ class RequestHook(hooks.PecanHook):  # type: ignore[misc,unused-ignore]
                 f"Unsupported media type '{req.content_type}': send JSON, or YAML text for "
                 "definition uploads")
         if content_type == "application/json" and req.body:
-            # Parsed here, once: a malformed body is a 400 before Pecan tries to read it.
-            try:
-                req.context["json_body"] = json.loads(req.body.decode("utf-8"))
-            except (ValueError, UnicodeDecodeError) as exc:
-                raise BadRequest(f"Invalid JSON in the request body: {exc}") from None
+            # Parsed here, once: a malformed, too deep, non-finite or invalid-Unicode
+            # body is a 400 before Pecan or a controller reads it.
+            req.context["json_body"] = decode_json_body(req.body, self.max_json_depth)
         if self.auth_enabled and (
                 req.headers.get("X-Identity-Status") != "Confirmed"
                 or not (req.headers.get("X-Project-Id") or req.headers.get("X-Tenant-Id"))):

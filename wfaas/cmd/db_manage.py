@@ -7,19 +7,26 @@
     wfaas-db-manage [--config-file FILE] stamp REVISION
     wfaas-db-manage [--config-file FILE] populate
 
-The database is ``[database] connection`` (SQLite under ``[DEFAULT] state_dir``
-when empty); ``--database URL`` overrides it.
+The configuration is read as ``wfaas-server`` reads it: the ``--config-file``
+files (and ``--config-dir``), else oslo.config's default locations
+(``~/.wfaas/wfaas.conf``, ``~/wfaas.conf``, ``/etc/wfaas/wfaas.conf``,
+``/etc/wfaas.conf``). The database is ``[database] connection`` (SQLite under
+``[DEFAULT] state_dir`` when empty); ``--database URL`` overrides it. Every
+command first prints which database it works on (password masked) and where
+that came from.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 
 from oslo_config import cfg
 
 from wfaas import config
+from wfaas.cmd.logsetup import configured, setup_logging
 from wfaas.db import migration
 from wfaas.db.config import database_url
 from wfaas.db.session import make_engine, session_scope
@@ -29,7 +36,10 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wfaas-db-manage",
                                      description="Manage the wfaas database schema.")
     parser.add_argument("--config-file", action="append", default=[], metavar="FILE",
-                        help="oslo.config file (may be repeated)")
+                        help="oslo.config file (may be repeated); default: the files "
+                             "wfaas-server reads by default")
+    parser.add_argument("--config-dir", metavar="DIR",
+                        help="directory of *.conf files read after the --config-file files")
     parser.add_argument("--database", metavar="URL", help="SQLAlchemy URL (overrides config)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     up = sub.add_parser("upgrade", help="migrate up to REVISION (default: head)")
@@ -44,19 +54,39 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load_conf(files: Sequence[str]) -> cfg.ConfigOpts:
-    conf = cfg.ConfigOpts()
-    config.register_opts(conf)
-    conf(args=[], project="wfaas", default_config_files=list(files))
-    return conf
+def _load_conf(files: Sequence[str], config_dir: str | None = None) -> cfg.ConfigOpts:
+    """The process's configuration, loaded exactly as ``wfaas-server`` loads it."""
+    args = [arg for f in files for arg in ("--config-file", f)]
+    if config_dir:
+        args += ["--config-dir", config_dir]
+    return config.load(args, prog="wfaas-db-manage")
 
 
-def _populate(engine: object) -> str:
+def describe_database(url: str, conf: cfg.ConfigOpts, overridden: bool) -> str:
+    """``Database: <url, password masked> (<where the URL came from>)``."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unparsable URL fails later with its own message
+        shown = "<unparsable URL>"
+    if overridden:
+        source = "--database"
+    else:
+        files = config.config_files(conf)
+        where = ", ".join(files) if files else "no configuration file found"
+        setting = ("[database] connection" if conf.database.connection
+                   else f"[DEFAULT] state_dir = {conf.state_dir}")
+        source = f"{setting}; {where}"
+    return f"Database: {shown} ({source})"
+
+
+def _populate(engine: object, conf: cfg.ConfigOpts) -> str:
     from wfaas.actions.populate import populate
     from wfaas.actions.registry import default_providers
 
     with session_scope(engine) as session:  # type: ignore[arg-type]
-        counts = populate(session, default_providers())
+        counts = populate(session, default_providers(conf=conf))
     return ", ".join(f"{k}={v}" for k, v in counts.items())
 
 
@@ -64,15 +94,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``wfaas-db-manage``."""
     args = _parser().parse_args(argv)
     try:
-        conf = _load_conf(args.config_file)
+        conf = _load_conf(args.config_file, args.config_dir)
         url = args.database or database_url(conf)
-    except (cfg.Error, OSError) as exc:
+        if configured(conf):
+            setup_logging(conf, default_level=logging.WARNING)
+    except (cfg.Error, OSError, ValueError, KeyError) as exc:
         print(f"wfaas-db-manage: configuration error: {exc}", file=sys.stderr)
         return 2
+    if args.command != "history":
+        print(describe_database(url, conf, bool(args.database)), file=sys.stderr)
     engine = None
     try:
         engine = make_engine(url)
-        return _dispatch(args, engine)
+        return _dispatch(args, engine, conf)
     except Exception as exc:  # noqa: BLE001 - a clear message, not a traceback
         print(f"wfaas-db-manage {args.command}: {exc.__class__.__name__}: {exc}",
               file=sys.stderr)
@@ -82,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             engine.dispose()
 
 
-def _dispatch(args: argparse.Namespace, engine: object) -> int:
+def _dispatch(args: argparse.Namespace, engine: object, conf: cfg.ConfigOpts) -> int:
     cmd = args.command
     if cmd == "upgrade":
         migration.upgrade(engine, args.revision)  # type: ignore[arg-type]
@@ -101,7 +135,7 @@ def _dispatch(args: argparse.Namespace, engine: object) -> int:
         print(f"Database stamped at {migration.current_revision(engine)}")  # type: ignore
     elif cmd == "populate":
         migration.ensure_schema(engine)  # type: ignore[arg-type]
-        print(f"Actions populated: {_populate(engine)}")
+        print(f"Actions populated: {_populate(engine, conf)}")
     return 0
 
 

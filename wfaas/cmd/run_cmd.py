@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import logging
 import os
 import shutil
 import sys
@@ -22,6 +23,7 @@ from typing import Any, TextIO
 
 from wfaas.exceptions import DSLError, WfaasError
 
+#: wfaas.engine.states.WORKFLOW_TERMINAL, spelled out: the CLI starts without importing the engine
 TERMINAL = ("SUCCESS", "ERROR", "CANCELLED")
 WAIT_CHUNK = 3600.0
 
@@ -47,6 +49,10 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--resume", action="store_true",
                    help="continue the unfinished executions stored in --db")
     p.add_argument("-q", "--quiet", action="store_true", help="do not show task progress")
+    p.add_argument("--config-file", action="append", default=[], metavar="FILE",
+                   help="wfaas configuration file, as for wfaas-server (action settings, "
+                        "limits, expressions, logging; the database stays --db)")
+    p.add_argument("--config-dir", metavar="DIR", help="directory of *.conf files")
     p.set_defaults(func=run)
 
 
@@ -234,9 +240,14 @@ def _execute(args: argparse.Namespace, text: str | None, path: str, inputs: dict
     from wfaas.db.session import make_engine, sqlite_url
     from wfaas.services.runtime import Runtime
 
+    conf = _load_conf(args)
     engine = make_engine(sqlite_url(path))
     migration.ensure_schema(engine)
-    rt = Runtime(engine, engine_workers=1)
+    rt = Runtime(engine, engine_workers=1,
+                 field_size_limit_kb=conf.engine.execution_field_size_limit_kb,
+                 pure_actions_per_step=conf.engine.pure_actions_per_step,
+                 executor_workers=conf.executor.workers)
+    rt.attach_config(conf)
     progress = Progress(sys.stderr, args.quiet)
     rt.add_listener(progress)
     ex_ids: list[str] = []
@@ -272,6 +283,25 @@ def _execute(args: argparse.Namespace, text: str | None, path: str, inputs: dict
         return 130
     finally:
         rt.close()
+
+
+def _load_conf(args: argparse.Namespace) -> Any:
+    """The configuration files, read as wfaas-server reads them; logging set from them."""
+    from oslo_config import cfg
+
+    from wfaas import config
+    from wfaas.cmd.logsetup import configured, setup_logging
+
+    argv = [a for f in getattr(args, "config_file", []) for a in ("--config-file", f)]
+    if getattr(args, "config_dir", None):
+        argv += ["--config-dir", args.config_dir]
+    try:
+        conf = config.load(argv, prog="wfaas")
+        if configured(conf):
+            setup_logging(conf, default_level=logging.WARNING)
+    except (cfg.Error, OSError, ValueError, KeyError) as exc:
+        raise UsageError(f"configuration: {exc}") from exc
+    return conf
 
 
 def _wait_and_report(rt: Any, ex_id: str, progress: Progress) -> int:

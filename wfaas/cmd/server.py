@@ -47,12 +47,10 @@ def parse_parts(values: Sequence[str]) -> list[str]:
 
 
 def load_config(argv: Sequence[str] | None) -> cfg.ConfigOpts:
-    """Parse ``argv`` (``--config-file``, ``--server``...) into a fresh ConfigOpts."""
-    conf = cfg.ConfigOpts()
-    config.register_opts(conf)
-    conf.register_cli_opts(server_cli_opts)
-    conf(list(argv if argv is not None else sys.argv[1:]), project="wfaas", prog="wfaas-server")
-    return conf
+    """Parse ``argv`` (``--config-file``, ``--server``...) into the process's configuration
+    (:data:`wfaas.config.CONF`, what every component of this process reads)."""
+    return config.load(list(argv if argv is not None else sys.argv[1:]), prog="wfaas-server",
+                       cli_opts=server_cli_opts)
 
 
 def start_runtime(conf: cfg.ConfigOpts, parts: list[str]) -> Any:
@@ -174,14 +172,18 @@ def run(conf: cfg.ConfigOpts) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``wfaas-server`` console script."""
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from wfaas.cmd.logsetup import setup_logging
+
     try:
         conf = load_config(argv)
         parse_parts(conf.server)
-    except (cfg.Error, ValueError) as exc:
+        setup_logging(conf)
+    except (cfg.Error, ValueError, OSError, KeyError) as exc:
         print(f"wfaas-server: {exc}", file=sys.stderr)
         return 2
+    LOG.info("wfaas-server: configuration from %s",
+             ", ".join(config.config_files(conf)) or "defaults (no configuration file)")
+    conf.log_opt_values(LOG, logging.DEBUG)  # every effective value (secrets masked)
     return run(conf)
 
 

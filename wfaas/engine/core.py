@@ -32,6 +32,7 @@ from wfaas.exceptions import (
     WfaasError,
 )
 from wfaas.lang.specs import WorkflowSpec
+from wfaas.utils.dicts import deep_merge
 
 _NOT_DEFINED = object()
 
@@ -220,16 +221,8 @@ def _pause(step: Step, ev: PauseWorkflow) -> None:
 
 def _merge_env(step: Step, env: dict[str, Any] | None) -> None:
     if env:
-        step.st.env = _deep_merge(step.st.env, env)
+        step.st.env = deep_merge(step.st.env, env)
         step.st.params = {**step.st.params, "env": step.st.env}
-
-
-def _deep_merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
-    out = dict(a)
-    for k, v in b.items():
-        out[k] = _deep_merge(out[k], v) if isinstance(v, dict) and \
-            isinstance(out.get(k), dict) else v
-    return out
 
 
 def _resume(step: Step, ev: ResumeWorkflow) -> None:

@@ -23,6 +23,8 @@ SKIPPED = "SKIPPED"
 ALL: tuple[str, ...] = (IDLE, WAITING, RUNNING, RUNNING_DELAYED, PAUSED, SUCCESS, ERROR,
                         CANCELLED, SKIPPED)
 TERMINAL: frozenset[str] = frozenset({SUCCESS, ERROR, CANCELLED, SKIPPED})
+#: the states a workflow execution (or an action execution) ends in
+WORKFLOW_TERMINAL: frozenset[str] = frozenset({SUCCESS, ERROR, CANCELLED})
 # Task states that keep a workflow from completing.
 ACTIVE: frozenset[str] = frozenset({IDLE, WAITING, RUNNING, RUNNING_DELAYED, PAUSED})
 

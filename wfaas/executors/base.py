@@ -25,6 +25,7 @@ from typing import Any
 
 from wfaas import metrics
 from wfaas.rpc.base import Message, Transport
+from wfaas.utils.logcontext import log_context
 
 LOG = logging.getLogger(__name__)
 
@@ -88,6 +89,9 @@ class LocalExecutor:
         self._workers = max(1, workers)
         self._pool: ThreadPoolExecutor | None = None
         self._runner = runner
+        #: the process's configuration, handed to each action's ``configure(conf)``
+        #: (None: actions read ``wfaas.config.CONF``, the same object in a command)
+        self.conf: Any = None
         self._lock = threading.Lock()
         self._in_flight = 0
         #: heartbeats (distributed mode): see heartbeat_message
@@ -263,6 +267,9 @@ class LocalExecutor:
 
             runner = run_action
         context = ActionContext.from_dict(request.get("context"))
-        return runner(self.provider, request["action"], dict(request.get("input") or {}),
-                      context, namespace=request.get("namespace") or "",
-                      timeout=request.get("timeout"))
+        with log_context(execution_id=context.execution.workflow_execution_id,
+                         task_id=context.execution.task_execution_id,
+                         project_id=context.security.project_id):
+            return runner(self.provider, request["action"], dict(request.get("input") or {}),
+                          context, namespace=request.get("namespace") or "",
+                          timeout=request.get("timeout"), conf=self.conf)

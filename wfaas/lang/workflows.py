@@ -10,6 +10,7 @@ from wfaas.lang.checker import Checker, type_name
 from wfaas.lang.specs import InputParam, TaskDefaultsSpec, TaskSpec, WorkflowSpec, WorkflowType
 from wfaas.lang.tasks import TaskContext, apply_defaults, parse_defaults, parse_task
 from wfaas.lang.yamlload import Path
+from wfaas.utils.inputcheck import name_problem, shown
 
 _UUID_RE = re.compile(r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$",
                       re.I)
@@ -17,7 +18,9 @@ _SUPPORTED_VERSIONS = ("2.0",)
 
 
 def check_name(chk: Checker, name: Any, path: Path, what: str) -> bool:
-    """A definition name: a non-empty string, not UUID-like, without spaces."""
+    """A definition name: a non-empty string, not UUID-like, following the name grammar
+    (:func:`wfaas.utils.inputcheck.name_problem`: no spaces, ``/``, ``..``, control
+    characters or lone surrogates, at most 255 characters)."""
     if not isinstance(name, str) or not name.strip():
         chk.add(path, f"a {what} name must be a non-empty string, not {type_name(name)}",
                 key=True)
@@ -28,7 +31,10 @@ def check_name(chk: Checker, name: Any, path: Path, what: str) -> bool:
                 "UUIDs address definitions by id", key=True)
         ok = False
     if any(c.isspace() for c in name):
-        chk.add(path, f"a {what} name cannot contain spaces ('{name}')", key=True)
+        chk.add(path, f"a {what} name cannot contain spaces ({shown(name)})", key=True)
+        ok = False
+    elif name_problem(name):  # the name grammar of wfaas.utils.inputcheck
+        chk.add(path, f"the {what} name {shown(name)} {name_problem(name)}", key=True)
         ok = False
     return ok
 

@@ -39,13 +39,13 @@ from wfaas.engine import (
     event_from_dict,
     new_workflow_state,
 )
+from wfaas.engine.states import WORKFLOW_TERMINAL as TERMINAL_WF
 from wfaas.lang.specs import WorkflowSpec
 from wfaas.rpc.base import Message, Transport
 from wfaas.services import dispatch
 from wfaas.services.folding import ActionFolder
 from wfaas.services.specs import SpecResolver
 from wfaas.services.state_store import (
-    TERMINAL_WF,
     ExecutionMeta,
     Loaded,
     RowBuffer,
@@ -56,6 +56,7 @@ from wfaas.services.state_store import (
     meta_of,
     persist_children,
 )
+from wfaas.utils.logcontext import log_context
 
 LOG = logging.getLogger(__name__)
 
@@ -326,7 +327,7 @@ class EngineService:
 
     def _step(self, ex_id: str, events: list[Event], lock: bool = False
               ) -> tuple[Loaded, list[Command], list[dict[str, Any]], str] | None:
-        with session_scope(self.sessions) as session:
+        with log_context(execution_id=ex_id), session_scope(self.sessions) as session:
             if lock:
                 self._cache.pop(ex_id, None)
                 lock_execution_row(session, ex_id)
@@ -470,7 +471,7 @@ class EngineService:
         action_id = event["action_id"]
         with session_scope(self.sessions) as session:
             row = api.find(session, m.ActionExecution, action_id)
-            if row is None or row.state in ("SUCCESS", "ERROR", "CANCELLED"):
+            if row is None or row.state in TERMINAL_WF:
                 return
             row.state = event["state"]
             row.output = {"result": event.get("result")}

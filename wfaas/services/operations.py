@@ -7,6 +7,7 @@ waits event-driven for the engine to apply it. Results are row dicts.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -17,9 +18,12 @@ from wfaas.db import api
 from wfaas.db import models as m
 from wfaas.db.types import utcnow
 from wfaas.engine import validate_workflow_input
+from wfaas.engine.states import WORKFLOW_TERMINAL as TERMINAL
 from wfaas.exceptions import ClientError, InputError, NotAllowed, NotFound, SizeLimitExceeded
 from wfaas.executors.base import size_problem
 from wfaas.services.state_store import ExecutionMeta
+from wfaas.utils.dicts import deep_merge
+from wfaas.utils.logcontext import log_context
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -29,7 +33,8 @@ if TYPE_CHECKING:
     from wfaas.services.engine_service import EngineService
     from wfaas.services.specs import SpecResolver
 
-TERMINAL = frozenset({"SUCCESS", "ERROR", "CANCELLED"})
+LOG = logging.getLogger(__name__)
+
 OP_TIMEOUT = 30.0
 
 
@@ -51,16 +56,6 @@ ENV_UPDATABLE = ("IDLE", "PAUSED", "ERROR")
 
 def _dict(value: Any) -> dict[str, Any]:
     return dict(value) if isinstance(value, dict) else {}
-
-
-def deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
-    """``update`` merged into a copy of ``base``, nested dicts merged key by key."""
-    out = dict(base)
-    for key, value in update.items():
-        old = out.get(key)
-        out[key] = deep_merge(old, value) if isinstance(old, dict) and isinstance(
-            value, dict) else value
-    return out
 
 
 class Operations:
@@ -121,6 +116,8 @@ class Operations:
         self.engine.prime(ExecutionMeta(
             ex_id, wf.name, wf.namespace, wf.id, None, None, ex_id,
             result["project_id"], security), spec)
+        with log_context(execution_id=ex_id, project_id=result["project_id"]):
+            LOG.info("Execution %s of workflow %s started", ex_id, wf.name)
         self.engine.send(ex_id, {"kind": "start_workflow", "input": input, "params": params})
         metrics.execution_started()
         return result

@@ -28,6 +28,7 @@ from wfaas.db import api
 from wfaas.db import models as m
 from wfaas.db.types import utcnow_precise
 from wfaas.engine import RunAction
+from wfaas.engine.states import WORKFLOW_TERMINAL as TERMINAL
 from wfaas.services.dispatch import action_request
 from wfaas.services.state_store import Loaded, load_state, meta_of
 
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
     from wfaas.services.runtime import Runtime
 
 LOG = logging.getLogger(__name__)
-TERMINAL = ("SUCCESS", "ERROR", "CANCELLED")
 
 
 def recover(rt: Runtime, *, redispatch_actions: bool,

@@ -28,17 +28,18 @@ from wfaas.db import api, migration
 from wfaas.db import models as m
 from wfaas.db.config import engine_from_config
 from wfaas.db.session import session_factory, session_scope
+from wfaas.engine.states import WORKFLOW_TERMINAL as TERMINAL
 from wfaas.executors.base import LocalExecutor
 from wfaas.rpc.base import Transport, get_transport
 from wfaas.scheduler.delayed import DelayedCallScheduler, Hook
 from wfaas.services import operations, recovery, telemetry
 from wfaas.services.adhoc import DbAdHocLoader
+from wfaas.services.configuration import configure_process
 from wfaas.services.engine_service import EngineService
 from wfaas.services.integrity import IntegrityChecker
 from wfaas.services.specs import SpecResolver
 
 LOG = logging.getLogger(__name__)
-TERMINAL = frozenset({"SUCCESS", "ERROR", "CANCELLED"})
 
 
 class Runtime(operations.Operations):
@@ -97,6 +98,9 @@ class Runtime(operations.Operations):
         telemetry.attach(self)
         #: the cron/event trigger service (wfaas.triggers.TriggerService) when attached
         self.triggers: Any = None
+        #: the configuration this runtime was built from (None: built directly, e.g. by
+        #: tests); handed to the action providers and, through the executor, to actions
+        self.conf: Any = None
         self._started = False
 
     # ------------------------------------------------------------------ construction
@@ -119,11 +123,18 @@ class Runtime(operations.Operations):
                  pure_actions_per_step=conf.engine.pure_actions_per_step,
                  engine_workers=conf.engine.workers or (1 if embedded else 2),
                  roles=roles)
+        rt.attach_config(conf)
         if "scheduler" in roles:  # cron triggers (and the event listener) run with it
             from wfaas.triggers.service import TriggerService
 
             rt.triggers = TriggerService.from_runtime(rt, conf)
         return rt
+
+    def attach_config(self, conf: Any) -> None:
+        """Use ``conf`` for what this runtime builds: action providers, the executor's
+        actions (``configure(conf)``), triggers, the expression evaluators."""
+        self.conf = self.executor.conf = conf
+        configure_process(conf)
 
     @property
     def provider(self) -> Any:
@@ -131,7 +142,7 @@ class Runtime(operations.Operations):
         if self._provider is None:
             from wfaas.actions.registry import default_providers
 
-            self._provider = default_providers(DbAdHocLoader(self.sessions))
+            self._provider = default_providers(DbAdHocLoader(self.sessions), conf=self.conf)
         return self._provider
 
     # ------------------------------------------------------------------ lifecycle

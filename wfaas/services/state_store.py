@@ -27,10 +27,10 @@ from wfaas.db import api
 from wfaas.db import models as m
 from wfaas.db.types import utcnow_precise
 from wfaas.engine import ActionState, TaskState, WorkflowState
+from wfaas.engine.states import TERMINAL
+from wfaas.engine.states import WORKFLOW_TERMINAL as TERMINAL_WF
 from wfaas.lang.specs import WorkflowSpec
 
-TERMINAL_WF = frozenset({"SUCCESS", "ERROR", "CANCELLED"})
-_FINISHED = frozenset({"SUCCESS", "ERROR", "CANCELLED", "SKIPPED"})
 _HEADER_COLUMNS = ("id", "workflow_name", "state", "state_info", "input", "params", "output",
                    "root_execution_id")
 _TASK_ENGINE_FIELDS = ("upstream", "next_tasks", "join_arrivals", "retry_no", "rerun_no",
@@ -181,7 +181,7 @@ def _task_row(loaded: Loaded, task: TaskState, subs: list[dict[str, Any]]) -> di
     extra = {k: getattr(task, k) for k in _TASK_ENGINE_FIELDS}
     if subs:
         extra["subworkflows"] = subs
-    terminal = task.state in ("SUCCESS", "ERROR", "CANCELLED", "SKIPPED")
+    terminal = task.state in TERMINAL
     return {
         "id": task.id, "name": task.name, "workflow_execution_id": meta.id,
         "workflow_name": meta.workflow_name, "workflow_namespace": meta.workflow_namespace,
@@ -337,4 +337,4 @@ def _stamp_in_order(rows: list[dict[str, Any]], order: dict[str, Any]) -> None:
     for i, row in enumerate(rows):
         row["created_at"] = now + _dt.timedelta(microseconds=i)
         # a row created already finished (an action run inside the step) was updated then
-        row["updated_at"] = row["created_at"] if row.get("state") in _FINISHED else None
+        row["updated_at"] = row["created_at"] if row.get("state") in TERMINAL else None

@@ -29,6 +29,7 @@ from wfaas.db import api as db
 from wfaas.db import models as m
 from wfaas.exceptions import ClientError, Conflict, InputError
 from wfaas.triggers.changes import notify_changed
+from wfaas.utils import inputcheck
 
 DEFAULT_PROJECT = "<default-project>"
 UTC = _dt.UTC
@@ -169,6 +170,7 @@ def create_cron_trigger(session: Session, *, name: str, pattern: str | None = No
     """
     if not name or not str(name).strip():
         raise ClientError("Field 'name' is required")
+    inputcheck.check_name(name, what="cron trigger")
     if scope not in ("private", "public"):
         raise ClientError(f"Invalid scope '{scope}'; use 'private' or 'public'")
     for label, value in (("workflow_input", workflow_input),

@@ -26,6 +26,7 @@ from wfaas.db.types import utcnow
 from wfaas.exceptions import ClientError, Conflict, InputError, NotFound
 from wfaas.triggers.changes import notify_changed
 from wfaas.triggers.cron import check_workflow_input
+from wfaas.utils import inputcheck
 
 DEFAULT_PROJECT = "<default-project>"
 IMMUTABLE = ("exchange", "topic", "event")
@@ -74,9 +75,9 @@ def _object(value: Any, name: str) -> dict[str, Any]:
         return {}
     if isinstance(value, str):
         try:
-            value = json.loads(value) if value.strip() else {}
-        except ValueError as exc:
-            raise ClientError(f"Invalid JSON in field '{name}': {exc}") from None
+            value = inputcheck.loads(value, field=name, max_depth=-1) if value.strip() else {}
+        except inputcheck.InputProblem as exc:
+            raise ClientError(f"Invalid JSON in field '{name}': {exc.problem}") from None
     if not isinstance(value, dict):
         raise InputError(f"Field '{name}' must be a JSON object")
     return value
@@ -113,7 +114,7 @@ def create_event_trigger(session: Session, *, name: Any, workflow_id: Any, excha
     400 for a missing/bad field or input not matching the workflow, 404 for an
     unknown workflow, 409 when the same workflow already listens to this event.
     """
-    name = _text(name, "name")
+    name = inputcheck.check_name(_text(name, "name"), what="event trigger")
     exchange, topic, event = (_text(exchange, "exchange"), _text(topic, "topic"),
                               _text(event, "event"))
     if scope not in ("private", "public"):
@@ -145,7 +146,8 @@ def update_event_trigger(session: Session, trigger: m.EventTrigger,
         raise ClientError(f"Unknown field(s) {unknown} for an event trigger update")
     changes: dict[str, Any] = {}
     if values.get("name") is not None:
-        changes["name"] = _text(values["name"], "name")
+        changes["name"] = inputcheck.check_name(_text(values["name"], "name"),
+                                                what="event trigger")
     if values.get("scope") is not None:
         if values["scope"] not in ("private", "public"):
             raise ClientError(f"Invalid scope '{values['scope']}'; use 'private' or 'public'")
@@ -267,9 +269,9 @@ def decode_notification(exchange: str, topic: str, body: Any,
     the message or else from the routing key ``<topic>.<priority>``.
     """
     if isinstance(body, bytes | str):
-        body = json.loads(body)
+        body = inputcheck.loads(body, field="notification")
     if isinstance(body, dict) and "oslo.message" in body:
-        body = json.loads(body["oslo.message"])
+        body = inputcheck.loads(body["oslo.message"], field="oslo.message")
     if not isinstance(body, dict):
         raise ClientError("A notification must be a JSON object")
     context = {k[len("_context_"):]: v for k, v in body.items() if k.startswith("_context_")}

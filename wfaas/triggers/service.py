@@ -91,7 +91,10 @@ class TriggerService(DueLoop):
     @classmethod
     def from_runtime(cls, runtime: Any, conf: Any = None) -> TriggerService:
         """A service over a :class:`wfaas.services.runtime.Runtime` configured from
-        ``conf`` (default ``cfg.CONF``): ``[cron_trigger]`` and ``[event_engine]``."""
+        ``conf`` (default: the runtime's, else ``wfaas.config.CONF``): ``[cron_trigger]``
+        and ``[event_engine]``."""
+        if conf is None:
+            conf = getattr(runtime, "conf", None)
         if conf is None:
             from wfaas.config import CONF as conf
         listener = None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as _dt
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.functional.client.server import ServerProcess
+from tests.functional.client.server import ServerProcess, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -38,12 +37,7 @@ def server(tmp_path: Path) -> Iterator[ServerProcess]:
 
 
 def _wait(condition: Callable[[], Any], timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.1)
+    return wait_until(condition, timeout)
 
 
 def _executions(server: ServerProcess) -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from wfaas.actions.base import Action, ActionContext, Result
+from wfaas.actions.egress import EgressPolicy
 from wfaas.actions.openstack import auth
 from wfaas.actions.openstack.generator import MethodSpec
 from wfaas.exceptions import ActionError
@@ -162,6 +163,10 @@ class OpenStackAction(Action):
         where = f"region {self.region}" if self.region else "any region"
         return f"service {self.spec.service_type} is not in the catalog of {where}"
 
+    def configure(self, conf: Any) -> None:
+        """Take the ``[egress]`` policy from the executor's configuration."""
+        self.policy = EgressPolicy.from_conf(conf)
+
     def connect(self, context: ActionContext) -> Any:
         """An openstacksdk Connection for this call, after checking the service's endpoint."""
         from keystoneauth1 import exceptions as ks_exc
@@ -171,7 +176,7 @@ class OpenStackAction(Action):
         if self.region is None:
             self.region = auth.default_region(self.settings, security)
         interface = self.interface or self.settings.interface or "public"
-        session = auth.make_session(security, self.settings)
+        session = auth.make_session(security, self.settings, getattr(self, "policy", None))
         try:
             endpoint = session.get_endpoint(service_type=self.spec.service_type,
                                             interface=interface, region_name=self.region)

@@ -69,7 +69,8 @@ class OpenStackSettings:
 
     @classmethod
     def from_config(cls, conf: Any = None) -> OpenStackSettings:
-        """Read ``[openstack_actions]`` from an oslo.config object (default: the global CONF)."""
+        """Read ``[openstack_actions]`` from an oslo.config object (default:
+        ``wfaas.config.CONF``, the process's one configuration object)."""
         if conf is None:
             from wfaas.config import CONF as conf
         group = conf.openstack_actions

@@ -18,13 +18,13 @@ from wfaas.api.resources import ACTION_EXECUTION
 from wfaas.api.routing import Param, route
 from wfaas.db import api as db
 from wfaas.db import models as m
+from wfaas.engine.states import WORKFLOW_TERMINAL as TERMINAL
 from wfaas.exceptions import NotAllowed, NotFound
 
 FILTERS = ("name", "tags", "workflow_name", "task_name", "task_execution_id", "state",
            "state_info", "accepted", "input", "output", "params", "description", "project_id",
            "created_at", "updated_at")
 STATES = ("SUCCESS", "ERROR", "CANCELLED", "PAUSED", "RUNNING")
-TERMINAL = ("SUCCESS", "ERROR", "CANCELLED")
 
 
 def not_found(identifier: str) -> str:

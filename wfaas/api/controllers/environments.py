@@ -22,6 +22,7 @@ from wfaas.db import api as db
 from wfaas.db import models as m
 from wfaas.db.types import utcnow
 from wfaas.exceptions import Conflict, NotAllowed
+from wfaas.utils import inputcheck
 
 FILTERS = ("name", "description", "variables", "scope", "project_id", "created_at",
            "updated_at")
@@ -43,7 +44,7 @@ def _scope(body: dict[str, Any], default: str | None) -> str | None:
 def create_environment(req: ApiRequest) -> dict[str, Any]:
     """Store a new environment; a name already taken -> 409."""
     body = req.json_body()
-    name = str_field(body, "name", required=True)
+    name = inputcheck.check_name(str_field(body, "name", required=True), what="environment")
     variables = json_field(body, "variables", default={})
     with req.runtime.session() as session:
         if session.scalars(select(m.Environment.id).where(

@@ -23,9 +23,10 @@ from wfaas.db import api as db
 from wfaas.db import models as m
 from wfaas.db.session import read_connection
 from wfaas.db.types import utcnow
+from wfaas.engine.states import WORKFLOW_TERMINAL as TERMINAL
 from wfaas.exceptions import NotAllowed, NotFound
+from wfaas.utils import inputcheck
 
-TERMINAL = ("SUCCESS", "ERROR", "CANCELLED")
 #: the longest ``GET /v2/executions/<id>?wait=`` holds a request (seconds)
 MAX_WAIT = 300.0
 #: what a GET reads: every column but the definition text and the engine's own state,
@@ -109,6 +110,7 @@ def create_execution(req: ApiRequest) -> dict[str, Any]:
     body = req.json_body()
     client_id = str_field(body, "id")
     if client_id:
+        inputcheck.check_uuid(client_id, "id")
         with req.runtime.session() as session:
             existing = session.get(m.WorkflowExecution, client_id)
             if existing is not None and owned(req, existing):
