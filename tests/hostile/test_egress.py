@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.parse
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -54,7 +55,7 @@ class Recorder(BaseHTTPRequestHandler):
         self.server.paths.append(self.path)
         if self.path.startswith("/to?u="):
             self.send_response(302)
-            self.send_header("Location", self.path[len("/to?u="):])
+            self.send_header("Location", urllib.parse.unquote(self.path[len("/to?u="):]))
         else:
             self.send_response(200)
         self.send_header("Content-Length", "0")
@@ -182,12 +183,13 @@ def test_redirect_from_an_allowed_host_to_mapped_loopback(server: ServerProcess,
                     "([action_std_http] allowed_hosts = 127.0.0.2); issue 15's wiring")
     assert probe["state"] == "SUCCESS", probe["state_info"]
     mapped = f"http://[::ffff:127.0.0.1]:{victim.server_address[1]}/"
-    [ex] = _finish(server, [_start(server, "http_get", {"url": f"{first}/to?u={mapped}"})])
+    query = urllib.parse.quote(mapped, safe="")
+    [ex] = _finish(server, [_start(server, "http_get", {"url": f"{first}/to?u={query}"})])
     assert ex["state"] == "ERROR"
     assert ("refusing to connect to ::ffff:127.0.0.1 (::ffff:7f00:1 = 127.0.0.1)"
             in ex["state_info"]), ex["state_info"]
     assert victim.paths == []
-    assert redirector.paths == ["/plain", f"/to?u={mapped}"]
+    assert redirector.paths == ["/plain", f"/to?u={query}"]
 
 
 def test_ssh_and_email_to_loopback_end_in_error(server: ServerProcess) -> None:
