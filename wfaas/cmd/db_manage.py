@@ -6,6 +6,8 @@
     wfaas-db-manage [--config-file FILE] history
     wfaas-db-manage [--config-file FILE] stamp REVISION
     wfaas-db-manage [--config-file FILE] populate
+    wfaas-db-manage [--config-file FILE] import-mistral --from URL [--dry-run] [--with-history]
+    wfaas-db-manage [--config-file FILE] purge [--older-than MINUTES] [--dry-run]
 
 The database is ``[database] connection`` (SQLite under ``[DEFAULT] state_dir``
 when empty); ``--database URL`` overrides it.
@@ -23,6 +25,7 @@ from wfaas import config
 from wfaas.db import migration
 from wfaas.db.config import database_url
 from wfaas.db.session import make_engine, session_scope
+from wfaas.migration import cli as migration_cli
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -41,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     st = sub.add_parser("stamp", help="record REVISION without migrating")
     st.add_argument("revision")
     sub.add_parser("populate", help="(re)load the action definitions of installed actions")
+    migration_cli.add_commands(sub)
     return parser
 
 
@@ -72,6 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     engine = None
     try:
         engine = make_engine(url)
+        if args.command in migration_cli.COMMANDS:
+            return migration_cli.dispatch(args, engine, conf)
         return _dispatch(args, engine)
     except Exception as exc:  # noqa: BLE001 - a clear message, not a traceback
         print(f"wfaas-db-manage {args.command}: {exc.__class__.__name__}: {exc}",
