@@ -169,6 +169,24 @@ action_heartbeat_opts: list[cfg.Opt] = [  # distributed deployments (RabbitMQ tr
                       "this many seconds is restarted (never started) or failed (0: never)."),
 ]
 
+execution_expiration_policy_opts: list[cfg.Opt] = [  # Mistral's group, same names and units
+    cfg.FloatOpt("evaluation_interval", default=0.0, min=0.0,
+                 help="Minutes between two evaluations of the expiration policy by the "
+                      "scheduler role (0: never; wfaas-db-manage purge still works)."),
+    cfg.FloatOpt("older_than", default=0.0, min=0.0,
+                 help="Delete finished root executions (with their sub-executions, tasks "
+                      "and action executions) that finished more than this many minutes "
+                      "ago (0: no age limit)."),
+    cfg.IntOpt("max_finished_executions", default=0, min=0,
+               help="Keep at most this many finished root executions, deleting the oldest "
+                    "first (0: no limit)."),
+    cfg.IntOpt("batch_size", default=0, min=0,
+               help="Root executions deleted per transaction (0: 100)."),
+    cfg.ListOpt("ignored_states", default=[],
+                help="Finished states that never expire, e.g. ERROR to keep failures for "
+                     "inspection (SUCCESS, ERROR, CANCELLED)."),
+]
+
 _GROUPS: dict[str | None, list[cfg.Opt]] = {
     None: default_opts,
     "action_heartbeat": action_heartbeat_opts,
@@ -184,6 +202,7 @@ _GROUPS: dict[str | None, list[cfg.Opt]] = {
     "openstack_actions": openstack_actions_opts,
     "cron_trigger": cron_trigger_opts,
     "event_engine": event_engine_opts,
+    "execution_expiration_policy": execution_expiration_policy_opts,
 }
 
 

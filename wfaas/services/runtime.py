@@ -96,6 +96,7 @@ class Runtime(operations.Operations):
         self.engine.listeners.append(self._on_engine_change)
         #: the cron/event trigger service (wfaas.triggers.TriggerService) when attached
         self.triggers: Any = None
+        self.retention: Any = None
         self._started = False
 
     # ------------------------------------------------------------------ construction
@@ -122,6 +123,9 @@ class Runtime(operations.Operations):
             from wfaas.triggers.service import TriggerService
 
             rt.triggers = TriggerService.from_runtime(rt, conf)
+            from wfaas.services.retention import RetentionService
+
+            rt.retention = RetentionService.from_runtime(rt, conf)  # None when disabled
         return rt
 
     @property
@@ -150,6 +154,8 @@ class Runtime(operations.Operations):
             self.scheduler.start()
             if self.triggers is not None:
                 self.triggers.start()
+            if self.retention is not None:
+                self.retention.start()
         if "engine" in self.roles:
             recovery.recover(self, redispatch_actions=self.embedded)
             self.integrity.start()
@@ -162,6 +168,8 @@ class Runtime(operations.Operations):
         self.integrity.stop()
         if self.triggers is not None:
             self.triggers.stop()
+        if self.retention is not None:
+            self.retention.stop()
         self.scheduler.stop()
         self.transport.stop()
         self.engine.stop()
