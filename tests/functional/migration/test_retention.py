@@ -12,6 +12,8 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -48,11 +50,18 @@ def _finished(engine: Any) -> dict[str, _dt.datetime]:
         return {r[0]: r[1] for r in rows}
 
 
-@pytest.mark.parametrize("kind", DB_PARAMS)
-def test_purge_deletes_whole_expired_trees(kind: str, tmp_path: Path, mistral_url: str) -> None:
+@contextmanager
+def _imported(kind: str, tmp_path: Path, mistral_url: str) -> Iterator[Any]:
+    """A migrated wfaas database holding Mistral's imported history."""
     with migrated_engine(kind, tmp_path) as engine:
         with session_scope(engine) as s:
             import_mistral(mistral_url, s, with_history=True)
+        yield engine
+
+
+@pytest.mark.parametrize("kind", DB_PARAMS)
+def test_purge_deletes_whole_expired_trees(kind: str, tmp_path: Path, mistral_url: str) -> None:
+    with _imported(kind, tmp_path, mistral_url) as engine:
         before = _counts(engine)
         assert before == {"workflow_executions": 8, "task_executions": 9,
                           "action_executions": 10}
@@ -76,9 +85,7 @@ def test_purge_deletes_whole_expired_trees(kind: str, tmp_path: Path, mistral_ur
 
 @pytest.mark.parametrize("kind", DB_PARAMS)
 def test_max_finished_keeps_the_newest(kind: str, tmp_path: Path, mistral_url: str) -> None:
-    with migrated_engine(kind, tmp_path) as engine:
-        with session_scope(engine) as s:
-            import_mistral(mistral_url, s, with_history=True)
+    with _imported(kind, tmp_path, mistral_url) as engine:
         finished = _finished(engine)
         newest_three = sorted(finished, key=lambda i: (finished[i], i))[-3:]
         result = purge(engine, RetentionPolicy(max_finished=3))
