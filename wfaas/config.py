@@ -169,6 +169,17 @@ action_heartbeat_opts: list[cfg.Opt] = [  # distributed deployments (RabbitMQ tr
                       "this many seconds is restarted (never started) or failed (0: never)."),
 ]
 
+actions_opts: list[cfg.Opt] = [  # installed action packs
+    cfg.BoolOpt("fail_on_broken_pack", default=False,
+                help="A pack (wfaas.actions or mistral.actions entry points) that fails to "
+                     "load stops the service. False: it is logged and listed as broken "
+                     "(wfaas-db-manage populate shows it) and the other packs work."),
+    cfg.FloatOpt("rescan_interval", default=2.0, min=0.0,
+                 help="When no provider knows an action name, re-read the installed packs "
+                      "(at most once per this many seconds), so a pack installed while the "
+                      "service runs works without a restart. 0: never (restart instead)."),
+]
+
 execution_expiration_policy_opts: list[cfg.Opt] = [  # Mistral's group, same names and units
     cfg.FloatOpt("evaluation_interval", default=0.0, min=0.0,
                  help="Minutes between two evaluations of the expiration policy by the "
@@ -203,6 +214,7 @@ _GROUPS: dict[str | None, list[cfg.Opt]] = {
     "cron_trigger": cron_trigger_opts,
     "event_engine": event_engine_opts,
     "execution_expiration_policy": execution_expiration_policy_opts,
+    "actions": actions_opts,
 }
 
 

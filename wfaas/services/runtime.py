@@ -97,6 +97,7 @@ class Runtime(operations.Operations):
         #: the cron/event trigger service (wfaas.triggers.TriggerService) when attached
         self.triggers: Any = None
         self.retention: Any = None
+        self.pack_options: dict[str, Any] = {}  # [actions] strict / rescan_interval
         self._started = False
 
     # ------------------------------------------------------------------ construction
@@ -119,6 +120,8 @@ class Runtime(operations.Operations):
                  pure_actions_per_step=conf.engine.pure_actions_per_step,
                  engine_workers=conf.engine.workers or (1 if embedded else 2),
                  roles=roles)
+        rt.pack_options = {"strict": conf.actions.fail_on_broken_pack,
+                           "rescan_interval": conf.actions.rescan_interval}
         if "scheduler" in roles:  # cron triggers (and the event listener) run with it
             from wfaas.triggers.service import TriggerService
 
@@ -134,7 +137,8 @@ class Runtime(operations.Operations):
         if self._provider is None:
             from wfaas.actions.registry import default_providers
 
-            self._provider = default_providers(DbAdHocLoader(self.sessions))
+            self._provider = default_providers(DbAdHocLoader(self.sessions),
+                                               **self.pack_options)
         return self._provider
 
     # ------------------------------------------------------------------ lifecycle
