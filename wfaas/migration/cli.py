@@ -26,6 +26,10 @@ def add_commands(sub: Any) -> None:
     imp.add_argument("--dry-run", action="store_true", help="report, write nothing")
     imp.add_argument("--with-history", action="store_true",
                      help="also import finished executions (with their tasks and actions)")
+    imp.add_argument("--catch-up", action="store_true",
+                     help="imported cron triggers fire a run missed during the switch-over "
+                     "once (sets catch_up); default: a run late by more than [cron_trigger] "
+                     "misfire_grace_time is skipped")
     imp.add_argument("--json", action="store_true", help="print the summary as JSON")
     imp.add_argument("--quiet", action="store_true", help="no progress lines")
     purge = sub.add_parser("purge", help="delete finished executions (whole trees)")
@@ -62,7 +66,8 @@ def _import(args: argparse.Namespace, engine: Any) -> int:
     try:
         with session_scope(engine) as session:
             report = import_mistral(args.source, session, dry_run=args.dry_run,
-                                    with_history=args.with_history, progress=progress)
+                                    with_history=args.with_history, progress=progress,
+                                    catch_up=args.catch_up)
     except SourceError as exc:
         print(f"wfaas-db-manage import-mistral: {exc}", file=sys.stderr)
         return 2

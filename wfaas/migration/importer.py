@@ -49,7 +49,8 @@ class Importer:
     """Copies one Mistral database's objects into a wfaas session (see module doc)."""
 
     def __init__(self, source: MistralSource, session: Session, report: ImportReport,
-                 progress: Progress | None = None) -> None:
+                 progress: Progress | None = None, catch_up: bool = False) -> None:
+        self.catch_up = catch_up
         self.source = source
         self.session = session
         self.report = report
@@ -183,7 +184,7 @@ class Importer:
                   "workflow_params": row.get("workflow_params") or {},
                   "scope": row.get("scope") or "private", "project_id": _project(row),
                   "trust_id": row.get("trust_id") or None, "created_at": row["created_at"],
-                  "updated_at": row.get("updated_at")}
+                  "updated_at": row.get("updated_at"), "catch_up": self.catch_up}
         return self._ensure("cron_triggers", row["name"], m.CronTrigger,
                             {"name": row["name"], "project_id": _project(row)}, values,
                             ("pattern", "workflow_id", "workflow_input"))
@@ -277,14 +278,15 @@ def _workflow_spec(row: dict[str, Any]) -> tuple[Any, str]:
 
 
 def import_mistral(url: str, session: Session, *, dry_run: bool = False,
-                   with_history: bool = False, progress: Progress | None = None
-                   ) -> ImportReport:
+                   with_history: bool = False, progress: Progress | None = None,
+                   catch_up: bool = False) -> ImportReport:
     """Import the Mistral database at ``url`` into ``session`` (committed by the caller
-    unless ``dry_run``: then rolled back here)."""
+    unless ``dry_run``: then rolled back here). ``catch_up``: imported cron triggers
+    get ``catch_up`` (a run missed while switching over fires once)."""
     source = MistralSource(url)
     try:
         report = ImportReport(source=_safe_url(url), dry_run=dry_run)
-        Importer(source, session, report, progress).run(with_history)
+        Importer(source, session, report, progress, catch_up).run(with_history)
     finally:
         source.close()
     if dry_run:
