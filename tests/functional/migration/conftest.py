@@ -25,6 +25,7 @@ __all__ = ["template_db"]  # the session-wide migrated, populated database
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "mistral"
 MISTRAL_DB = FIXTURES / "mistral23.db"
 MYSQL_SCHEMA = FIXTURES / "mistral23-mysql-schema.sql"
+PG_SCHEMA = FIXTURES / "mistral23-postgres-schema.sql"
 MYSQL_SERVER = os.environ.get("WFAAS_TEST_MYSQL", "mysql+pymysql://root@127.0.0.1:3306")
 
 
@@ -102,19 +103,38 @@ def mariadb_url() -> Iterator[str]:
         server.dispose()
 
 
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A private PostgreSQL schema with Mistral's PostgreSQL schema and the fixture's rows."""
+    from tests.unit.db.dbutil import PG_URL, drop_pg_schema, pg_engine_in_schema
+
+    engine, schema = pg_engine_in_schema()
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(PG_SCHEMA.read_text())
+        copy_rows(f"sqlite:///{MISTRAL_DB}", engine)
+        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        drop_pg_schema(engine, schema)
+
+
 def copy_rows(source_url: str, target: sa.Engine) -> None:
     """Every row of the source's ``*_v2`` tables into the same tables of ``target``."""
     src = sa.create_engine(source_url)
     smeta, tmeta = sa.MetaData(), sa.MetaData()
     smeta.reflect(src)
     tmeta.reflect(target)
+    mysql = target.dialect.name == "mysql"
     with src.connect() as s, target.begin() as t:
-        t.exec_driver_sql("SET FOREIGN_KEY_CHECKS=0")
+        # executions and tasks reference each other: no FK checks while copying
+        t.exec_driver_sql("SET FOREIGN_KEY_CHECKS=0" if mysql
+                          else "SET session_replication_role = replica")
         for table in smeta.tables.values():  # no order needed: FK checks are off
             if table.name not in tmeta.tables:
                 continue
             rows = [dict(r._mapping) for r in s.execute(table.select())]
             if rows:
                 t.execute(tmeta.tables[table.name].insert(), rows)
-        t.exec_driver_sql("SET FOREIGN_KEY_CHECKS=1")
+        t.exec_driver_sql("SET FOREIGN_KEY_CHECKS=1" if mysql
+                          else "SET session_replication_role = DEFAULT")
     src.dispose()

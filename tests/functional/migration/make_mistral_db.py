@@ -62,8 +62,11 @@ dst = sa.create_engine(sys.argv[2])
 smeta = sa.MetaData(); smeta.reflect(src)
 dmeta = sa.MetaData(); dmeta.reflect(dst)
 order = [t.name for t in smeta.sorted_tables if t.name != "alembic_version"]
+mysql = dst.dialect.name == "mysql"
 with src.connect() as s, dst.begin() as d:
-    d.exec_driver_sql("SET FOREIGN_KEY_CHECKS=0")  # executions <-> tasks reference each other
+    # executions and tasks reference each other: no FK checks while copying
+    d.exec_driver_sql("SET FOREIGN_KEY_CHECKS=0" if mysql else
+                      "SET session_replication_role = replica")
     for name in reversed(order):
         d.execute(dmeta.tables[name].delete())
     for name in order:
@@ -71,7 +74,8 @@ with src.connect() as s, dst.begin() as d:
         if rows:
             d.execute(dmeta.tables[name].insert(), rows)
         print(name, len(rows))
-    d.exec_driver_sql("SET FOREIGN_KEY_CHECKS=1")
+    d.exec_driver_sql("SET FOREIGN_KEY_CHECKS=1" if mysql else
+                      "SET session_replication_role = DEFAULT")
 '''
 
 
@@ -183,7 +187,8 @@ def shrink(db: Path) -> None:
 
 
 def copy_to_mysql(anchor: Anchor, db: Path, url: str) -> None:
-    """Mistral's schema in ``url`` (its own models, stamped head) filled with the rows of ``db``."""
+    """Mistral's schema in ``url`` (its own models, stamped head) filled with the rows of ``db``
+    (MySQL/MariaDB or PostgreSQL)."""
     env = dict(anchor.env, PYTHONPATH=str(anchor.base / "pylib"))
     paths = anchor.base / "mysql.conf"
     paths.write_text(f"[database]\nconnection = {url}\n")
@@ -204,8 +209,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--mysql", metavar="URL", help="also copy into this MySQL/MariaDB database "
                    "(PyMySQL installed under BASE/pylib)")
     p.add_argument("--no-shrink", action="store_true")
+    p.add_argument("--postgres", metavar="URL", help="also copy into this PostgreSQL "
+                   "database (psycopg installed under BASE/pylib); ?options=-csearch_path=S "
+                   "selects a schema")
     p.add_argument("--mysql-only", action="store_true",
-                   help="only copy an existing --out database into --mysql")
+                   help="only copy an existing --out database into --mysql / --postgres")
     args = p.parse_args(argv)
     if args.port == 8989:
         p.error("port 8989 belongs to the shared anchor")
@@ -214,7 +222,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     anchor = Anchor(args.base, args.port)
     if args.mysql_only:
-        copy_to_mysql(anchor, args.out, args.mysql)
+        for url in filter(None, (args.mysql, args.postgres)):
+            copy_to_mysql(anchor, args.out, url)
         return 0
     anchor.stop()
     anchor.setup()
@@ -231,9 +240,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_shrink:
         shrink(args.out)
     print(f"wrote {args.out} ({args.out.stat().st_size} bytes)")
-    if args.mysql:
-        copy_to_mysql(anchor, args.out, args.mysql)
-        print(f"copied into {args.mysql}")
+    for url in filter(None, (args.mysql, args.postgres)):
+        copy_to_mysql(anchor, args.out, url)
+        print(f"copied into {url}")
     return 0
 
 

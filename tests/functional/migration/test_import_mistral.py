@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from tests.functional.migration.conftest import recorded_roots
@@ -222,9 +223,12 @@ def _runs(runtime: Any) -> list[m.WorkflowExecution]:
     return rows
 
 
-def test_import_from_mariadb(runtime: Any, mariadb_url: str, mistral_url: str,
-                             tmp_path: Path) -> None:
-    report = _import(runtime, mariadb_url, with_history=True)
+@pytest.mark.parametrize("backend", ["mariadb_url",
+                                     pytest.param("postgres_url", marks=pytest.mark.postgres)])
+def test_import_from_mariadb_and_postgres(runtime: Any, backend: str, mistral_url: str,
+                                          request: pytest.FixtureRequest) -> None:
+    source_url = request.getfixturevalue(backend)
+    report = _import(runtime, source_url, with_history=True)
     assert report.revision == "045"
     assert report.counts()["workflows"]["create"] == 7
     assert report.counts()["executions"]["create"] == 7
@@ -236,7 +240,7 @@ def test_import_from_mariadb(runtime: Any, mariadb_url: str, mistral_url: str,
     ex = runtime.start_workflow(calc_id, input={"a": "p", "b": "q"})
     done = runtime.wait_execution(ex["id"], timeout=30)
     assert done["output"] == {"joined": "p-q", "tens": [10, 20, 30]}
-    again = _import(runtime, mariadb_url, with_history=True)
+    again = _import(runtime, source_url, with_history=True)
     assert again.changed == 0
     # the same objects as from the SQLite copy: that import finds all of them present
     from_sqlite = _import(runtime, mistral_url, with_history=True)
