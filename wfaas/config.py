@@ -250,6 +250,35 @@ metrics_opts: list[cfg.Opt] = [
                        help="Address of the metrics port of [metrics] port."),
 ]
 
+actions_opts: list[cfg.Opt] = [  # installed action packs
+    cfg.BoolOpt("fail_on_broken_pack", default=False,
+                help="A pack (wfaas.actions or mistral.actions entry points) that fails to "
+                     "load stops the service. False: it is logged and listed as broken "
+                     "(wfaas-db-manage populate shows it) and the other packs work."),
+    cfg.FloatOpt("rescan_interval", default=2.0, min=0.0,
+                 help="When no provider knows an action name, re-read the installed packs "
+                      "(at most once per this many seconds), so a pack installed while the "
+                      "service runs works without a restart. 0: never (restart instead)."),
+]
+
+execution_expiration_policy_opts: list[cfg.Opt] = [  # Mistral's group, same names and units
+    cfg.FloatOpt("evaluation_interval", default=0.0, min=0.0,
+                 help="Minutes between two evaluations of the expiration policy by the "
+                      "scheduler role (0: never; wfaas-db-manage purge still works)."),
+    cfg.FloatOpt("older_than", default=0.0, min=0.0,
+                 help="Delete finished root executions (with their sub-executions, tasks "
+                      "and action executions) that finished more than this many minutes "
+                      "ago (0: no age limit)."),
+    cfg.IntOpt("max_finished_executions", default=0, min=0,
+               help="Keep at most this many finished root executions, deleting the oldest "
+                    "first (0: no limit)."),
+    cfg.IntOpt("batch_size", default=0, min=0,
+               help="Root executions deleted per transaction (0: 100)."),
+    cfg.ListOpt("ignored_states", default=[],
+                help="Finished states that never expire, e.g. ERROR to keep failures for "
+                     "inspection (SUCCESS, ERROR, CANCELLED)."),
+]
+
 _GROUPS: dict[str | None, list[cfg.Opt]] = {
     None: default_opts + logging_opts,
     "action_heartbeat": action_heartbeat_opts,
@@ -269,6 +298,8 @@ _GROUPS: dict[str | None, list[cfg.Opt]] = {
     "event_engine": event_engine_opts,
     "dashboard": dashboard_opts,
     "metrics": metrics_opts,
+    "execution_expiration_policy": execution_expiration_policy_opts,
+    "actions": actions_opts,
 }
 
 

@@ -53,8 +53,13 @@ def populate(session: Session, provider: ActionProvider, *, namespace: str = "")
     """Sync system actions of ``provider`` into the DB; returns counts.
 
     Counts: ``added``, ``updated``, ``removed``, ``unchanged``, ``skipped``,
-    ``total`` (system actions the provider offers).
+    ``total`` (system actions the provider offers), and ``broken`` (packs that failed
+    to load) when there are any: the stored actions of a broken pack are kept.
     """
+    lister = getattr(provider, "broken", None)
+    broken = lister() if callable(lister) else []
+    keep = {f"{kind}:{err.details.get('pack')}" for err in broken
+            for kind in ("pack", "mistral-plugin")}
     model = _model()
     project = _default_project(model)
     wanted: dict[tuple[str, str, Any], dict[str, Any]] = {}
@@ -89,7 +94,8 @@ def populate(session: Session, provider: ActionProvider, *, namespace: str = "")
             to_update.append({"id": old["id"], **{c: row[c] for c in _COMPARED}})
         else:
             unchanged += 1
-    gone = [r["id"] for k, r in system_rows.items() if k not in wanted]
+    gone = [r["id"] for k, r in system_rows.items()
+            if k not in wanted and r["source"] not in keep]
 
     if to_insert:
         session.execute(insert(model), to_insert)
@@ -99,5 +105,9 @@ def populate(session: Session, provider: ActionProvider, *, namespace: str = "")
         session.execute(delete(model).where(model.id.in_(gone[start:start + 500])))
     counts = {"added": len(to_insert), "updated": len(to_update), "removed": len(gone),
               "unchanged": unchanged, "skipped": skipped, "total": len(wanted)}
+    for err in broken:
+        LOG.error("Broken action pack (its actions are not registered): %s", err)
+    if broken:
+        counts["broken"] = len(broken)
     LOG.info("Actions populated: %s", counts)
     return counts

@@ -6,6 +6,8 @@
     wfaas-db-manage [--config-file FILE] history
     wfaas-db-manage [--config-file FILE] stamp REVISION
     wfaas-db-manage [--config-file FILE] populate
+    wfaas-db-manage [--config-file FILE] import-mistral --from URL [--dry-run] [--with-history]
+    wfaas-db-manage [--config-file FILE] purge [--older-than MINUTES] [--dry-run]
 
 The configuration is read as ``wfaas-server`` reads it: the ``--config-file``
 files (and ``--config-dir``), else oslo.config's default locations
@@ -30,6 +32,7 @@ from wfaas.cmd.logsetup import configured, setup_logging
 from wfaas.db import migration
 from wfaas.db.config import database_url
 from wfaas.db.session import make_engine, session_scope
+from wfaas.migration import cli as migration_cli
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -51,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     st = sub.add_parser("stamp", help="record REVISION without migrating")
     st.add_argument("revision")
     sub.add_parser("populate", help="(re)load the action definitions of installed actions")
+    migration_cli.add_commands(sub)
     return parser
 
 
@@ -86,7 +90,8 @@ def _populate(engine: object, conf: cfg.ConfigOpts) -> str:
     from wfaas.actions.registry import default_providers
 
     with session_scope(engine) as session:  # type: ignore[arg-type]
-        counts = populate(session, default_providers(conf=conf))
+        counts = populate(session, default_providers(
+            conf=conf, strict=bool(conf.actions.fail_on_broken_pack)))
     return ", ".join(f"{k}={v}" for k, v in counts.items())
 
 
@@ -106,6 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     engine = None
     try:
         engine = make_engine(url)
+        if args.command in migration_cli.COMMANDS:
+            return migration_cli.dispatch(args, engine, conf)
         return _dispatch(args, engine, conf)
     except Exception as exc:  # noqa: BLE001 - a clear message, not a traceback
         print(f"wfaas-db-manage {args.command}: {exc.__class__.__name__}: {exc}",

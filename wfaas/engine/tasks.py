@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from wfaas.engine import dataflow, states, workflow
+from wfaas.engine import retry as retry_policy
 from wfaas.engine.commands import RETRY, TIMEOUT, WAIT_AFTER, WAIT_BEFORE, RunAction
 from wfaas.engine.commands import StartSubWorkflow as StartSubWorkflowCmd
 from wfaas.engine.dataflow import EngineFunctions, EvalFailure
@@ -298,7 +299,7 @@ def result_ready(step: Step, task: TaskState, state: str, result: Any,
                     _eval(step, task, spec.fail_on, "fail-on", None, fc):
                 state, info = states.ERROR, "Failed by 'fail-on' policy"
             if spec.retry is not None and state in (states.SUCCESS, states.ERROR) and \
-                    _retry(step, task, spec, state, result, published):
+                    _retry(step, task, spec, state, (result, info), published):
                 return
         except EvalFailure as e:
             state, info = states.ERROR, _join_info(info if state == states.ERROR else None,
@@ -314,11 +315,13 @@ def _join_info(first: str | None, second: str) -> str:
     return f"{first}; {second}" if first else second
 
 
-def _retry(step: Step, task: TaskState, spec: TaskSpec, state: str, result: Any,
-           published: dict[str, Any]) -> bool:
-    """Mistral's retry policy; True when a new attempt was scheduled or started."""
+def _retry(step: Step, task: TaskState, spec: TaskSpec, state: str,
+           outcome: tuple[Any, str | None], published: dict[str, Any]) -> bool:
+    """Mistral's retry policy (plus wfaas's backoff and on-errors, :mod:`.retry`);
+    True when a new attempt was scheduled or started."""
     r = spec.retry
     assert r is not None
+    result, info = outcome
     old_published = task.published
     task.published = published
     dataflow.invalidate(step.st, task)
@@ -340,6 +343,9 @@ def _retry(step: Step, task: TaskState, spec: TaskSpec, state: str, result: Any,
         (r.continue_on is not None and not continue_on)
     if not retries_remain or (state == states.ERROR and break_on) or stop_continue:
         return False
+    if state == states.ERROR and not retry_policy.error_matches(r.on_errors, result, info):
+        return False
+    delay = _backoff(step, task, r, delay)
     task.retry_no += 1
     step.cancel_timers(task, (TIMEOUT,))
     if delay > 0:
@@ -350,6 +356,22 @@ def _retry(step: Step, task: TaskState, spec: TaskSpec, state: str, result: Any,
     else:
         new_attempt(step, task)
     return True
+
+
+def _backoff(step: Step, task: TaskState, r: Any, delay: float) -> float:
+    """The wait before the next retry under the wfaas backoff options (Mistral: ``delay``)."""
+    if r.backoff is None and r.max_delay is None and not r.jitter:
+        return delay
+    values = {k: _eval(step, task, getattr(r, k), f"retry {k.replace('_', '-')}")
+              for k in ("backoff", "multiplier", "max_delay", "jitter")}
+    try:
+        return retry_policy.retry_delay(
+            delay, task.retry_no + 1, backoff=values["backoff"],
+            multiplier=None if values["multiplier"] is None else float(values["multiplier"]),
+            max_delay=None if values["max_delay"] is None else float(values["max_delay"]),
+            jitter=values["jitter"], seed=f"{task.id}:{task.attempt}")
+    except (TypeError, ValueError) as exc:
+        raise EvalFailure(f"Invalid retry policy of task '{task.name}': {exc}") from None
 
 
 def new_attempt(step: Step, task: TaskState) -> None:

@@ -86,6 +86,23 @@ BOOL_OR_EXPRESSION = Kind(
     "bool-or-expression", "true, false or an expression",
     lambda v: isinstance(v, bool) or is_expression(v),
     {"oneOf": [{"type": "boolean"}, _EXPRESSION_JSON]})
+def _number_ge0(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and v >= 0
+
+
+NUMBER_OR_EXPRESSION = Kind(
+    "number-or-expression", "a non-negative number or an expression",
+    lambda v: _number_ge0(v) or is_expression(v),
+    {"oneOf": [{"type": "number", "minimum": 0}, _EXPRESSION_JSON]})
+BACKOFF = Kind(
+    "backoff", "'constant', 'linear', 'exponential' or an expression",
+    lambda v: v in ("constant", "linear", "exponential") or is_expression(v),
+    {"oneOf": [{"enum": ["constant", "linear", "exponential"]}, _EXPRESSION_JSON]})
+JITTER = Kind(
+    "jitter", "true, false, a fraction between 0 and 1 or an expression",
+    lambda v: isinstance(v, bool) or (_number_ge0(v) and v <= 1) or is_expression(v),
+    {"oneOf": [{"type": "boolean"}, {"type": "number", "minimum": 0, "maximum": 1},
+               _EXPRESSION_JSON]})
 ACTION_REF = Kind(
     "action-ref", "a name (or expression) optionally followed by name=value parameters",
     _nonempty_str, {"type": "string", "minLength": 1})
@@ -167,6 +184,16 @@ RETRY_FIELDS: dict[str, Field] = {
     "delay": Field(INT_OR_EXPRESSION, required=True, doc="Seconds between attempts"),
     "break-on": Field(EXPRESSION, doc="Stop retrying when true"),
     "continue-on": Field(EXPRESSION, doc="Keep iterating while true"),
+    # wfaas extension: backoff, jitter, error filter (docs/lang.md "Retry with backoff")
+    "backoff": Field(BACKOFF, doc="constant (Mistral's), linear or exponential growth of the "
+                     "delay (wfaas extension)"),
+    "multiplier": Field(NUMBER_OR_EXPRESSION, doc="Growth factor of exponential backoff, "
+                        "default 2 (wfaas extension)"),
+    "max-delay": Field(NUMBER_OR_EXPRESSION, doc="Longest wait in seconds (wfaas extension)"),
+    "jitter": Field(JITTER, doc="true or a fraction in [0, 1]: shorten each wait by a random "
+                    "part of up to that fraction (wfaas extension)"),
+    "on-errors": Field(STRING_LIST, doc="Regular expressions: retry only errors matching one "
+                       "(wfaas extension)"),
 }
 PUBLISH_FIELDS: dict[str, Field] = {
     "branch": Field(MAPPING), "global": Field(MAPPING), "atomic": Field(MAPPING)}

@@ -76,6 +76,12 @@ class RetrySpec:
     delay: Any = 0
     break_on: Any = None
     continue_on: Any = None
+    # wfaas extension (docs/lang.md "Retry with backoff"); None/() = Mistral's behaviour
+    backoff: Any = None
+    multiplier: Any = None
+    max_delay: Any = None
+    jitter: Any = None
+    on_errors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ could build, so one pass reports every mistake of a task.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -123,6 +124,17 @@ def parse_on_clause(chk: Checker, value: Any, path: Path,
     return OnClause(next=parse_next(chk, value, path, ctx))
 
 
+def invalid_patterns(patterns: Any) -> list[str]:
+    """Messages for the retry ``on-errors`` entries that are not regular expressions."""
+    out = []
+    for p in patterns if isinstance(patterns, list) else []:
+        try:
+            re.compile(p)
+        except (re.error, TypeError) as exc:
+            out.append(f"on-errors pattern {p!r} is not a valid regular expression: {exc}")
+    return out
+
+
 def parse_retry(chk: Checker, value: Any, path: Path,
                 validate: Any = None) -> RetrySpec | None:
     """``retry`` as a mapping or as the one-line ``count=N delay=N ...`` string."""
@@ -147,10 +159,15 @@ def parse_retry(chk: Checker, value: Any, path: Path,
         good = chk.mapping(value, path, schema.RETRY_FIELDS, "retry")
     if validate is not None:
         chk.expressions(good, path, validate)
+    for message in invalid_patterns(good.get("on-errors")):
+        chk.add(path + ("on-errors",), message)
     if "count" not in good:
         return None
     return RetrySpec(count=good["count"], delay=good.get("delay", 0),
-                     break_on=good.get("break-on"), continue_on=good.get("continue-on"))
+                     break_on=good.get("break-on"), continue_on=good.get("continue-on"),
+                     backoff=good.get("backoff"), multiplier=good.get("multiplier"),
+                     max_delay=good.get("max-delay"), jitter=good.get("jitter"),
+                     on_errors=tuple(good.get("on-errors") or ()))
 
 
 def parse_with_items(chk: Checker, value: Any, path: Path,

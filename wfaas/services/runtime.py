@@ -101,6 +101,8 @@ class Runtime(operations.Operations):
         #: the configuration this runtime was built from (None: built directly, e.g. by
         #: tests); handed to the action providers and, through the executor, to actions
         self.conf: Any = None
+        self.retention: Any = None
+        self.pack_options: dict[str, Any] = {}  # [actions] strict / rescan_interval
         self._started = False
 
     # ------------------------------------------------------------------ construction
@@ -124,10 +126,15 @@ class Runtime(operations.Operations):
                  engine_workers=conf.engine.workers or (1 if embedded else 2),
                  roles=roles)
         rt.attach_config(conf)
+        rt.pack_options = {"strict": conf.actions.fail_on_broken_pack,
+                           "rescan_interval": conf.actions.rescan_interval}
         if "scheduler" in roles:  # cron triggers (and the event listener) run with it
             from wfaas.triggers.service import TriggerService
 
             rt.triggers = TriggerService.from_runtime(rt, conf)
+            from wfaas.services.retention import RetentionService
+
+            rt.retention = RetentionService.from_runtime(rt, conf)  # None when disabled
         return rt
 
     def attach_config(self, conf: Any) -> None:
@@ -142,7 +149,8 @@ class Runtime(operations.Operations):
         if self._provider is None:
             from wfaas.actions.registry import default_providers
 
-            self._provider = default_providers(DbAdHocLoader(self.sessions), conf=self.conf)
+            self._provider = default_providers(DbAdHocLoader(self.sessions), conf=self.conf,
+                                               **self.pack_options)
         return self._provider
 
     # ------------------------------------------------------------------ lifecycle
@@ -162,6 +170,8 @@ class Runtime(operations.Operations):
             self.scheduler.start()
             if self.triggers is not None:
                 self.triggers.start()
+            if self.retention is not None:
+                self.retention.start()
         if "engine" in self.roles:
             recovery.recover(self, redispatch_actions=self.embedded)
             self.integrity.start()
@@ -174,6 +184,8 @@ class Runtime(operations.Operations):
         self.integrity.stop()
         if self.triggers is not None:
             self.triggers.stop()
+        if self.retention is not None:
+            self.retention.stop()
         self.scheduler.stop()
         self.transport.stop()
         self.engine.stop()

@@ -29,16 +29,18 @@ from wfaas.actions.populate import populate
 from wfaas.db.models import Base
 from wfaas.db.session import make_engine, session_scope
 try:
-    provider = default_providers(openstack=False)
+    default_providers(openstack=False, strict=True)
 except Exception as exc:
     print(json.dumps({"load_error": f"{type(exc).__name__}: {exc}"}))
     sys.exit(0)
+provider = default_providers(openstack=False)  # a broken pack: listed, the others load
 engine = make_engine("sqlite:///" + sys.argv[1])
 Base.metadata.create_all(engine)
 with session_scope(engine) as session:
     counts = populate(session, provider)
 found = provider.find("utils.shell")
 print(json.dumps({
+    "broken": [str(err) for err in provider.broken()],
     "actions": sorted(d.name for d in provider.find_all() if d.name.startswith("utils.")),
     "source": found.source if found else None,
     "counts": counts,
@@ -83,10 +85,19 @@ def test_install_into_target_then_remove(tmp_path: Path, pack_copy: Path) -> Non
 
     module_dir = site / "wfaas_pack_utils"
     shutil.move(module_dir, tmp_path / "moved")   # dist-info stays: a broken install
-    broken = _probe(db, str(site))
+    broken = _probe(db, str(site))               # strict: refused, naming the pack
     assert "PluginLoadError" in broken["load_error"]
     assert "wfaas-pack-utils" in broken["load_error"]
     assert "utils." in broken["load_error"]
+    lenient = subprocess.run(  # the default: listed as broken, std actions still load
+        [sys.executable, "-c", PROBE.replace("default_providers(openstack=False, strict=True)",
+                                             "None"), str(db)],
+        capture_output=True, text=True, timeout=120, cwd=str(db.parent),
+        env={**os.environ, "PYTHONPATH": str(site)})
+    listed = json.loads(lenient.stdout.strip().splitlines()[-1])
+    assert listed["actions"] == [] and listed["counts"]["broken"] == len(PACK_ACTIONS)
+    assert listed["counts"]["removed"] == 0       # its stored definitions are kept
+    assert all("wfaas-pack-utils" in text for text in listed["broken"])
 
     shutil.rmtree(site)                            # uninstalled
     gone = _probe(db, None)

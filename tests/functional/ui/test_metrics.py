@@ -83,7 +83,7 @@ def test_metrics_count_what_ran(tmp_path: Path) -> None:
 def test_metrics_off_and_on_their_own_port(tmp_path: Path) -> None:
     port = free_port()
     srv = ServerProcess(tmp_path, extra_conf=(
-        "[metrics]\nenabled = True\nport = %d\n[dashboard]\nenabled = False\n" % port)).start()
+        f"[metrics]\nenabled = True\nport = {port}\n[dashboard]\nenabled = False\n")).start()
     try:
         assert requests.get(srv.url + "/ui/", timeout=10).status_code == 404
         text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
