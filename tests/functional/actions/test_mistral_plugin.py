@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -20,7 +21,10 @@ from typing import Any
 import pytest
 import requests
 
+from tests.functional.api.conftest import template_db
 from tests.functional.client.server import ServerProcess
+
+__all__ = ["template_db"]  # a migrated, populated database: the servers start faster
 
 pytest.importorskip("mistral_lib")
 
@@ -161,14 +165,16 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return target
 
 
-def _start(tmp_path: Path, extra: str = "") -> ServerProcess:
+def _start(tmp_path: Path, template: Path, extra: str = "") -> ServerProcess:
     work = tmp_path / "server"
     work.mkdir(exist_ok=True)
+    shutil.copy(template, work / "wfaas.db")
     return ServerProcess(work, extra_conf=f"[actions]\nrescan_interval = 0.2\n{extra}")
 
 
-def test_plugin_installed_after_start_runs_in_a_workflow(tmp_path: Path, site: Path) -> None:
-    server = _start(tmp_path).start()
+def test_plugin_installed_after_start_runs_in_a_workflow(tmp_path: Path, site: Path,
+                                                         template_db: Path) -> None:
+    server = _start(tmp_path, template_db).start()
     try:
         url = server.url
         _pip_install(_build(tmp_path, "mistral-demo-plugin", "mistral_demo_plugin", PLUGIN, {
@@ -229,10 +235,11 @@ BROKEN = textwrap.dedent('''
 ''')
 
 
-def test_broken_plugin_is_listed_not_fatal_unless_strict(tmp_path: Path, site: Path) -> None:
+def test_broken_plugin_is_listed_not_fatal_unless_strict(tmp_path: Path, site: Path,
+                                                         template_db: Path) -> None:
     _pip_install(_build(tmp_path, "mistral-broken-plugin", "mistral_broken_plugin", BROKEN,
                         {"broken.act": "mistral_broken_plugin:Nothing"}), site)
-    server = _start(tmp_path).start()  # starts anyway
+    server = _start(tmp_path, template_db).start()  # starts anyway
     try:
         ex = requests.post(f"{server.url}/v2/action_executions", timeout=10, json={
             "name": "std.echo", "input": '{"output": "still works"}'}).json()
