@@ -141,7 +141,7 @@ class IntegrityChecker:
         with self.rt.session() as s:
             result = s.execute(update(a).where(a.id == action_id, a.state == "RUNNING",
                                                a.updated_at.is_not_distinct_from(old_updated))
-                               .values(updated_at=now, accepted=False))
+                               .values(updated_at=now))
             if not cast(CursorResult[Any], result).rowcount:
                 return  # another engine took it, or a heartbeat arrived meanwhile
             action = s.get(a, action_id)
@@ -164,14 +164,17 @@ class IntegrityChecker:
                                 rerun_no=int((task.engine_state or {}).get("rerun_no", 0)))
                 request = action_request(SimpleNamespace(meta=meta_of(ex_row)),  # type: ignore[arg-type]
                                          cmd)
+                action.accepted = False  # the next executor to see the request accepts it
             ex_id, name, task_name = ex_row.id, action.name, task.name
         if request is not None:
-            LOG.warning("Re-running lost action %s of task %s (safe-rerun)", name, task_name)
+            LOG.warning("Re-running lost action %s (%s) of task %s of execution %s "
+                        "(safe-rerun): its executor stopped sending heartbeats",
+                        action_id, name, task_name, ex_id)
             self.rt.transport.send_to_executor(request, request.get("target"))
             counts["rerun"] += 1
             return
         message = LOST_MESSAGE.format(action=name, task=task_name)
-        LOG.warning("%s (execution %s)", message, ex_id)
+        LOG.warning("%s (action %s, execution %s)", message, action_id, ex_id)
         self.rt.engine.send(ex_id, {"kind": "action_completed", "action_id": action_id,
                                     "state": "ERROR", "result": message,
                                     "state_info": message})
