@@ -18,7 +18,11 @@ its start and end time, so the report can tell:
 - ``error_live``: ERROR executions whose failed action ran to its end before
   the fault, or was not running on a killed executor (must be 0);
 - ``error_killed``: ERROR executions whose action was running when its
-  executor was killed (expected unless the task is safe-rerun).
+  executor was killed (expected unless the task is safe-rerun);
+- ``error_accepted_killed``: ERROR executions whose action had been accepted
+  by the killed executor (its heartbeats stopped: "was lost") but had not
+  reached the counter yet when the process died: it was running there, in
+  its first milliseconds.
 
 Scenarios (``--scenario``, repeatable): ``none``, ``broker`` (``rabbitmqctl
 stop_app; sleep 5; start_app``), ``engine`` (kill -9 of one engine),
@@ -176,6 +180,7 @@ class Outcome:
     error_never_ran: int = 0
     error_live: int = 0
     error_killed: int = 0
+    error_accepted_killed: int = 0
     wall_s: float = 0.0
     errors: list[str] = field(default_factory=list)
     details: list[str] = field(default_factory=list)
@@ -258,8 +263,9 @@ def states(cluster: Cluster, ids: list[str]) -> dict[str, tuple[str, str | None]
     return {r[0]: (r[1], r[2]) for r in rows}
 
 
-def failed_actions(cluster: Cluster, ids: list[str], workload: str) -> dict[str, list[str]]:
-    """{root execution id: [counter keys of its ERROR actions]}."""
+def failed_actions(cluster: Cluster, ids: list[str], workload: str
+                   ) -> dict[str, list[tuple[str, str]]]:
+    """{root execution id: [(counter key, state_info) of its ERROR actions]}."""
     from sqlalchemy import create_engine, select
 
     from wfaas.db import models as m
@@ -269,19 +275,19 @@ def failed_actions(cluster: Cluster, ids: list[str], workload: str) -> dict[str,
     try:
         with engine.connect() as conn:
             rows = conn.execute(select(a.workflow_execution_id, a.task_name,
-                                       a.runtime_context, ex.root_execution_id)
+                                       a.runtime_context, a.state_info, ex.root_execution_id)
                                 .join(ex, ex.id == a.workflow_execution_id)
                                 .where(a.state == "ERROR")).all()
     finally:
         engine.dispose()
-    out: dict[str, list[str]] = {}
+    out: dict[str, list[tuple[str, str]]] = {}
     wanted = set(ids)
-    for ex_id, task, rc, root in rows:
+    for ex_id, task, rc, info, root in rows:
         if (root or ex_id) not in wanted:
             continue
         if workload == "items" and task == "t2":
             task = f"t2-{(rc or {}).get('index', 0)}"
-        out.setdefault(root or ex_id, []).append(f"{ex_id}/{task}")
+        out.setdefault(root or ex_id, []).append((f"{ex_id}/{task}", str(info or "")))
     return out
 
 
@@ -309,9 +315,11 @@ def classify(outcome: Outcome, counter: Counter, cluster: Cluster, ids: list[str
         if state != "ERROR":
             continue
         outcome.errors.append(str(info)[:200])
-        for key in failures.get(root, []):
+        for key, info in failures.get(root, []):
             ran = runs.get(key, [])
-            if not ran:
+            if not ran and "was lost" in info and kill_times:
+                outcome.error_accepted_killed += 1
+            elif not ran:
                 outcome.error_never_ran += 1
                 outcome.details.append(f"ERROR, never ran: {key}")
             elif any(start <= kt and (end == 0.0 or end >= kt - 0.5)
