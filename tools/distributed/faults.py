@@ -141,6 +141,8 @@ class Counter:
                     self.send_header("Content-Length", str(len(body)))
                     self.end_headers()
                     self.wfile.write(body)
+                except OSError:
+                    pass  # the caller died (a killed executor)
                 finally:
                     run[1] = time.time()
 
@@ -330,45 +332,68 @@ def classify(outcome: Outcome, counter: Counter, cluster: Cluster, ids: list[str
                 outcome.details.append(f"ERROR, ran on a live executor: {key}")
 
 
-def run_scenario(scenario: str, workload: str, executions: int, *, workdir: Path,
-                 fault_at: float = 3.0, wait: float = 300.0, short_heartbeats: bool = False,
-                 log: Any = print) -> Outcome:
-    """One fresh cluster, ``executions`` runs of ``workload``, ``scenario`` at ``fault_at``."""
-    import requests
-
+def fault_cluster(workdir: Path, *, short_heartbeats: bool = False) -> Cluster:
+    """A cluster as the scenarios need it (not started): executor path for every action,
+    std.http allowed to reach the counter, optionally heartbeats every second."""
     heartbeat = ({"check_interval": 1, "max_missed_heartbeats": 5} if short_heartbeats
                  else {})
-    cluster = Cluster(workdir, extra_conf={
+    return Cluster(workdir, extra_conf={
         "engine": {"pure_actions_per_step": 0},
         "action_std_http": {"allowed_hosts": "127.0.0.1"},
         "action_heartbeat": heartbeat},
         server_command=(str(Path(__file__).resolve().parent / "serve.py"),))
+
+
+def start_cluster(cluster: Cluster) -> None:
+    """Start ``cluster`` and upload the scenario workflows."""
+    import requests
+
+    cluster.up(timeout=120)
+    resp = requests.post(cluster.api_url + "/v2/workflows", data=WORKFLOWS,
+                         headers={"Content-Type": "text/plain"}, timeout=60)
+    resp.raise_for_status()
+
+
+def run_on(cluster: Cluster, scenario: str, workload: str, executions: int, *,
+           fault_at: float = 3.0, wait: float = 300.0) -> Outcome:
+    """``executions`` runs of ``workload`` on a running ``cluster`` (every process
+    started again first), ``scenario`` injected at ``fault_at`` s."""
+    for name in cluster.procs:
+        cluster.start(name)
     outcome = Outcome(scenario, workload, executions)
     with Counter() as counter:
-        try:
-            cluster.up(timeout=120)
-            resp = requests.post(cluster.api_url + "/v2/workflows", data=WORKFLOWS,
-                                 headers={"Content-Type": "text/plain"}, timeout=60)
-            resp.raise_for_status()
-            t0 = time.time()
-            ids: list[str] = []
-            poster = threading.Thread(target=lambda: ids.extend(start_executions(
-                cluster, WORKLOADS[workload], executions, counter.base)))
-            poster.start()
-            time.sleep(fault_at)
-            killed = inject(cluster, scenario) if scenario != "none" else {}
-            poster.join()
-            deadline = time.time() + wait
-            while time.time() < deadline:
-                if all(s in TERMINAL for s, _ in states(cluster, ids).values()):
-                    break
-                time.sleep(1)
-            outcome.wall_s = round(time.time() - t0, 1)
-            classify(outcome, counter, cluster, ids, killed)
-        finally:
-            if not outcome.ok():
-                log(cluster.logs(tail=30))
-            cluster.down()
+        t0 = time.time()
+        ids: list[str] = []
+        poster = threading.Thread(target=lambda: ids.extend(start_executions(
+            cluster, WORKLOADS[workload], executions, counter.base)))
+        poster.start()
+        time.sleep(fault_at)
+        killed = inject(cluster, scenario) if scenario != "none" else {}
+        poster.join()
+        deadline = time.time() + wait
+        while time.time() < deadline:
+            if all(s in TERMINAL for s, _ in states(cluster, ids).values()):
+                break
+            time.sleep(1)
+        outcome.wall_s = round(time.time() - t0, 1)
+        classify(outcome, counter, cluster, ids, killed)
+    return outcome
+
+
+def run_scenario(scenario: str, workload: str, executions: int, *, workdir: Path,
+                 fault_at: float = 3.0, wait: float = 300.0, short_heartbeats: bool = False,
+                 log: Any = print) -> Outcome:
+    """One fresh cluster, ``executions`` runs of ``workload``, ``scenario`` at ``fault_at``."""
+    cluster = fault_cluster(workdir, short_heartbeats=short_heartbeats)
+    outcome = Outcome(scenario, workload, executions)
+    try:
+        start_cluster(cluster)
+        outcome = run_on(cluster, scenario, workload, executions, fault_at=fault_at,
+                         wait=wait)
+    finally:
+        if not outcome.ok():
+            log(cluster.logs(tail=30))
+        cluster.down()
     return outcome
 
 
