@@ -48,10 +48,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from cluster import Cluster  # noqa: E402
+from tools.distributed.cluster import Cluster  # noqa: E402
 
 TERMINAL = ("SUCCESS", "ERROR", "CANCELLED")
 
