@@ -15,10 +15,12 @@ its start and end time, so the report can tell:
 - ``twice``: actions of tasks that are not ``safe-rerun`` that really ran more
   than once (must be 0), and ``twice_safe`` for safe-rerun tasks;
 - ``error_never_ran``: ERROR executions whose failed action never ran;
-- ``error_live``: ERROR executions whose failed action ran to its end before
-  the fault, or was not running on a killed executor (must be 0);
-- ``error_killed``: ERROR executions whose action was running when its
-  executor was killed (expected unless the task is safe-rerun);
+- ``error_live``: ERROR executions whose failed action ran, but not on a
+  killed executor (must be 0);
+- ``error_killed``: ERROR executions whose action ran on the killed executor
+  (failed as "lost": the executor that accepted it stopped its heartbeats, which
+  only a killed executor does here; it may have finished its call and died
+  before reporting) or was in flight at the kill; expected unless safe-rerun;
 - ``error_accepted_killed``: ERROR executions whose action had been accepted
   by the killed executor (its heartbeats stopped: "was lost") but had not
   reached the counter yet when the process died: it was running there, in
@@ -318,13 +320,14 @@ def classify(outcome: Outcome, counter: Counter, cluster: Cluster, ids: list[str
         outcome.errors.append(str(info)[:200])
         for key, info in failures.get(root, []):
             ran = runs.get(key, [])
-            if not ran and "was lost" in info and kill_times:
+            lost = "was lost" in info and bool(kill_times)
+            if lost and not ran:
                 outcome.error_accepted_killed += 1
             elif not ran:
                 outcome.error_never_ran += 1
                 outcome.details.append(f"ERROR, never ran: {key}")
-            elif any(start <= kt and (end == 0.0 or end >= kt - 0.5)
-                     for start, end in ran for kt in kill_times):
+            elif lost or any(start <= kt <= (end or kt) for start, end in ran
+                             for kt in kill_times):
                 outcome.error_killed += 1
             else:
                 outcome.error_live += 1
