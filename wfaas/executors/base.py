@@ -254,8 +254,19 @@ class LocalExecutor:
 
         assert self.acceptance is not None
         action_id = str(request.get("action_id"))
-        verdict = self.acceptance.accept(action_id, adhoc=request.get("task_id") is None
-                                         and request.get("execution_id") is None)
+        adhoc = request.get("task_id") is None and request.get("execution_id") is None
+        delay = 0.5
+        while True:  # the database away for a moment: the request waits here, unacked
+            try:
+                verdict = self.acceptance.accept(action_id, adhoc=adhoc)
+                break
+            except Exception as exc:  # noqa: BLE001 - after ~30 s the transport requeues it
+                if delay > 8:
+                    raise
+                LOG.warning("Could not accept action %s (%s: %s); retrying in %.1f s",
+                            action_id, exc.__class__.__name__, exc, delay)
+                time.sleep(delay)
+                delay *= 2
         if verdict is not Verdict.RUN:
             log = LOG.warning if request.get("_redelivered") else LOG.info
             log("Dropping a duplicate request of action %s (%s) of execution %s: %s",
