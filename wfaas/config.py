@@ -228,6 +228,11 @@ action_heartbeat_opts: list[cfg.Opt] = [  # distributed deployments (RabbitMQ tr
     cfg.FloatOpt("first_heartbeat_timeout", default=3600.0,
                  help="Seconds an action may wait for an executor to accept it (e.g. in the "
                       "queue of a busy or absent target group) before it counts as lost."),
+    cfg.FloatOpt("engine_lease", default=10.0,
+                 help="Seconds after its last heartbeat (a row in the 'engines' table, "
+                      "refreshed every lease/4 s) that an engine counts as dead: the live "
+                      "engines then take its executions over and send again what it may "
+                      "have lost (0: no ownership, every engine checks every execution)."),
     cfg.FloatOpt("stuck_execution_timeout", default=600.0,
                  help="A RUNNING execution with nothing running, scheduled or changed for "
                       "this many seconds is restarted (never started) or failed (0: never)."),

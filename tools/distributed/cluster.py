@@ -73,6 +73,8 @@ class Cluster:
     api_port: int = 0
     #: threads running actions in each executor process ([executor] workers)
     executor_workers: int = 16
+    #: the command that runs ``wfaas-server`` (serve.py also loads the global CONF)
+    server_command: tuple[str, ...] = ("-m", "wfaas.cmd.server")
 
     @property
     def database(self) -> str:
@@ -159,7 +161,7 @@ class Cluster:
         log = proc.log.open("ab")
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         proc.popen = subprocess.Popen(
-            [sys.executable, "-m", "wfaas.cmd.server", "--config-file", str(proc.config),
+            [sys.executable, *self.server_command, "--config-file", str(proc.config),
              "--server", proc.role], stdout=log, stderr=subprocess.STDOUT, env=env,
             start_new_session=True)
         log.close()

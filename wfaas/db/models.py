@@ -354,3 +354,20 @@ class EventTrigger(Base):
     created_at: Mapped[_dt.datetime] = _created()
     updated_at: Mapped[_dt.datetime | None] = _updated()
     trust_id: Mapped[str | None] = mapped_column(String(80))
+
+
+class EngineMember(Base):
+    """A live engine process of a distributed deployment (its heartbeat row).
+
+    Written by :mod:`wfaas.services.ownership`: ``last_seen`` is refreshed every
+    few seconds; a row older than the lease belongs to a dead engine, whose
+    executions the live engines take over.
+    """
+
+    __tablename__ = "engines"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255), nullable=False, default="")
+    pid: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    started_at: Mapped[_dt.datetime] = mapped_column(DateTime, nullable=False)
+    last_seen: Mapped[_dt.datetime] = mapped_column(DateTime, nullable=False)

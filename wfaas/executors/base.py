@@ -10,6 +10,14 @@ The executor runs it with :func:`wfaas.actions.runner.run_action` and reports
 the outcome to the engine as ``{"execution_id": ..., "event":
 ActionCompleted.to_dict()}``. An asynchronous action reports nothing: its
 result arrives later through the API (``complete_action``).
+
+Distributed mode (``sessions`` given, a broker transport): each request is
+first accepted in the database (:mod:`wfaas.executors.acceptance`), then
+acknowledged, then run in the transport's handler thread (the transport
+hands this process no more requests than it has workers). A result the
+broker does not take at once waits in a local outbox and is re-sent with a
+growing delay until the broker is back; the action keeps its heartbeat
+until then.
 """
 
 from __future__ import annotations
@@ -24,10 +32,13 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from wfaas import metrics
+from wfaas.executors.outbox import Outbox
 from wfaas.rpc.base import Message, Transport
 from wfaas.utils.logcontext import log_context
 
 LOG = logging.getLogger(__name__)
+#: the early-acknowledgement callable a broker transport puts into a request
+ACK_KEY = "_ack"
 
 
 def completion_message(request: Message, state: str, result: Any,
@@ -81,7 +92,8 @@ class LocalExecutor:
     def __init__(self, transport: Transport, provider: Any, *, workers: int = 16,
                  group: str = "", size_limit_kb: int = -1,
                  heartbeat_interval: float = 0.0,
-                 runner: Callable[..., Any] | None = None) -> None:
+                 runner: Callable[..., Any] | None = None,
+                 sessions: Any = None) -> None:
         self.transport = transport
         self.provider = provider
         self.group = group
@@ -104,6 +116,16 @@ class LocalExecutor:
         self._beat_thread: threading.Thread | None = None
         #: notified when a request is done (see Transport.monitor)
         self.monitor: threading.Condition | None = None
+        #: distributed mode: durable acceptance + direct heartbeats (see the module)
+        self.acceptance = None
+        if sessions is not None:
+            from wfaas.executors.acceptance import Acceptance
+
+            self.acceptance = Acceptance(sessions)
+        self._direct = (self.acceptance is not None
+                        and bool(getattr(transport, "acks_after_handler", False)))
+        #: results waiting for the broker (their actions keep their heartbeats)
+        self.outbox = Outbox(transport, on_sent=self._reported)
 
     def in_flight(self) -> int:
         """Requests accepted and not yet reported."""
@@ -125,7 +147,8 @@ class LocalExecutor:
                                                 thread_name_prefix="wfaas-executor")
                 # one thread up front: the first action does not wait for a thread start
                 self._pool.submit(int)
-        self.transport.serve_executor(self._on_request, self.group)
+        self.transport.serve_executor(self._on_request, self.group,
+                                      capacity=self._workers if self._direct else None)
         if self.heartbeat_interval > 0 and self._beat_thread is None:
             self._stop_beats.clear()
             self._beat_thread = threading.Thread(target=self._beat_loop, daemon=True,
@@ -139,6 +162,7 @@ class LocalExecutor:
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
         self._stop_beats.set()
+        self.outbox.stop()
         beat, self._beat_thread = self._beat_thread, None
         if beat is not None and beat is not threading.current_thread():
             beat.join(5)
@@ -163,6 +187,9 @@ class LocalExecutor:
 
     def _beat_loop(self) -> None:
         self._send_beat(self.heartbeat_message(announce=True))
+        if self.acceptance is not None:
+            self._beat_directly()
+            return
         interval, last = self.heartbeat_interval, time.monotonic()
         while not self._stop_beats.wait(min(interval, 0.25)):
             with self._lock:
@@ -171,6 +198,20 @@ class LocalExecutor:
                 continue
             last = time.monotonic()
             self._send_beat(self.heartbeat_message())
+
+    def _beat_directly(self) -> None:
+        """Refresh the rows of the running actions in the database every interval."""
+        while not self._stop_beats.wait(self.heartbeat_interval):
+            with self._lock:
+                running = sorted(self._running | self.outbox.pending_ids())
+                async_done, self._async_done = self._async_done, []
+            try:
+                assert self.acceptance is not None
+                self.acceptance.beat(running, async_done)
+            except Exception:  # noqa: BLE001 - the next beat retries
+                LOG.warning("Could not record an executor heartbeat", exc_info=True)
+                with self._lock:
+                    self._async_done.extend(async_done)
 
     def _send_beat(self, message: Message | None) -> None:
         if message is None:
@@ -181,6 +222,10 @@ class LocalExecutor:
             LOG.warning("Could not send an executor heartbeat", exc_info=True)
 
     def _on_request(self, request: Message) -> None:
+        ack = request.pop(ACK_KEY, None)
+        if self._direct:
+            self._accept_and_run(request, ack)
+            return
         pool = self._pool
         if pool is None:
             LOG.warning("Executor stopped; dropping action %s", request.get("action_id"))
@@ -203,6 +248,44 @@ class LocalExecutor:
             return
         if started is not None:
             started.wait()
+
+    def _accept_and_run(self, request: Message, ack: Callable[[], None] | None) -> None:
+        """Distributed mode: accept durably, acknowledge, run here (the handler thread).
+
+        A request whose action is already accepted or finished is a duplicate (a
+        redelivery, or a copy re-sent after an engine died): it is dropped.
+        """
+        from wfaas.executors.acceptance import Verdict
+
+        assert self.acceptance is not None
+        action_id = str(request.get("action_id"))
+        adhoc = request.get("task_id") is None and request.get("execution_id") is None
+        delay = 0.5
+        while True:  # the database away for a moment: the request waits here, unacked
+            try:
+                verdict = self.acceptance.accept(action_id, adhoc=adhoc)
+                break
+            except Exception as exc:  # noqa: BLE001 - after ~30 s the transport requeues it
+                if delay > 8:
+                    raise
+                LOG.warning("Could not accept action %s (%s: %s); retrying in %.1f s",
+                            action_id, exc.__class__.__name__, exc, delay)
+                time.sleep(delay)
+                delay *= 2
+        if verdict is not Verdict.RUN:
+            log = LOG.warning if request.get("_redelivered") else LOG.info
+            log("Dropping a duplicate request of action %s (%s) of execution %s: %s",
+                action_id, request.get("action"), request.get("execution_id"),
+                "already accepted by an executor" if verdict is Verdict.TAKEN
+                else f"the action is {verdict.value}")
+            if ack is not None:
+                ack()
+            return
+        if ack is not None:
+            ack()  # accepted durably: a redelivery from now on is dropped
+        with self._lock:
+            self._in_flight += 1
+        self._run_and_count(request)
 
     def _runs_inline(self, request: Message) -> bool:
         """True for a request run in the sender's thread instead of the pool: the
@@ -237,7 +320,8 @@ class LocalExecutor:
         A request the transport redelivers (its first executor died) runs again
         only when the task allows it (``safe-rerun``); otherwise it fails.
         """
-        if request.get("_redelivered") and not request.get("safe_rerun", True):
+        if (request.get("_redelivered") and not request.get("safe_rerun", True)
+                and self.acceptance is None):
             self.transport.send_to_engine(completion_message(
                 request, "ERROR", f"Action {request.get('action')} was interrupted (its "
                 "executor stopped) and is not safe to re-run [safe-rerun: false]"))
@@ -256,7 +340,23 @@ class LocalExecutor:
         if message is not None:
             outcome = str((message.get("event") or {}).get("state") or "done").lower()
             metrics.action_ran(outcome, time.monotonic() - started)
+            self._report(request, message)
+
+    def _report(self, request: Message, message: Message) -> None:
+        """Send a result; with acceptance, one the broker does not take within a few
+        seconds goes to the outbox (re-sent until delivered)."""
+        if self.acceptance is None:
             self.transport.send_to_engine(message)
+            return
+        try:
+            self.transport.send_to_engine_within(message, self.outbox.first_try)
+        except Exception as exc:  # noqa: BLE001 - the outbox retries until delivered
+            LOG.warning("Result of action %s kept for later: the broker did not take it "
+                        "(%s: %s)", request.get("action_id"), exc.__class__.__name__, exc)
+            self.outbox.put(str(request.get("action_id")), message)
+
+    def _reported(self, action_id: str) -> None:
+        LOG.info("Result of action %s delivered from the outbox", action_id)
 
     def _run(self, request: Message) -> Any:
         from wfaas.actions.base import ActionContext

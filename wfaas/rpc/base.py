@@ -43,8 +43,16 @@ class Transport(abc.ABC):
         """Deliver engine messages to ``handler`` (from a transport thread)."""
 
     @abc.abstractmethod
-    def serve_executor(self, handler: Handler, group: str = "") -> None:
-        """Deliver action requests of executor ``group`` to ``handler``."""
+    def serve_executor(self, handler: Handler, group: str = "",
+                       capacity: int | None = None) -> None:
+        """Deliver action requests of executor ``group`` to ``handler``; with
+        ``capacity``, at most that many at once (a broker transport then never
+        holds more requests for this process than it has free workers)."""
+
+    def send_to_engine_within(self, message: Message, timeout: float) -> None:
+        """Like :meth:`send_to_engine`, giving up (raising) after ``timeout`` s of
+        broker trouble instead of the transport's own publish timeout."""
+        self.send_to_engine(message)
 
     def start(self) -> None:  # noqa: B027 - optional hook
         """Start delivering (after the handlers are registered)."""

@@ -22,6 +22,15 @@ dies while handling it gets it redelivered to another consumer. The handler
 then sees ``message["_redelivered"] = True``. A handler that raises gets its
 message requeued once, and dropped (logged) when it fails again.
 
+Executor queues are consumed with a *capacity* (the executor's workers): the
+handler runs the whole action in a pool of ``capacity`` threads and may
+acknowledge its message early through ``message["_ack"]()`` (once the
+request is durably accepted). The broker never holds more requests for this
+process than it has free workers: ``basic_qos`` is set to the free capacity
+whenever consuming (re)starts, consuming pauses while every worker is busy,
+and a request that still arrives then is handed back to the broker at once
+(``basic_reject(requeue=True)``), never parked behind a busy worker.
+
 Broker outages are survived: consumers reconnect with a growing delay, and
 publishing retries until ``publish_timeout`` (default 300 s) has passed, so a
 RabbitMQ restart delays work instead of losing it.
@@ -49,6 +58,8 @@ LOG = logging.getLogger(__name__)
 
 OWN_PARAMS = ("queue_prefix", "queue_expires", "prefetch", "confirm")
 REDELIVERED = "_redelivered"
+#: the early-acknowledgement callable a capacity consumer puts into each message
+ACK = "_ack"
 
 
 def parse_url(url: str) -> tuple[list[str], dict[str, str]]:
@@ -92,13 +103,19 @@ class _Producer:
 class _Consumer:
     """One queue's consumer thread: reconnects, runs handlers in a pool, acks after them."""
 
-    def __init__(self, owner: KombuTransport, queue_: Queue, handler: Handler) -> None:
+    def __init__(self, owner: KombuTransport, queue_: Queue, handler: Handler,
+                 capacity: int | None = None) -> None:
         self.owner = owner
         self.queue = queue_
         self.handler = handler
+        #: handlers that may run at once (None: ``owner.prefetch``, acks after them)
+        self.capacity = capacity
+        self._paused = False
         self.thread: threading.Thread | None = None
         self.pool: ThreadPoolExecutor | None = None
-        self._done: queue.SimpleQueue[tuple[int, Any, bool, bool]] = queue.SimpleQueue()
+        #: (generation, message, outcome): "ack", "requeue", "early" (ack, still running)
+        #: or "settled" (acked early, handler finished)
+        self._done: queue.SimpleQueue[tuple[int, Any, str]] = queue.SimpleQueue()
         self._generation = 0
         self._in_flight = 0
         self._foreign = 0
@@ -108,7 +125,7 @@ class _Consumer:
     def start(self) -> None:
         if self.thread is not None:
             return
-        self.pool = ThreadPoolExecutor(self.owner.prefetch,
+        self.pool = ThreadPoolExecutor(self.limit,
                                        thread_name_prefix=f"wfaas-amqp-{self.queue.name}")
         self.thread = threading.Thread(target=self._run, name=f"wfaas-amqp-{self.queue.name}",
                                        daemon=True)
@@ -130,6 +147,11 @@ class _Consumer:
             thread.join(timeout)
         if not thread.is_alive():
             self.thread = None
+
+    @property
+    def limit(self) -> int:
+        """Messages handled at once (and the prefetch of a plain consumer)."""
+        return self.capacity or self.owner.prefetch
 
     def in_flight(self) -> int:
         with self._lock:
@@ -163,17 +185,18 @@ class _Consumer:
         with self.owner.connection(heartbeat=self.owner.heartbeat) as conn:
             conn.ensure_connection(max_retries=1)
             channel = conn.channel()
-            channel.basic_qos(0, self.owner.prefetch, False)
             bound = self.queue(channel)
             bound.declare()
             consumer = Consumer(channel, queues=[bound], accept=["json"],
                                       on_message=lambda msg: self._received(msg, generation))
-            consumer.consume()
+            self._paused = True
+            self._throttle(channel, consumer)
             self.connected.set()
             LOG.info("Consuming %s", self.queue.name)
             last_beat = time.monotonic()
             try:
                 while not self.owner.stopping.is_set():
+                    self._throttle(channel, consumer)  # before the acks that open the window
                     self._flush_acks(generation)
                     busy = self.in_flight() > 0
                     try:
@@ -206,17 +229,32 @@ class _Consumer:
             return
         if redelivered:
             body[REDELIVERED] = True
-        with self._lock:
-            self._in_flight += 1
-            if not own:
-                self._foreign += 1
         pool = self.pool
         if pool is None:  # stopping: the broker redelivers it to someone else
             return
-        pool.submit(self._handle, msg, body, generation, redelivered, own)
+        with self._lock:
+            if self.capacity and self._in_flight >= self.capacity:
+                full = True
+            else:
+                full = False
+                self._in_flight += 1
+                if not own:
+                    self._foreign += 1
+        if full:  # every worker busy: back to the broker, never parked here
+            LOG.debug("No free worker for a message on %s: handing it back", self.queue.name)
+            msg.requeue()
+            return
+        early: list[bool] = []
+        if self.capacity:
+            def ack() -> None:
+                if not early:
+                    early.append(True)
+                    self._done.put((generation, msg, "early"))
+            body[ACK] = ack
+        pool.submit(self._handle, msg, body, generation, redelivered, own, early)
 
     def _handle(self, msg: Any, body: Message, generation: int, redelivered: bool,
-                own: bool) -> None:
+                own: bool, early: list[bool]) -> None:
         ok = True
         try:
             self.handler(body)
@@ -227,25 +265,41 @@ class _Consumer:
         if not own:
             with self._lock:
                 self._foreign -= 1
-        elif ok or redelivered:
+        elif ok or redelivered or early:
             self.owner._unsettled_add(-1)
-        self._done.put((generation, msg, ok, redelivered))
+        if not early:
+            early.append(False)  # a late ack() call changes nothing now
+            self._done.put((generation, msg, "ack" if ok or redelivered else "requeue"))
+        else:
+            self._done.put((generation, msg, "settled"))
         self.owner.notify_monitor()
+
+    def _throttle(self, channel: Any, consumer: Consumer) -> None:
+        """Consume only while a worker is free, with ``basic_qos`` = free workers."""
+        busy = self.in_flight()
+        if self._paused and busy < self.limit:
+            channel.basic_qos(0, self.limit - busy if self.capacity else self.limit, False)
+            consumer.consume()
+            self._paused = False
+        elif self.capacity and not self._paused and busy >= self.capacity:
+            consumer.cancel()
+            self._paused = True
 
     def _flush_acks(self, generation: int) -> None:
         while True:
             try:
-                gen, msg, ok, redelivered = self._done.get_nowait()
+                gen, msg, outcome = self._done.get_nowait()
             except queue.Empty:
                 return
-            with self._lock:
-                self._in_flight -= 1
-            if gen != generation:
+            if outcome != "early":
+                with self._lock:
+                    self._in_flight -= 1
+            if gen != generation or outcome == "settled":
                 continue  # its channel is gone: the broker redelivers it
-            if ok or redelivered:
-                msg.ack()
-            else:
+            if outcome == "requeue":
                 msg.requeue()
+            else:
+                msg.ack()
 
 
 class KombuTransport(Transport):
@@ -311,9 +365,12 @@ class KombuTransport(Transport):
     def send_to_executor(self, request: Message, target: str | None = None) -> None:
         self._publish(request, self.executor_queue(target))
 
-    def _publish(self, message: Message, queue_: Queue) -> None:
-        body = {k: v for k, v in message.items() if k != REDELIVERED}
-        deadline = time.monotonic() + self.publish_timeout
+    def send_to_engine_within(self, message: Message, timeout: float) -> None:
+        self._publish(message, self.engine_queue(), timeout)
+
+    def _publish(self, message: Message, queue_: Queue, timeout: float | None = None) -> None:
+        body = {k: v for k, v in message.items() if k not in (REDELIVERED, ACK)}
+        deadline = time.monotonic() + (self.publish_timeout if timeout is None else timeout)
         delay = self.retry_interval
         while True:
             producer: _Producer | None = None
@@ -378,15 +435,18 @@ class KombuTransport(Transport):
     def serve_engine(self, handler: Handler) -> None:
         self._serve("engine", self.engine_queue(), handler)
 
-    def serve_executor(self, handler: Handler, group: str = "") -> None:
-        self._serve(f"executor.{group or 'default'}", self.executor_queue(group), handler)
+    def serve_executor(self, handler: Handler, group: str = "",
+                       capacity: int | None = None) -> None:
+        self._serve(f"executor.{group or 'default'}", self.executor_queue(group), handler,
+                    capacity)
 
-    def _serve(self, key: str, queue_: Queue, handler: Handler) -> None:
+    def _serve(self, key: str, queue_: Queue, handler: Handler,
+               capacity: int | None = None) -> None:
         consumer = self._consumers.get(key)
         if consumer is not None:
             consumer.handler = handler
             return
-        consumer = self._consumers[key] = _Consumer(self, queue_, handler)
+        consumer = self._consumers[key] = _Consumer(self, queue_, handler, capacity)
         if self._started:
             consumer.start()
 

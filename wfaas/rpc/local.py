@@ -121,7 +121,8 @@ class LocalTransport(Transport):
         if self._started:
             self._engine.start()
 
-    def serve_executor(self, handler: Handler, group: str = "") -> None:
+    def serve_executor(self, handler: Handler, group: str = "",
+                       capacity: int | None = None) -> None:
         with self._lock:
             channel = self._groups.setdefault(
                 group, _Channel(f"executor-{group or 'default'}", self))

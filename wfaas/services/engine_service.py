@@ -305,13 +305,16 @@ class EngineService:
                 # Another engine wrote this execution first (its version moved on, or it
                 # inserted the same deterministic child rows): reload and redo the step.
                 self._cache.pop(ex_id, None)
-                LOG.debug("Execution %s changed concurrently (attempt %d: %s)", ex_id,
-                          attempt, exc.__class__.__name__)
+                LOG.log(logging.INFO if attempt >= 2 else logging.DEBUG,
+                        "Execution %s changed concurrently (attempt %d: %s)", ex_id,
+                        attempt, exc.__class__.__name__)
                 time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
             except Exception as exc:  # noqa: BLE001 - fail the execution, not the engine
                 self._fail_step(ex_id, exc)
                 return
         else:
+            LOG.warning("Execution %s changed concurrently %d times: failing it", ex_id,
+                        self.max_attempts)
             self.fail_execution(ex_id, "Engine failure: execution changed concurrently")
             return
         if result is None:

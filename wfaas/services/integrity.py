@@ -42,13 +42,36 @@ LOST_MESSAGE = ("Action {action} of task '{task}' was lost: its executor stopped
                 "heartbeats (the task is not safe-rerun, so it is not run again)")
 
 
+def rebuild_request(rt: Runtime, s: Session, action: m.ActionExecution) -> dict[str, Any] | None:
+    """The executor request of a stored workflow action (None when its execution or
+    task is gone)."""
+    ex_row = s.get(m.WorkflowExecution, action.workflow_execution_id)
+    task = s.get(m.TaskExecution, action.task_execution_id)
+    if ex_row is None or task is None:
+        return None
+    tspec = rt.specs.spec_of_execution(ex_row).tasks.get(task.name)
+    rc = action.runtime_context or {}
+    target = tspec.target if tspec and isinstance(tspec.target, str) else None
+    cmd = RunAction(action_id=action.id, task_id=task.id, task_name=task.name,
+                    action=action.name, input=action.input or {}, target=target,
+                    safe_rerun=bool(tspec is not None and tspec.safe_rerun is True),
+                    index=int(rc.get("index", 0)),
+                    rerun_no=int((task.engine_state or {}).get("rerun_no", 0)))
+    return action_request(SimpleNamespace(meta=meta_of(ex_row)), cmd)  # type: ignore[arg-type]
+
+
 class IntegrityChecker:
     """Re-runs or fails lost actions and resumes or fails stuck executions."""
 
     def __init__(self, rt: Runtime, *, interval: float, heartbeat_timeout: float,
                  first_heartbeat_timeout: float, stuck_timeout: float,
-                 batch_size: int = 500) -> None:
+                 batch_size: int = 500, engine_lease: float = 0.0) -> None:
+        from wfaas.services.ownership import Ownership
+
         self.rt = rt
+        #: engine membership and execution ownership (engine_lease <= 0: every engine
+        #: checks every execution, and nothing is handed over)
+        self.ownership = Ownership(rt, lease=engine_lease) if engine_lease > 0 else None
         self.interval = interval
         self.heartbeat_timeout = heartbeat_timeout
         self.first_heartbeat_timeout = first_heartbeat_timeout
@@ -66,6 +89,7 @@ class IntegrityChecker:
         if conf.engine.execution_integrity_check_delay < 0:
             stuck = 0.0
         return {"check_interval": hb.check_interval,
+                "engine_lease": hb.engine_lease,
                 "max_missed_heartbeats": float(hb.max_missed_heartbeats),
                 "first_heartbeat_timeout": hb.first_heartbeat_timeout,
                 "stuck_execution_timeout": stuck}
@@ -77,12 +101,15 @@ class IntegrityChecker:
         return cls(rt, interval=interval,
                    heartbeat_timeout=interval * values.get("max_missed_heartbeats", 6.0),
                    first_heartbeat_timeout=values.get("first_heartbeat_timeout", 3600.0),
-                   stuck_timeout=values.get("stuck_execution_timeout", 0.0))
+                   stuck_timeout=values.get("stuck_execution_timeout", 0.0),
+                   engine_lease=values.get("engine_lease", 0.0) if interval > 0 else 0.0)
 
     def start(self) -> None:
         """Check every ``interval`` seconds in a daemon thread (interval <= 0: never)."""
         if self.interval <= 0 or self._thread is not None:
             return
+        if self.ownership is not None:
+            self.ownership.start()
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="wfaas-integrity",
                                         daemon=True)
@@ -94,6 +121,8 @@ class IntegrityChecker:
         thread, self._thread = self._thread, None
         if thread is not None and thread is not threading.current_thread():
             thread.join(10)
+        if self.ownership is not None:
+            self.ownership.stop()
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval):
@@ -127,10 +156,12 @@ class IntegrityChecker:
         touched = func.coalesce(a.updated_at, a.created_at)  # new rows have no updated_at
         stale = or_(and_(a.accepted.is_(True), touched < beat_limit),
                     and_(a.accepted.is_(False), touched < first_limit))
-        rows = s.execute(select(a.id, a.updated_at).join(ex, ex.id == a.workflow_execution_id)
+        rows = s.execute(select(a.id, a.updated_at, ex.id)
+                         .join(ex, ex.id == a.workflow_execution_id)
                          .where(a.state == "RUNNING", a.is_sync.is_(True), ex.state == "RUNNING",
                                 stale).limit(self.batch_size))
-        return [(r[0], r[1]) for r in rows]
+        owns = self.ownership.owns if self.ownership is not None else None
+        return [(r[0], r[1]) for r in rows if owns is None or owns(r[2])]
 
     def handle_lost(self, action_id: str, old_updated: Any, counts: dict[str, int],
                     now: _dt.datetime | None = None) -> None:
@@ -141,7 +172,7 @@ class IntegrityChecker:
         with self.rt.session() as s:
             result = s.execute(update(a).where(a.id == action_id, a.state == "RUNNING",
                                                a.updated_at.is_not_distinct_from(old_updated))
-                               .values(updated_at=now, accepted=False))
+                               .values(updated_at=now))
             if not cast(CursorResult[Any], result).rowcount:
                 return  # another engine took it, or a heartbeat arrived meanwhile
             action = s.get(a, action_id)
@@ -154,24 +185,19 @@ class IntegrityChecker:
             spec = self.rt.specs.spec_of_execution(ex_row)
             tspec = spec.tasks.get(task.name)
             safe = tspec is not None and tspec.safe_rerun is True
-            request = None
-            if safe:
-                rc = action.runtime_context or {}
-                target = tspec.target if tspec and isinstance(tspec.target, str) else None
-                cmd = RunAction(action_id=action.id, task_id=task.id, task_name=task.name,
-                                action=action.name, input=action.input or {}, target=target,
-                                safe_rerun=True, index=int(rc.get("index", 0)),
-                                rerun_no=int((task.engine_state or {}).get("rerun_no", 0)))
-                request = action_request(SimpleNamespace(meta=meta_of(ex_row)),  # type: ignore[arg-type]
-                                         cmd)
+            request = rebuild_request(self.rt, s, action) if safe else None
+            if request is not None:
+                action.accepted = False  # the next executor to see the request accepts it
             ex_id, name, task_name = ex_row.id, action.name, task.name
         if request is not None:
-            LOG.warning("Re-running lost action %s of task %s (safe-rerun)", name, task_name)
+            LOG.warning("Re-running lost action %s (%s) of task %s of execution %s "
+                        "(safe-rerun): its executor stopped sending heartbeats",
+                        action_id, name, task_name, ex_id)
             self.rt.transport.send_to_executor(request, request.get("target"))
             counts["rerun"] += 1
             return
         message = LOST_MESSAGE.format(action=name, task=task_name)
-        LOG.warning("%s (execution %s)", message, ex_id)
+        LOG.warning("%s (action %s, execution %s)", message, action_id, ex_id)
         self.rt.engine.send(ex_id, {"kind": "action_completed", "action_id": action_id,
                                     "state": "ERROR", "result": message,
                                     "state_info": message})

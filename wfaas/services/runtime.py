@@ -85,7 +85,8 @@ class Runtime(operations.Operations):
                                       group=executor_group,
                                       size_limit_kb=field_size_limit_kb,
                                       heartbeat_interval=(heartbeat or {}).get(
-                                          "check_interval", 0.0))
+                                          "check_interval", 0.0),
+                                      sessions=None if embedded else self.sessions)
         self.integrity = IntegrityChecker.from_settings(self, heartbeat or {})
         self._changed = threading.Condition()
         self._generation = 0

@@ -216,3 +216,58 @@ def test_one_failed_publish_drops_every_idle_connection(rabbit_url: str) -> None
     finally:
         server.stop()
         client.stop()
+
+
+def _ready_unacked(t: KombuTransport, group: str | None) -> tuple[int, int]:
+    """(ready, unacknowledged) of an executor queue, from the broker's management CLI."""
+    name = t.executor_queue(group).name
+    out = subprocess.run(["rabbitmqctl", "list_queues", "-q", "name", "messages_ready",
+                          "messages_unacknowledged"], capture_output=True, text=True,
+                         timeout=60).stdout
+    for line in out.splitlines():
+        parts = line.split()
+        if parts and parts[0] == name:
+            return int(parts[1]), int(parts[2])
+    raise AssertionError(f"queue {name} not listed: {out}")
+
+
+def test_executor_capacity_holds_no_request_behind_busy_workers(rabbit_url: str) -> None:
+    """A capacity-2 consumer that acknowledges early (on accept) runs 2 at once and
+    leaves the other requests in the queue, for any executor: none parked here."""
+    server, client = _transport(rabbit_url), _transport(rabbit_url)
+    release = threading.Event()
+    running: list[str] = []
+    peak = [0]
+    lock = threading.Lock()
+
+    def handler(msg: dict[str, Any]) -> None:
+        msg.pop("_ack")()  # accepted: acknowledged while the action still runs
+        with lock:
+            running.append(msg["action_id"])
+            peak[0] = max(peak[0], len(running) - done[0])
+        release.wait(30)
+        with lock:
+            done[0] += 1
+
+    done = [0]
+    server.serve_executor(handler, "blue", capacity=2)
+    server.start()
+    try:
+        assert server.wait_connected()
+        for i in range(6):
+            client.send_to_executor({"action_id": f"a{i}"}, "blue")
+        deadline = time.monotonic() + 15
+        while len(running) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(1.0)  # time for the broker to push more, if it would
+        assert len(running) == 2
+        assert _ready_unacked(server, "blue") == (4, 0)
+        release.set()
+        deadline = time.monotonic() + 15
+        while done[0] < 6 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert sorted(running) == [f"a{i}" for i in range(6)] and peak[0] <= 2
+    finally:
+        release.set()
+        server.stop()
+        client.stop()

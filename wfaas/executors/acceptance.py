@@ -1,0 +1,95 @@
+"""Durable acceptance of action requests (distributed mode).
+
+An executor that receives a request first *accepts* it in the shared
+database, with a compare-and-set on the action's row::
+
+    UPDATE action_executions SET accepted = true, updated_at = now
+     WHERE id = :action_id AND state = 'RUNNING' AND accepted = false
+
+Only the executor whose UPDATE changed the row runs the action; the request
+message is acknowledged right after. Every other copy of the request (a
+redelivery after a broker restart or a reconnect, a request re-sent after an
+engine died) finds the row accepted or finished and is dropped. So an action
+runs at most once per dispatch, whatever the broker redelivers:
+
+- accepted by an executor that is alive: its heartbeats keep the row fresh,
+  the duplicate is dropped, the result comes from the first executor;
+- accepted by an executor that died: the integrity check of the engines sees
+  the heartbeats stop and re-runs the action (``safe-rerun``) or fails it;
+- never accepted (the request waited in the queue or in a dead executor's
+  prefetch): the first executor to see it runs it, once.
+
+While an action runs, and until its result is handed to the broker, the
+executor refreshes ``updated_at`` of its rows directly in the database (the
+heartbeat), so a broker outage does not make running actions look lost.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from typing import Any, cast
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.orm import Session, sessionmaker
+
+from wfaas.db import models as m
+from wfaas.db.session import session_scope
+from wfaas.db.types import utcnow_precise
+
+LOG = logging.getLogger(__name__)
+
+
+class Verdict(enum.Enum):
+    """What an executor does with a request after trying to accept it."""
+
+    RUN = "run"            # accepted here now: run it
+    FINISHED = "finished"  # the action is no longer RUNNING: drop the request
+    TAKEN = "taken"        # another executor accepted it already: drop the request
+    UNKNOWN = "unknown"    # no such row (e.g. deleted): drop the request
+
+
+class Acceptance:
+    """Accepts requests and records heartbeats on the action rows (see the module)."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+
+    def accept(self, action_id: str, adhoc: bool = False) -> Verdict:
+        """Compare-and-set the row of ``action_id`` to accepted; the verdict says
+        whether this executor runs it.
+
+        An ad-hoc action run (``adhoc``: outside a workflow) is stored already
+        accepted by the API; there, an executor claims the row while it has no
+        ``updated_at`` yet (only executors set it).
+        """
+        a = m.ActionExecution
+        fresh = a.updated_at.is_(None) if adhoc else a.accepted.is_(False)
+        with session_scope(self.sessions) as s:
+            result = s.execute(update(a).where(a.id == action_id, a.state == "RUNNING", fresh)
+                               .values(accepted=True, updated_at=utcnow_precise()))
+            if cast(CursorResult[Any], result).rowcount:
+                return Verdict.RUN
+            row = s.execute(select(a.state, a.accepted).where(a.id == action_id)).first()
+        if row is None:
+            return Verdict.UNKNOWN
+        return Verdict.TAKEN if row[0] == "RUNNING" else Verdict.FINISHED
+
+    def beat(self, running: list[str], async_ids: list[str]) -> None:
+        """Refresh the rows of the actions running here (and mark asynchronous ones).
+
+        Rows an engine step is writing right now are skipped (``SKIP LOCKED``):
+        the step refreshes them anyway, and a heartbeat never waits for a step.
+        """
+        if not running and not async_ids:
+            return
+        a = m.ActionExecution
+        now = utcnow_precise()
+        with session_scope(self.sessions) as s:
+            for ids, values in ((running, {"updated_at": now}),
+                                (async_ids, {"is_sync": False, "updated_at": now})):
+                if ids:
+                    unlocked = (select(a.id).where(a.id.in_(ids), a.state == "RUNNING")
+                                .with_for_update(skip_locked=True).scalar_subquery())
+                    s.execute(update(a).where(a.id.in_(unlocked)).values(**values))
