@@ -31,7 +31,7 @@ from wfaas.db.session import session_factory, session_scope
 from wfaas.executors.base import LocalExecutor
 from wfaas.rpc.base import Transport, get_transport
 from wfaas.scheduler.delayed import DelayedCallScheduler, Hook
-from wfaas.services import operations, recovery
+from wfaas.services import expression_settings, operations, recovery
 from wfaas.services.adhoc import DbAdHocLoader
 from wfaas.services.engine_service import EngineService
 from wfaas.services.integrity import IntegrityChecker
@@ -103,6 +103,7 @@ class Runtime(operations.Operations):
     def from_config(cls, conf: cfg.ConfigOpts, *,
                     roles: tuple[str, ...] = ("engine", "executor", "scheduler")) -> Runtime:
         """Build from oslo.config; creates/migrates the schema of the embedded default."""
+        expression_settings.apply(conf)
         engine = engine_from_config(conf)
         embedded = engine.dialect.name == "sqlite"
         if embedded:
