@@ -74,14 +74,18 @@ class Budget:
     def charge(self, units: int = 1) -> None:
         """Spend ``units`` of fuel; look at the clock every few units."""
         self.fuel -= units
+        self.countdown -= units
+        if self.countdown <= 0 or self.fuel < 0:
+            self.settle()
+
+    def settle(self) -> None:
+        """Raise if the fuel is spent or the deadline has passed (resets the countdown)."""
         if self.fuel < 0:
             raise BudgetExceeded(
                 "fuel", f"expression exceeded its step budget of {self.limits.max_fuel} "
                         "steps ([expressions] max_fuel)")
-        self.countdown -= units
-        if self.countdown <= 0:
-            self.countdown = _CLOCK_EVERY
-            self.check_time()
+        self.countdown = _CLOCK_EVERY
+        self.check_time()
 
     def check_time(self) -> None:
         """Raise if the deadline has passed."""
@@ -117,8 +121,22 @@ class Budget:
                          "in total ([expressions] max_total_size_kb)")
 
 
+_NO_SIZE = frozenset({float, bool, type(None)})
+_STRINGS = frozenset({str, bytes, bytearray})
+_CONTAINERS = frozenset({list, tuple, dict, set, frozenset})
+
+
 def size_of(value: Any) -> int:
     """A cheap estimate of the bytes ``value`` holds (shallow for collections)."""
+    kind = type(value)
+    if kind in _STRINGS:
+        return len(value)
+    if kind in _CONTAINERS:
+        return 8 * len(value)
+    if kind is int:
+        return int(value.bit_length()) // 8
+    if kind in _NO_SIZE:
+        return 0
     if isinstance(value, (str, bytes, bytearray)):
         return len(value)
     if isinstance(value, (list, tuple, set, frozenset, Mapping)):
@@ -137,7 +155,10 @@ def tick(units: int = 1) -> None:
     """Spend fuel (and check the deadline) if an evaluation is running."""
     found = getattr(_local, "budget", None)
     if found is not None:
-        found.charge(units)
+        found.fuel -= units
+        found.countdown -= units
+        if found.countdown <= 0 or found.fuel < 0:
+            found.settle()
 
 
 def check() -> None:
@@ -164,13 +185,18 @@ def charge_value(value: Any) -> Any:
 
 
 def _check(found: Budget, value: Any) -> int:
-    if type(value) is int:
+    kind = type(value)
+    if kind is int:
         if value.bit_length() > 64:
             found.check_int(value)
+        return 0
+    if kind in _NO_SIZE:
         return 0
     size = size_of(value)
     if size > 4096:
         found.check_size(size)
+    elif isinstance(value, int) and value.bit_length() > 64:
+        found.check_int(value)
     return size
 
 

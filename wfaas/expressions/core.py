@@ -156,7 +156,7 @@ def _wrap(lang: str, expression: str, exc: Exception) -> Exception:
 
 def _yaql(piece: str, data: Any, call_context: CallContext) -> Any:
     try:
-        return yaql_lang.evaluate(piece[2:-2], data, call_context)
+        return yaql_lang.evaluate(piece[2:-2], data, call_context, _settings.limits)
     except Exception as exc:
         wrapped = _wrap("yaql", piece, exc)
         if wrapped is exc:
@@ -189,7 +189,9 @@ def evaluate(text: str, data: Any, functions: FunctionContext | None = None) -> 
     call_context = CallContext(
         EMPTY_FUNCTION_CONTEXT if functions is None else functions, data)
     local = budget._local
-    if getattr(local, "budget", None) is not None:  # nested: the outer budget applies
+    if plan.kind == _YAQL_WHOLE or getattr(local, "budget", None) is not None:
+        # One YAQL expression starts its budget only when it leaves the fast path;
+        # a nested evaluation spends the outer budget.
         return _run(plan, text, data, call_context)
     local.budget = budget.Budget(_settings.limits)
     try:

@@ -78,14 +78,15 @@ def _render_concat(pieces: Iterable[str]) -> str:
     found = budget.current()
     if found is None:
         return "".join(pieces)
-    collected = []
+    limit = found.limits.max_value_bytes
+    collected: list[str] = []
+    append = collected.append
     total = 0
     for piece in pieces:
-        found.charge()
         total += len(piece)
-        if total > 4096:
+        append(piece)
+        if 0 < limit < total:
             found.check_size(total, "the rendered text")
-        collected.append(piece)
     found.add_built(total)
     return "".join(collected)
 
