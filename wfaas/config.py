@@ -152,9 +152,28 @@ action_std_ssh_opts: list[cfg.Opt] = [
 expressions_opts: list[cfg.Opt] = [
     cfg.ListOpt("allowed_languages", default=["yaql", "jinja"],
                 help="Expression languages accepted at upload and evaluation."),
-    cfg.FloatOpt("evaluation_timeout", default=0.0,
+    cfg.FloatOpt("evaluation_timeout", default=3.0, min=0,
                  help="Most seconds one expression string may take to evaluate "
-                      "(0: no limit); also bounds Jinja template rendering."),
+                      "(0: no limit); also bounds Jinja template rendering. A task whose "
+                      "expression runs longer fails naming this option."),
+    cfg.IntOpt("max_fuel", default=1000000, min=0,
+               help="Most steps one expression string may take: one per YAQL function "
+                    "call and per item an iterator yields, one per Jinja loop iteration, "
+                    "call, attribute access, operator and filter (0: no limit)."),
+    cfg.IntOpt("max_value_size_kb", default=10240, min=0,
+               help="Largest string or collection one expression may build, in KB "
+                    "(0: no limit)."),
+    cfg.IntOpt("max_total_size_kb", default=65536, min=0,
+               help="Most KB of strings and collections one expression string may build "
+                    "in total (0: no limit)."),
+    cfg.IntOpt("max_int_bits", default=100000, min=0,
+               help="Largest integer an expression may build, in bits (0: no limit)."),
+    cfg.StrOpt("regex_fallback", default="guarded", choices=["guarded", "refuse", "python"],
+               help="Regular expressions run on RE2 (linear time). For a pattern RE2 "
+                    "cannot compile (backreferences, lookaround): 'guarded' runs it on "
+                    "Python's re unless it has a nested quantifier, 'refuse' refuses it, "
+                    "'python' runs every pattern on Python's re as Mistral does "
+                    "(no protection against catastrophic backtracking)."),
 ]
 
 yaql_opts: list[cfg.Opt] = [

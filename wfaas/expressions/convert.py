@@ -17,6 +17,8 @@ from typing import Any
 from jinja2 import Undefined
 from yaql.language import utils as yaql_utils
 
+from wfaas.expressions import budget
+
 _SCALARS = (str, int, float, bool, type(None))
 _SCALAR_TYPES = frozenset(_SCALARS)
 
@@ -109,7 +111,7 @@ def _plain_iter(items: Iterable[Any], limit: int, sized_limit: int) -> list[Any]
         _check_size(len(items), limit)
         return list(items)
     result = []
-    for index, item in enumerate(items):
+    for index, item in enumerate(budget.iterate(items)):
         if 0 <= limit <= index:
             raise CollectionTooLarge(limit)
         result.append(to_plain(item, limit, sized_limit))

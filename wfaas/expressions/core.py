@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wfaas.exceptions import ExpressionError, WfaasError
-from wfaas.expressions import deadline, jinja_lang, yaql_lang
+from wfaas.expressions import budget, jinja_lang, regex, yaql_lang
 from wfaas.expressions.context import EMPTY_FUNCTION_CONTEXT, CallContext, FunctionContext
 
 LANGUAGES = ("yaql", "jinja")
@@ -43,32 +43,43 @@ class _Plan:
 class _Settings:
     allowed: frozenset[str] = frozenset(LANGUAGES)
     limit_iterators: int = yaql_lang.DEFAULT_LIMIT_ITERATORS
-    timeout: float = 0.0
+    limits: budget.Limits = budget.Limits()
 
 
 _settings = _Settings()
+_DEFAULT_LIMITS = budget.Limits()
 
 
 def configure(*, allowed_languages: Sequence[str] = LANGUAGES,
               limit_iterators: int = yaql_lang.DEFAULT_LIMIT_ITERATORS,
               memory_quota: int = yaql_lang.DEFAULT_MEMORY_QUOTA,
-              timeout: float = 0.0,
+              timeout: float = _DEFAULT_LIMITS.timeout,
+              max_fuel: int = _DEFAULT_LIMITS.max_fuel,
+              max_value_size_kb: int = _DEFAULT_LIMITS.max_value_bytes // 1024,
+              max_total_size_kb: int = _DEFAULT_LIMITS.max_total_bytes // 1024,
+              max_int_bits: int = _DEFAULT_LIMITS.max_int_bits,
+              regex_fallback: str = "guarded",
               fast_path: bool = True) -> None:
-    """Set the allowed languages, YAQL's limits (-1: no limit) and a time limit.
+    """Set the allowed languages, YAQL's limits (-1: no limit) and the evaluation budget.
 
-    Called by the shell from ``[expressions] allowed_languages`` /
-    ``evaluation_timeout`` and ``[yaql] limit_iterators / memory_quota``;
-    calling it with no arguments restores the defaults. ``timeout`` is in
-    seconds per evaluated string (0: none). ``fast_path=False`` makes every
-    YAQL expression go through yaql (for comparison tests).
+    Called by the shell from ``[expressions]`` (``allowed_languages``,
+    ``evaluation_timeout``, ``max_fuel``, ``max_value_size_kb``,
+    ``max_total_size_kb``, ``max_int_bits``, ``regex_fallback``) and
+    ``[yaql] limit_iterators / memory_quota``; calling it with no arguments
+    restores the defaults. ``timeout`` is in seconds per evaluated string; 0
+    turns a budget limit off. ``fast_path=False`` makes every YAQL expression
+    go through yaql (for comparison tests).
     """
     global _settings
     unknown = [lang for lang in allowed_languages if lang not in LANGUAGES]
     if unknown:
         raise ValueError(f"Unknown expression language(s) {unknown}; known: {list(LANGUAGES)}")
+    regex.set_fallback(regex_fallback)
     yaql_lang.configure(yaql_lang.YaqlOptions(limit_iterators, memory_quota, fast_path))
     jinja_lang.configure(memory_quota)
-    _settings = _Settings(frozenset(allowed_languages), limit_iterators, timeout)
+    limits = budget.Limits(timeout, max_fuel, max_value_size_kb * 1024,
+                           max_total_size_kb * 1024, max_int_bits)
+    _settings = _Settings(frozenset(allowed_languages), limit_iterators, limits)
 
 
 def _scan(text: str) -> _Plan:
@@ -105,6 +116,8 @@ def _cause(exc: BaseException) -> str:
         text = "out of memory"
     elif isinstance(exc, RecursionError):
         text = "too deeply nested"
+    elif isinstance(exc, budget.BudgetExceeded):
+        return str(exc)
     else:
         text = yaql_lang.explain(exc)
     return _shorten(text, _MAX_CAUSE)
@@ -143,7 +156,7 @@ def _wrap(lang: str, expression: str, exc: Exception) -> Exception:
 
 def _yaql(piece: str, data: Any, call_context: CallContext) -> Any:
     try:
-        return yaql_lang.evaluate(piece[2:-2], data, call_context)
+        return yaql_lang.evaluate(piece[2:-2], data, call_context, _settings.limits)
     except Exception as exc:
         wrapped = _wrap("yaql", piece, exc)
         if wrapped is exc:
@@ -175,11 +188,16 @@ def evaluate(text: str, data: Any, functions: FunctionContext | None = None) -> 
         return text
     call_context = CallContext(
         EMPTY_FUNCTION_CONTEXT if functions is None else functions, data)
-    timeout = _settings.timeout
-    if timeout > 0:
-        with deadline.limit(timeout):
-            return _run(plan, text, data, call_context)
-    return _run(plan, text, data, call_context)
+    local = budget._local
+    if plan.kind == _YAQL_WHOLE or getattr(local, "budget", None) is not None:
+        # One YAQL expression starts its budget only when it leaves the fast path;
+        # a nested evaluation spends the outer budget.
+        return _run(plan, text, data, call_context)
+    local.budget = budget.Budget(_settings.limits)
+    try:
+        return _run(plan, text, data, call_context)
+    finally:
+        local.budget = None
 
 
 def _run(plan: _Plan, text: str, data: Any, call_context: CallContext) -> Any:

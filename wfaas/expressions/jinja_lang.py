@@ -82,7 +82,7 @@ class _State:
         env = SafeEnvironment(self.memory_quota)
         for fn in registry.get_functions().values():
             env.globals[fn.name] = _as_global(fn.func)
-            env.filters[fn.name] = _as_filter(fn.func, fn.takes_value)
+            env.filters[fn.name] = env.budget_filter(fn.name, _as_filter(fn.func, fn.takes_value))
         return env
 
     def _compile(self, text: str) -> CompiledJinja:

@@ -114,7 +114,55 @@ def parse_workflow(chk: Checker, name: str, raw: Any, path: Path,
         tasks=tasks, line=(chk.doc.pos(path, key=True) or (None,))[0])
     if wf_type == "direct" and tasks and len(tasks) == len(tasks_raw):
         _check_direct_graph(chk, spec, path)
+    if wf_type == "reverse":
+        for cycle in requires_cycles(spec):
+            where = path + ("tasks", cycle[0])
+            if "requires" in (tasks_raw.get(cycle[0]) or {}):
+                where += ("requires",)
+            chk.add(where, f"the tasks' 'requires' form a cycle: {' -> '.join(cycle)}; "
+                           "none of these tasks could ever run")
     return spec
+
+
+def requires_cycles(spec: WorkflowSpec) -> list[list[str]]:
+    """Every cycle of ``requires`` (reverse workflows), each as ``[a, b, ..., a]``.
+
+    A cycle is reported once, starting from its task that comes first in the file;
+    a task requiring itself is left to the task check ("cannot require itself").
+    """
+    order = {name: i for i, name in enumerate(spec.tasks)}
+    graph = {name: [r for r in task.requires if r in spec.tasks and r != name]
+             for name, task in spec.tasks.items()}
+    cycles: list[list[str]] = []
+    seen: set[frozenset[str]] = set()
+    state: dict[str, int] = {}  # 1: on the current path, 2: finished
+    for root in spec.tasks:
+        if state.get(root):
+            continue
+        stack: list[tuple[str, int]] = [(root, 0)]
+        path: list[str] = [root]
+        state[root] = 1
+        while stack:
+            node, index = stack[-1]
+            if index < len(graph[node]):
+                stack[-1] = (node, index + 1)
+                nxt = graph[node][index]
+                if state.get(nxt) == 1:
+                    loop = path[path.index(nxt):]
+                    if frozenset(loop) not in seen:
+                        seen.add(frozenset(loop))
+                        start = min(range(len(loop)), key=lambda i: order[loop[i]])
+                        loop = loop[start:] + loop[:start]
+                        cycles.append(loop + [loop[0]])
+                elif not state.get(nxt):
+                    state[nxt] = 1
+                    stack.append((nxt, 0))
+                    path.append(nxt)
+            else:
+                state[node] = 2
+                stack.pop()
+                path.pop()
+    return cycles
 
 
 def inbound_counts(spec: WorkflowSpec) -> dict[str, int]:

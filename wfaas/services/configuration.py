@@ -10,10 +10,8 @@ from typing import Any
 
 
 def configure_process(conf: Any) -> None:
-    """``[expressions]`` and ``[yaql]`` -> the YAQL/Jinja evaluators of this process."""
-    from wfaas.expressions import configure
+    """``[expressions]`` and ``[yaql]`` -> the YAQL/Jinja evaluators of this process
+    (languages, YAQL limits and the evaluation budget)."""
+    from wfaas.services import expression_settings
 
-    configure(allowed_languages=list(conf.expressions.allowed_languages),
-              limit_iterators=int(conf.yaql.limit_iterators),
-              memory_quota=int(conf.yaql.memory_quota),
-              timeout=float(conf.expressions.evaluation_timeout))
+    expression_settings.apply(conf)
