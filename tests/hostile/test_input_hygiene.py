@@ -225,3 +225,11 @@ def test_client_uuid_id_and_mistral_style_names_still_work(url: str) -> None:
                          headers={"Content-Type": "text/plain"}, timeout=30)
     assert resp.status_code == 201, resp.text
     assert requests.get(url + "/v2/workflows/my-wf_1.v2", timeout=30).status_code == 200
+
+
+@pytest.mark.parametrize(("path", "part"), [
+    ("/v2/executions?workflow_name=%ED%A0%80", "query string"),
+    ("/v2/workflows/%ED%A0%80", "path"), ("/v2/workflows/%FF", "path")])
+def test_url_that_is_not_utf8_is_a_400_naming_the_part(url: str, path: str, part: str) -> None:
+    assert_refused(requests.get(url + path, timeout=30), f"URL {part} is not valid UTF-8")
+    assert requests.get(url + "/v2", timeout=5).status_code == 200

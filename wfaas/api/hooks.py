@@ -23,6 +23,7 @@ from pecan import hooks
 
 from wfaas.api.context import Caller, decode_json_body
 from wfaas.api.errors import (
+    BadRequest,
     RequestTooLarge,
     UnsupportedMediaType,
     error_response,
@@ -77,8 +78,25 @@ class ErrorHook(hooks.PecanHook):  # type: ignore[misc,unused-ignore]
         return error_response(e)
 
 
+def url_problem(environ: dict[str, Any]) -> str | None:
+    """What makes the request's path or query string not UTF-8 text, or None."""
+    from urllib.parse import unquote_to_bytes
+
+    for part, raw in (("path", environ.get("PATH_INFO") or ""),
+                      ("query string", environ.get("QUERY_STRING") or "")):
+        data = raw.encode("latin-1", "replace")  # WSGI strings carry the raw bytes
+        if part == "query string":
+            data = unquote_to_bytes(data.replace(b"+", b" "))
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return f"The URL {part} is not valid UTF-8 ({exc.reason} at byte {exc.start})"
+    return None
+
+
 class BodyLimitMiddleware:
-    """Refuse request bodies larger than ``max_bytes`` with a JSON 413."""
+    """Refuse request bodies larger than ``max_bytes`` with a JSON 413, and URLs that
+    are not UTF-8 text with a JSON 400 (before routing reads them)."""
 
     def __init__(self, app: WSGIApp, max_bytes: int) -> None:
         self.app = app
@@ -86,6 +104,9 @@ class BodyLimitMiddleware:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]
                  ) -> Iterable[bytes]:
+        problem = url_problem(environ)
+        if problem:
+            return _respond(BadRequest(problem), environ, start_response)
         length = environ.get("CONTENT_LENGTH") or ""
         too_large = RequestTooLarge(
             f"Request body too large: the limit is {self.max_bytes // 1024} KiB "

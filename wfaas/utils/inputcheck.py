@@ -79,6 +79,10 @@ def _finite_float(text: str) -> float:
     return value
 
 
+#: one decoder for every call (``json.loads`` with hooks builds a new one each time)
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
+
+
 def loads(text: str | bytes, *, field: str = "body",
           max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
     """Decode JSON ``text`` with every check; raises :class:`InputProblem` naming ``field``."""
@@ -92,7 +96,7 @@ def loads(text: str | bytes, *, field: str = "body",
         raise InputProblem(field, f"JSON nested deeper than {max_depth} levels "
                                   "([api] max_json_depth)")
     try:
-        value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+        value = _DECODER.decode(text)
     except RecursionError:
         raise InputProblem(field, "JSON nested too deeply") from None
     except ValueError as exc:
