@@ -150,3 +150,21 @@ def test_action_through_a_trust(keystone: Stack) -> None:
         assert denied.is_error() and "HTTP 403" in denied.error
     finally:
         _ok(admin, "identity.delete_trust", {"trust": trust["id"]})
+
+
+def test_create_inputs_are_writable_fields_and_required_ones_are_checked(
+        keystone: Stack) -> None:
+    admin = keystone.provider("wfaas-admin")
+    missing = run_action(admin, "identity.create_project", {"description": "no name"},
+                         ActionContext())
+    assert missing.error.startswith(
+        "Invalid input for action identity.create_project: missing [name]. "
+        "Signature: name, description=null, ")
+    name = _unique("rp")
+    rp = _ok(admin, "placement.create_resource_provider", {"name": name})
+    assert rp["generation"] == 0          # set by Placement, not an input any more
+    refused = run_action(admin, "placement.create_resource_provider",
+                         {"name": name + "-2", "generation": 5}, ActionContext())
+    assert "unexpected [generation]" in refused.error
+    assert _ok(admin, "placement.delete_resource_provider", {"resource_provider": rp["id"]}) \
+        is None
