@@ -43,7 +43,8 @@ def node_lines(node: Node, has_run: bool) -> tuple[str, str]:
     return head, f"{node.state}{runs} {node.detail}".strip()
 
 
-def _clip(text: str, width: int) -> str:
+def clip(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters, the last one an ellipsis when cut."""
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -127,8 +128,8 @@ def _draw_box(canvas: Canvas, graph: Graph, geo: _Geometry, node: Node, top: int
     if outgoing:
         border_bottom = border_bottom[:mid] + "┬" + border_bottom[mid + 1:]
     canvas.put(x, top, border_top, code)
-    canvas.put(x, top + 1, "│" + (" " + _clip(head, inner - 2)).ljust(inner) + "│", code)
-    canvas.put(x, top + 2, "│" + (" " + _clip(sub, inner - 2)).ljust(inner) + "│", code)
+    canvas.put(x, top + 1, "│" + (" " + clip(head, inner - 2)).ljust(inner) + "│", code)
+    canvas.put(x, top + 2, "│" + (" " + clip(sub, inner - 2)).ljust(inner) + "│", code)
     canvas.put(x, top + 3, border_bottom, code)
 
 

@@ -62,6 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``wfaas`` console script."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    if "--names" in words and "completion" in words:     # a shell's TAB: the short way
+        from wfaas.cmd.client_completion import names_main
+
+        return names_main(words)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

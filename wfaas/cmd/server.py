@@ -140,6 +140,7 @@ def run(conf: cfg.ConfigOpts) -> int:
     parts = parse_parts(conf.server)
     runtime = start_runtime(conf, parts)
     stop = threading.Event()
+    failure = ""
     if conf.metrics.enabled and conf.metrics.port:
         from wfaas import metrics
 
@@ -152,7 +153,13 @@ def run(conf: cfg.ConfigOpts) -> int:
 
             api = ApiServer(setup_app(runtime, conf), conf.api.host, conf.api.port,
                             conf.api.threads)
-            host, port = api.prepare()
+            try:
+                host, port = api.prepare()
+            except OSError as exc:      # the port is taken, or the address is not ours
+                failure = (f"wfaas-server: cannot listen on {conf.api.host}:{conf.api.port}: "
+                           f"{exc.strerror or exc}; choose another port with [api] port in "
+                           "the configuration file (--config-file)")
+                return 1
             _install_signal_handlers(stop, api.stop)
             LOG.info("wfaas-server %s: API listening on http://%s:%s", ",".join(parts),
                      host, port)
@@ -165,6 +172,8 @@ def run(conf: cfg.ConfigOpts) -> int:
     finally:
         runtime.close()
         LOG.info("wfaas-server stopped")
+        if failure:
+            print(failure, file=sys.stderr)     # the last line the user sees
     _exit_without_waiting_for_actions(runtime.executor.in_flight()
                                       if "executor" in parts else 0)
     return 0

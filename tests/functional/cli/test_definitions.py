@@ -142,6 +142,13 @@ def test_actions(cli, write) -> None:
     assert cli.ok("action", "delete", "cli_act") == "action cli_act deleted\n"
 
 
+def test_action_get_shows_a_generated_openstack_input(cli) -> None:
+    action = cli.json("action", "get", "compute.create_server", "-c", "name,input")
+    assert action["input"].startswith("name, flavor_id, access_ipv4=null, ")
+    for server_set in ("status=", "power_state", "launched_at", "task_state", "addresses"):
+        assert server_set not in action["input"]
+
+
 def test_environments(cli, write) -> None:
     env = cli.json("environment", "create", "--name", "cli_env", "-v", "k=v", "-v", "n=2",
                    "--description", "d")

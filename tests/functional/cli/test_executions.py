@@ -210,6 +210,28 @@ def test_execution_graph_text_and_svg(cli, tmp_path) -> None:
     assert code == 2 and "unknown graph format" in err
 
 
+def test_graph_durations_and_items_agree_with_wait(cli, tmp_path) -> None:
+    import re
+    import xml.etree.ElementTree as ET
+
+    code, _, err = cli("execution", "create", "cli_hello", "-i", "name=d", "--wait")
+    assert code == 0, err
+    ex_id = err.splitlines()[0].split()[1]
+    took = dict(re.findall(r"^✔ (\w+) SUCCESS in (\S+)", err, re.M))
+    assert set(took) == {"echo", "loop"}
+    svg = tmp_path / "run.svg"
+    cli.ok("execution", "graph", ex_id, "-o", str(svg))
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    root = ET.parse(svg).getroot()
+    details = {g.get("data-name"): "".join(g.find("s:text[@class='detail']", ns).itertext())
+               for g in root.findall(".//s:g[@class='task']", ns)}
+    assert details == {"echo": f"SUCCESS {took['echo']}",
+                       "loop": f"SUCCESS {took['loop']} 3/3 items"}
+    png = tmp_path / "run.png"
+    cli.ok("execution", "graph", ex_id, "-o", str(png))
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_wait_timeout_exit_code(cli) -> None:
     code, _, err = cli("execution", "create", "cli_slow", "--wait", "--wait-timeout", "0.3")
     assert code == 3 and "still RUNNING" in err

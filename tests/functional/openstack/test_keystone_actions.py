@@ -174,3 +174,21 @@ def test_session_reaches_only_keystone_and_its_catalog(keystone: Stack) -> None:
     with pytest.raises(EgressDenied, match="port 8080: the port is not in"):
         only_443.get("http://8.8.8.8:8080/", authenticated=False)
     auth.clear_session_cache()
+
+
+def test_create_inputs_are_writable_fields_and_required_ones_are_checked(
+        keystone: Stack) -> None:
+    admin = keystone.provider("wfaas-admin")
+    missing = run_action(admin, "identity.create_project", {"description": "no name"},
+                         ActionContext())
+    assert missing.error.startswith(
+        "Invalid input for action identity.create_project: missing [name]. "
+        "Signature: name, description=null, ")
+    name = _unique("rp")
+    rp = _ok(admin, "placement.create_resource_provider", {"name": name})
+    assert rp["generation"] == 0          # set by Placement, not an input any more
+    refused = run_action(admin, "placement.create_resource_provider",
+                         {"name": name + "-2", "generation": 5}, ActionContext())
+    assert "unexpected [generation]" in refused.error
+    assert _ok(admin, "placement.delete_resource_provider", {"resource_provider": rp["id"]}) \
+        is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -166,3 +167,86 @@ def test_layout_keeps_boxes_apart_and_chains_straight(spec) -> None:
     assert {n.x for n in chain.task_nodes()} == {0.0}
     text = render_text(chain)
     assert text.splitlines()[4] == "      ▼"      # straight down, no track row
+
+
+def _run_graph(spec, error: str = "kaboom"):
+    tasks = [
+        {"id": "1", "name": "a", "state": "SUCCESS", "started_at": "2026-01-01 00:00:00.000000",
+         "finished_at": "2026-01-01 00:00:01.250000", "created_at": "2026-01-01 00:00:00"},
+        {"id": "2", "name": "c", "state": "ERROR", "state_info": error,
+         "created_at": "2026-01-01 00:00:02",
+         "runtime_context": {"wi": {"count": 5, "ok": 2, "err": 1},
+                             "triggered_by": [{"task_id": "1", "event": "on-success"}]}},
+    ]
+    return build_graph(spec, tasks, {"id": "ex1", "state": "ERROR"})
+
+
+SVG_NS = {"s": "http://www.w3.org/2000/svg"}
+
+
+def _svg_texts(root, cls: str) -> list[str]:
+    return ["".join(t.itertext()) for t in root.findall(f".//s:text[@class='{cls}']", SVG_NS)]
+
+
+def test_svg_legend_names_events_taken_and_states(spec) -> None:
+    root = ET.fromstring(render_svg(_run_graph(spec)))
+    labels = [g.get("data-label") for g in root.findall(".//s:g[@class='legend-item']", SVG_NS)]
+    assert labels == ["on-success", "on-error", "on-complete", "taken", "not taken",
+                      "SUCCESS", "ERROR", "not run"]
+    definition = ET.fromstring(render_svg(build_graph(spec)))
+    labels = [g.get("data-label")
+              for g in definition.findall(".//s:g[@class='legend-item']", SVG_NS)]
+    assert labels == ["on-success", "on-error", "on-complete"]     # no run: no states
+
+
+def test_long_error_keeps_the_picture_narrow(spec) -> None:
+    error = "connection refused by " + "x" * 3000 + " at the end"
+    svg = render_svg(_run_graph(spec, error))
+    root = ET.fromstring(svg)
+    assert float(root.get("width")) < 900           # was 22,000 px: one box as wide as the error
+    box = root.find(".//s:g[@data-name='c']", SVG_NS)
+    assert error in box.find("s:title", SVG_NS).text        # the whole message as a tooltip
+    detail = _svg_texts(box, "detail")[0]
+    assert len(detail) <= 40 and detail.endswith("…") and "3/5 items" in detail
+    notes = ["".join(t.itertext()) for t in root.findall(".//s:g[@class='notes']/s:text",
+                                                             SVG_NS)]
+    assert notes[0].startswith("c: connection refused by") and len(notes) == 4
+    pytest.importorskip("PIL", reason="PNG output is drawn with Pillow")
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(render_png(_run_graph(spec, error))))
+    assert image.width == 2 * float(root.get("width"))      # PNG: the same picture at 2x
+
+
+def test_with_items_counts_in_every_rendering(spec) -> None:
+    tasks = [{"id": "1", "name": "a", "state": "SUCCESS"},
+             {"id": "2", "name": "c", "state": "RUNNING",
+              "runtime_context": {"wi": {"count": 5, "ok": 3}}}]
+    graph = build_graph(spec, tasks, {"id": "ex1", "state": "RUNNING"})
+    box = ET.fromstring(render_svg(graph)).find(".//s:g[@data-name='c']", SVG_NS)
+    assert _svg_texts(box, "detail") == ["RUNNING 3/5 items"]
+    assert "RUNNING 3/5 items" in render_text(graph)
+    assert "RUNNING 3/5 items" in render_dot(graph)
+
+
+def test_png_draws_the_state_marks(spec) -> None:
+    pytest.importorskip("PIL", reason="PNG output is drawn with Pillow")
+    from PIL import Image
+
+    from wfaas.client.graph_image import FILL, geometry
+    from wfaas.client.graph_png import SCALE
+
+    graph = _run_graph(spec)
+    image = Image.open(io.BytesIO(render_png(graph))).convert("RGB")
+    geo = geometry(graph)
+
+    def pixels(name: str, colour: str) -> int:
+        """Pixels of exactly ``colour`` inside the box, away from its border."""
+        box, rgb = geo.boxes[name], tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
+        inner = image.crop(tuple(int(v * SCALE) for v in (
+            box.x + 6, box.y + 6, box.x + box.w - 6, box.y + box.h - 6)))
+        return sum(n for n, p in inner.getcolors(1 << 20) or [] if p == rgb)
+
+    assert pixels("a", FILL["SUCCESS"][1]) > 20        # ✔ in the state's green
+    assert pixels("c", FILL["ERROR"][1]) > 20          # ✘ in the state's red
+    assert pixels("b", FILL["SUCCESS"][1]) == 0        # not run: no mark

@@ -10,7 +10,10 @@ turned into underscores (``compute.create_server``, ``block_storage.volumes``,
 Parameters come from the method signature. ``**attrs`` and ``**query`` are
 expanded into explicit optional parameters from the Resource class the method
 returns (its body/header attributes for ``create_*``/``update_*``, its query
-mapping for list methods). The description is the docstring's first paragraph.
+mapping for list methods). Attributes only the server sets (``status``,
+``power_state``, ``launched_at``...) are left out and the inputs a create
+requires have no default, as ``fields.yaml`` says (:mod:`.resource_fields`).
+The description is the docstring's first paragraph.
 
 Enumeration is cached per service for the life of the process; one service
 costs a few milliseconds once its proxy module is imported.
@@ -29,13 +32,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from wfaas.actions.base import ParamSpec
+from wfaas.actions.openstack import resource_fields
 
 #: Parameters every generated action accepts besides its own.
 EXTRA_PARAMS = ("action_region", "action_interface")
 
 _VERSION_RE = re.compile(r"\d+")
-#: Body attributes only the server sets; never offered as create/update input.
-_READ_ONLY = frozenset({"links", "created_at", "updated_at", "location"})
 
 
 @dataclass(frozen=True)
@@ -160,26 +162,29 @@ def _json_default(value: Any) -> Any:
         return None
 
 
-def _expanded(kind: str, var_name: str, resource_class: type | None) -> tuple[list[str], bool]:
-    """Explicit parameter names for ``**attrs`` / ``**query`` and whether others are allowed."""
+def _expanded(service: str, method: str, kind: str, var_name: str,
+              resource_class: type | None) -> tuple[list[str], tuple[str, ...], bool]:
+    """Explicit parameter names for ``**attrs`` / ``**query``, the required ones, and
+    whether others are allowed (read-only attributes are left out, see fields.yaml)."""
     from openstack import fields
 
     if resource_class is None:
-        return [], True
+        return [], (), True
     if var_name == "query" or kind == "generator":
         mapping = getattr(resource_class, "_query_mapping", None)
         names = sorted(getattr(mapping, "_mapping", {}) or {})
-        return names, not names
+        return names, (), not names
     iterate = resource_class._attributes_iterator  # type: ignore[attr-defined]
     names = [n for n, _ in iterate((fields.Body, fields.Header))]
-    names = [n for n in dict.fromkeys(names) if n not in _READ_ONLY and not n.startswith("_")]
+    names = [n for n in dict.fromkeys(names) if not n.startswith("_")]
+    names, required = resource_fields.input_fields(service, method, resource_class, names)
     names.sort(key=lambda n: n != "name")  # the name first, the rest in declaration order
     open_ended = bool(getattr(resource_class, "_store_unknown_attrs_as_properties", False)
                       or getattr(resource_class, "_allow_unknown_attrs_in_body", False))
-    return names, open_ended or not names
+    return names, required, open_ended or not names
 
 
-def _params(method: str, sig: inspect.Signature,
+def _params(service: str, method: str, sig: inspect.Signature,
             kind: str) -> tuple[tuple[ParamSpec, ...], tuple[tuple[str, Any], ...]]:
     params: list[ParamSpec] = []
     forced: list[tuple[str, Any]] = []
@@ -191,8 +196,10 @@ def _params(method: str, sig: inspect.Signature,
         if i == 0 and p.name == "self" or p.kind is p.VAR_POSITIONAL:
             continue
         if p.kind is p.VAR_KEYWORD:
-            names, open_ended = _expanded(kind, p.name, resource_class)
-            params.extend(ParamSpec(n, has_default=True) for n in names if n not in seen)
+            names, required, open_ended = _expanded(service, method, kind, p.name,
+                                                    resource_class)
+            params.extend(ParamSpec(n, has_default=n not in required)
+                          for n in names if n not in seen)
             seen.update(names)
             if open_ended:
                 var = ParamSpec(p.name, var_keyword=True)
@@ -222,7 +229,7 @@ def describe_method(info: ServiceInfo, method: str, func: Any) -> MethodSpec | N
     except (TypeError, ValueError):
         return None
     kind = return_kind(sig.return_annotation)
-    params, forced = _params(method, sig, kind)
+    params, forced = _params(info.prefix, method, sig, kind)
     return MethodSpec(
         name=f"{info.prefix}.{method}", service=info.prefix, service_type=info.service_type,
         method=method, params=params, description=first_paragraph(func.__doc__),
