@@ -181,3 +181,37 @@ def test_workflows_and_actions_run_with_the_callers_security(secured: webtest.Te
     assert run["project_id"] == "proj-b"
     wait_until(lambda: seen)
     assert seen[0][1].auth_token == "tok-b" and seen[0][1].project_id == "proj-b"
+
+
+def test_private_workflow_of_another_project_cannot_be_started(secured: webtest.TestApp,
+                                                                runtime: Any) -> None:
+    """Issue 15: by id, by name, through a cron or event trigger, with an environment name."""
+    a, b = Project(secured, "proj-a"), Project(secured, "proj-b")
+    private = a.yaml("POST", "/v2/workflows", HELLO_WF, 201).json["workflows"][0]
+    a.json("POST", "/v2/environments", {"name": "a-env", "variables": {"k": 1}}, 201)
+    for body in ({"workflow_id": private["id"]}, {"workflow_name": "rs_hello"}):
+        assert_fault(b.json("POST", "/v2/executions", {**body, "input": {"name": "x"}}, 404),
+                     404)
+    assert_fault(b.json("POST", "/v2/cron_triggers", {
+        "name": "t", "workflow_id": private["id"], "pattern": "* * * * *",
+        "workflow_input": {"name": "x"}}, 404), 404)
+    assert_fault(b.json("POST", "/v2/event_triggers", {
+        "name": "e", "workflow_id": private["id"], "exchange": "x", "topic": "t",
+        "event": "ev", "workflow_input": {"name": "x"}}, 404), 404)
+    assert b.get("/v2/executions").json["executions"] == []
+    # b's own copy wins by name; a's environment is not b's to use.
+    b.yaml("POST", "/v2/workflows", HELLO_WF, 201)
+    assert_fault(b.json("POST", "/v2/executions", {
+        "workflow_name": "rs_hello", "input": {"name": "x"}, "params": {"env": "a-env"}},
+        404), 404, "Environment")
+    ex = b.json("POST", "/v2/executions", {"workflow_name": "rs_hello",
+                                           "input": {"name": "x"}}, 201).json
+    assert ex["workflow_id"] != private["id"] and ex["project_id"] == "proj-b"
+    # a cannot clone b's execution, nor reuse its id
+    assert_fault(a.json("POST", "/v2/executions", {"source_execution_id": ex["id"]}, 404), 404)
+    a.json("POST", "/v2/executions", {"id": ex["id"], "workflow_id": private["id"],
+                                      "input": {"name": "x"}}, 409)
+    # a (the owner) and an admin asking for it explicitly still can
+    own = a.json("POST", "/v2/executions", {"workflow_id": private["id"],
+                                            "input": {"name": "x"}}, 201).json
+    assert own["project_id"] == "proj-a"

@@ -6,6 +6,7 @@ from wfaas.api.controllers import (  # noqa: F401
     cron_triggers,
     environments,
     executions,
+    members,
     reports,
     root,
     tasks,
