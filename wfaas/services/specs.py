@@ -85,7 +85,7 @@ class SpecResolver:
         """The document an execution of ``wf`` keeps (the workbook for members)."""
         if wf.workbook_name:
             wb = api.find_by_name(session, m.Workbook, wf.workbook_name,
-                                  namespace=wf.namespace)
+                                  namespace=wf.namespace, project_id=wf.project_id)
             if wb is not None:
                 return wb.definition
         return wf.definition

@@ -9,7 +9,14 @@ from typing import Any
 import pytest
 import webtest
 
-from tests.functional.api.conftest import ASYNC_WF, FAIL_WF, HELLO_WF, assert_fault, wait_until
+from tests.functional.api.conftest import (
+    ASYNC_WF,
+    FAIL_WF,
+    HELLO_WF,
+    WORKBOOK,
+    assert_fault,
+    wait_until,
+)
 from wfaas.api.app import make_pecan_app
 
 
@@ -215,3 +222,15 @@ def test_private_workflow_of_another_project_cannot_be_started(secured: webtest.
     own = a.json("POST", "/v2/executions", {"workflow_id": private["id"],
                                             "input": {"name": "x"}}, 201).json
     assert own["project_id"] == "proj-a"
+
+
+def test_workbook_workflow_runs_its_own_projects_workbook(secured: webtest.TestApp,
+                                                          runtime: Any) -> None:
+    """Two projects with a workbook of the same name: each execution keeps its own text."""
+    a, b = Project(secured, "proj-a"), Project(secured, "proj-b")
+    a.yaml("POST", "/v2/workbooks", WORKBOOK.replace("text: hey", "text: from a"), 201)
+    b.yaml("POST", "/v2/workbooks", WORKBOOK.replace("text: hey", "text: from b"), 201)
+    ex = b.json("POST", "/v2/executions", {"workflow_name": "demo_wb.wf1"}, 201).json
+    assert runtime.wait_execution(ex["id"], 15)["state"] == "SUCCESS"
+    [task] = b.get(f"/v2/executions/{ex['id']}/tasks").json["tasks"]
+    assert "from b" in task["published"]
