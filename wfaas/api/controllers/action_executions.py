@@ -42,7 +42,7 @@ def run_action(req: ApiRequest) -> dict[str, Any]:
             params[flag] = to_bool(params[flag], f"params.{flag}")
     save = bool(params.get("save_result"))
     service = req.services.action_executions
-    is_sync = service.is_sync(name, namespace, action_input)
+    is_sync = service.is_sync(req.ctx, name, namespace, action_input)
     if params.get("run_sync") is True and not is_sync:
         raise BadRequest(f"Action '{name}' is asynchronous: it can not run with run_sync=true")
     if not is_sync or (save and params.get("run_sync") is not True):

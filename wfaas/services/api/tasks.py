@@ -13,7 +13,7 @@ from wfaas.db import models as m
 from wfaas.db.listing import ListArgs
 from wfaas.exceptions import ClientError, NotAllowed, NotFound
 from wfaas.services.api.base import Page, ServiceBase, row_dict
-from wfaas.services.api.context import RequestContext, may_change
+from wfaas.services.api.context import RequestContext, may_change, project_filter
 
 TERMINAL = ("SUCCESS", "ERROR", "CANCELLED")
 
@@ -113,11 +113,12 @@ class ActionExecutionService(ServiceBase):
         return self.runtime.run_action(name, action_input, namespace=namespace, params=params,
                                        description=description, **extra)
 
-    def is_sync(self, name: str, namespace: str, action_input: dict[str, Any]) -> bool:
+    def is_sync(self, ctx: RequestContext, name: str, namespace: str,
+                action_input: dict[str, Any]) -> bool:
         """Whether the action answers at once (async ones are completed later by PUT);
-        unknown action -> 404, bad input -> 400."""
+        unknown action, or an ad-hoc action of another project -> 404, bad input -> 400."""
         descriptor = self.runtime.provider.find(name, namespace)
-        if descriptor is None:
+        if descriptor is None or not self._visible_action(ctx, name, namespace):
             raise NotFound(f"Failed to find action [action_name={name}, "
                            f"namespace={namespace}]")
         descriptor.check_parameters(action_input)
@@ -125,6 +126,19 @@ class ActionExecutionService(ServiceBase):
             return bool(descriptor.instantiate(dict(action_input)).is_sync())
         except Exception:  # noqa: BLE001 - the runtime reports instantiation errors
             return True
+
+    def _visible_action(self, ctx: RequestContext, name: str, namespace: str) -> bool:
+        """False when the only stored definitions of ``name`` belong to projects the caller
+        does not see (actions the providers know but nobody stored stay runnable)."""
+        project = project_filter(ctx)
+        if project is None:
+            return True
+        with self.session() as session:
+            stored = db.find_visible(session, m.ActionDefinition, name, project_id=None,
+                                     namespace=namespace)
+            return stored is None or db.find_visible(
+                session, m.ActionDefinition, name, project_id=project,
+                namespace=namespace) is not None
 
     def forget(self, action_execution_id: str) -> None:
         """Drop the row of a sync run nobody asked to save (Mistral keeps none)."""
