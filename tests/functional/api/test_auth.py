@@ -214,6 +214,11 @@ def test_private_workflow_of_another_project_cannot_be_started(secured: webtest.
     ex = b.json("POST", "/v2/executions", {"workflow_name": "rs_hello",
                                            "input": {"name": "x"}}, 201).json
     assert ex["workflow_id"] != private["id"] and ex["project_id"] == "proj-b"
+    # an unknown namespace falls back to the default one, as in Mistral
+    other = b.json("POST", "/v2/executions", {"workflow_name": "rs_hello",
+                                              "workflow_namespace": "nope",
+                                              "input": {"name": "x"}}, 201).json
+    assert other["workflow_id"] == ex["workflow_id"]
     # a cannot clone b's execution, nor reuse its id
     assert_fault(a.json("POST", "/v2/executions", {"source_execution_id": ex["id"]}, 404), 404)
     a.json("POST", "/v2/executions", {"id": ex["id"], "workflow_id": private["id"],

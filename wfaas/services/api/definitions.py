@@ -18,9 +18,9 @@ from wfaas.db import api as db
 from wfaas.db import models as m
 from wfaas.db.listing import ListArgs
 from wfaas.db.types import utcnow
-from wfaas.exceptions import ClientError, Conflict, NotAllowed
+from wfaas.exceptions import ClientError, Conflict, NotAllowed, NotFound
 from wfaas.services.api.base import Page, ServiceBase, row_dict
-from wfaas.services.api.context import RequestContext, may_change
+from wfaas.services.api.context import RequestContext, may_change, project_filter
 
 DEFAULT_PROJECT = "<default-project>"
 
@@ -119,10 +119,12 @@ class WorkflowService(ServiceBase):
     def resolve(self, session: Session, ctx: RequestContext, identifier: str,
                 namespace: str) -> Any:
         """The workflow a caller starts (by id, or by name falling back to the default
-        namespace): only one it can see; 404 otherwise."""
-        row = self.lookup(session, ctx, "workflows", identifier, namespace=namespace,
-                          not_found=workflow_not_found(identifier, namespace))
-        return row
+        namespace, as Mistral): only one it can see; 404 otherwise."""
+        try:
+            return db.get_workflow_definition(session, identifier, namespace=namespace,
+                                              project_id=project_filter(ctx))
+        except NotFound:
+            raise NotFound(workflow_not_found(identifier, namespace)) from None
 
     def delete(self, ctx: RequestContext, identifier: str, namespace: str) -> None:
         """Delete a workflow that no cron trigger uses (409 otherwise)."""

@@ -80,11 +80,14 @@ class ExecutionService(ServiceBase):
             raise ClientError("Field 'workflow_id' or 'workflow_name' is required")
         params = dict(req.params or {})
         namespace = req.namespace or params.get("namespace") or ""
-        with self.session() as session:
-            wf = WorkflowService(self.runtime, self.conf).resolve(session, ctx, identifier,
-                                                                  namespace)
-            wf_id = wf.id
-            params = self._resolve_env(session, ctx, params)
+        wf_id = identifier
+        if project_filter(ctx) is not None or isinstance(params.get("env"), str):
+            # scoped: resolve here, what the caller cannot see is a 404 (unscoped, the
+            # runtime resolves the identifier itself: no extra transaction per start)
+            with self.session() as session:
+                wf_id = WorkflowService(self.runtime, self.conf).resolve(
+                    session, ctx, identifier, namespace).id
+                params = self._resolve_env(session, ctx, params)
         extra: dict[str, Any] = {}
         if ctx.auth_enabled:  # run as the caller: its security context, owned by its project
             extra = {"security": dict(ctx.security or {}), "project_id": ctx.project_id}
