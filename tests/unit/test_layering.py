@@ -50,8 +50,6 @@ FORBIDDEN_THIRD_PARTY: dict[str, set[str]] = {
 ALLOWED_VIOLATIONS: dict[tuple[str, str], str] = {
     ("wfaas.actions.populate", "db"): "populate writes ActionDefinition rows; it belongs in "
                                       "services (its callers are wfaas-db-manage/wfaas-server)",
-    ("wfaas.triggers.cron", "services"): "check_workflow_input parses the stored definition "
-                                         "with services.specs (workbook-aware spec loading)",
 }
 
 

@@ -295,6 +295,17 @@ def workflow_definition_brief(session: Session, identifier: str, *,
     raise NotFound(f"Workflow definition not found [name={identifier}{where}]")
 
 
+def execution_text(session: Session, wf: Any) -> str:
+    """The document an execution of workflow ``wf`` keeps: the workbook of its project for a
+    workbook member, else its own definition."""
+    if wf.workbook_name:
+        wb = find_by_name(session, m.Workbook, wf.workbook_name, namespace=wf.namespace,
+                          project_id=wf.project_id)
+        if wb is not None:
+            return str(wb.definition)
+    return str(wf.definition)
+
+
 def get_action_definition(session: Session, identifier: str, *, namespace: str = "",
                           project_id: str | None = None) -> m.ActionDefinition:
     """An action definition by id or by name (+ namespace)."""
