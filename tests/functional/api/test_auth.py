@@ -239,3 +239,21 @@ def test_workbook_workflow_runs_its_own_projects_workbook(secured: webtest.TestA
     assert runtime.wait_execution(ex["id"], 15)["state"] == "SUCCESS"
     [task] = b.get(f"/v2/executions/{ex['id']}/tasks").json["tasks"]
     assert "from b" in task["published"]
+
+
+def test_subworkflow_of_another_project_is_not_found(secured: webtest.TestApp,
+                                                     runtime: Any) -> None:
+    """A workflow task naming another project's private workflow fails, it does not run it."""
+    a, b = Project(secured, "proj-a"), Project(secured, "proj-b")
+    a.yaml("POST", "/v2/workflows", PARENT_WF.split("sec_child:")[0].replace(
+        "sec_parent", "other_parent") + "sec_child:" + PARENT_WF.split("sec_child:")[1], 201)
+    b.yaml("POST", "/v2/workflows", PARENT_WF.split("sec_child:")[0], 201)
+    ex = b.json("POST", "/v2/executions", {"workflow_name": "sec_parent"}, 201).json
+    done = runtime.wait_execution(ex["id"], 15)
+    assert done["state"] == "ERROR" and "sec_child" in (done["state_info"] or ""), done
+    # shared with b and accepted, it runs
+    child = a.get("/v2/workflows/sec_child").json["id"]
+    a.json("POST", f"/v2/workflows/{child}/members", {"member_id": "proj-b"}, 201)
+    b.json("PUT", f"/v2/workflows/{child}/members/proj-b", {"status": "accepted"}, 200)
+    ex = b.json("POST", "/v2/executions", {"workflow_name": "sec_parent"}, 201).json
+    assert runtime.wait_execution(ex["id"], 15)["state"] == "SUCCESS"
