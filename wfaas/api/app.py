@@ -1,6 +1,7 @@
 """The WSGI application: ``setup_app(runtime, conf)``.
 
-A Pecan app whose root controller dispatches through the declarative route
+A Pecan app over the typed API services (:class:`wfaas.services.api.ApiServices`)
+whose root controller dispatches through the declarative route
 table (:mod:`wfaas.api.routing`), so the OpenAPI document and the served
 routes are one list. Controllers are plain functions ``handler(req, **path)``
 returning a body (dict, list or None) or a WebOb response; the route gives the
@@ -12,13 +13,13 @@ from __future__ import annotations
 
 import functools
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pecan
 from webob import Response
 
 from wfaas.api import controllers  # noqa: F401 - registers every route
-from wfaas.api.context import ApiRequest, Caller
+from wfaas.api.context import ApiRequest, to_bool
 from wfaas.api.errors import json_response
 from wfaas.api.hooks import (
     BodyLimitMiddleware,
@@ -29,6 +30,13 @@ from wfaas.api.hooks import (
 )
 from wfaas.api.resources import PRECISE_TIMES
 from wfaas.api.routing import ROUTES, Reply, Route, Router
+from wfaas.services.api import ApiServices
+from wfaas.services.api.context import context_from_headers
+
+if TYPE_CHECKING:
+    from oslo_config import cfg
+
+    from wfaas.services.runtime import Runtime
 
 LOG = logging.getLogger(__name__)
 PRECISE_HEADER = "X-Wfaas-Precise-Times"
@@ -61,10 +69,12 @@ def _cache_pecan_argspecs() -> None:
 class RootController:
     """Pecan root: resolves every path through the route table."""
 
-    def __init__(self, router: Router, runtime: Any, conf: Any) -> None:
+    def __init__(self, router: Router, services: ApiServices, conf: cfg.ConfigOpts,
+                 auth_enabled: bool) -> None:
         self.router = router
-        self.runtime = runtime
+        self.services = services
         self.conf = conf
+        self.auth_enabled = auth_enabled
 
     @pecan.expose(content_type="application/json")  # type: ignore[untyped-decorator,unused-ignore]
     def _route(self, args: list[str], request: Any) -> tuple[Any, list[str]]:
@@ -79,8 +89,11 @@ class RootController:
         found, params = request.context["route"]
         if request.GET:
             found.check_query(request.GET.keys())
-        caller = request.context.get("caller") or Caller()
-        api_req = ApiRequest(request, self.runtime, self.conf, caller)
+        all_projects = request.GET.get("all_projects")
+        ctx = context_from_headers(
+            request.headers, auth_enabled=self.auth_enabled, conf=self.conf,
+            all_projects=all_projects is not None and to_bool(all_projects, "all_projects"))
+        api_req = ApiRequest(request, self.services, self.conf, ctx)
         PRECISE_TIMES.set(PRECISE_HEADER in request.headers)
         result = found.handler(api_req, **params)
         if isinstance(result, Response):
@@ -90,18 +103,18 @@ class RootController:
         return json_response(result, found.status)
 
 
-def make_pecan_app(runtime: Any, conf: Any) -> Any:
+def make_pecan_app(runtime: Runtime, conf: cfg.ConfigOpts) -> Any:
     """The bare Pecan application (no middleware)."""
     _cache_pecan_argspecs()
     auth_enabled = bool(conf.pecan.auth_enable)
-    root = RootController(Router(ROUTES), runtime, conf)
+    root = RootController(Router(ROUTES), ApiServices(runtime, conf), conf, auth_enabled)
     return pecan.make_app(root, hooks=[RequestHook(auth_enabled, int(conf.api.max_json_depth)),
-                                           ErrorHook()],
+                                       ErrorHook()],
                           force_canonical=False, guess_content_type_from_ext=False,
                           debug=False, logging={})
 
 
-def _auth_middleware(app: WSGIApp, conf: Any) -> WSGIApp:
+def _auth_middleware(app: WSGIApp, conf: cfg.ConfigOpts) -> WSGIApp:
     """keystonemiddleware's auth_token around ``app`` (options from ``[keystone_authtoken]``)."""
     try:
         from keystonemiddleware import auth_token
@@ -113,7 +126,7 @@ def _auth_middleware(app: WSGIApp, conf: Any) -> WSGIApp:
     return wrapped
 
 
-def setup_app(runtime: Any, conf: Any) -> WSGIApp:
+def setup_app(runtime: Runtime, conf: cfg.ConfigOpts) -> WSGIApp:
     """The WSGI application serving the REST API v2 over ``runtime``."""
     app: WSGIApp = make_pecan_app(runtime, conf)
     if conf.pecan.auth_enable:

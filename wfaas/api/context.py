@@ -1,10 +1,11 @@
-"""What a controller receives: the request, the runtime, and who is calling.
+"""What a controller receives: the request, the services, and who is calling.
 
 :class:`ApiRequest` wraps the WebOb request with typed readers for query
 parameters and bodies (JSON objects, JSON-encoded strings inside JSON, YAML
-text uploads), each raising a 400 that names the parameter. :class:`Caller`
-is the project scope: with auth off everyone is ``<default-project>``; with
-``[pecan] auth_enable`` it comes from the headers keystonemiddleware sets.
+text uploads), each raising a 400 that names the parameter. ``ctx`` is the
+caller (:class:`wfaas.services.api.RequestContext`): with auth off everyone is
+``<default-project>``; with ``[pecan] auth_enable`` it comes from the headers
+keystonemiddleware sets. :meth:`ApiRequest.json_body` is where request bodies are decoded.
 """
 
 from __future__ import annotations
@@ -12,45 +13,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from oslo_config import cfg
 from webob import Request
 
 from wfaas.api.errors import BadRequest
+from wfaas.services.api import ApiServices, RequestContext
 from wfaas.utils import inputcheck
+from wfaas.utils.boolwords import to_bool
 
-DEFAULT_PROJECT = "<default-project>"
-TRUE_WORDS = ("true", "1", "yes", "on", "y")
-FALSE_WORDS = ("false", "0", "no", "off", "n", "")
-
-
-@dataclass(frozen=True)
-class Caller:
-    """The caller's identity and project: every stored object is scoped to ``project_id``."""
-
-    project_id: str = DEFAULT_PROJECT
-    user_id: str | None = None
-    is_admin: bool = True
-    auth_enabled: bool = False
-    auth_token: str | None = None
-
-    @classmethod
-    def from_headers(cls, headers: Any, auth_enabled: bool) -> Caller:
-        """The caller from keystonemiddleware's headers (or the default one without auth)."""
-        if not auth_enabled:
-            return cls()
-        roles = [r.strip().lower() for r in (headers.get("X-Roles") or "").split(",") if r]
-        return cls(project_id=headers.get("X-Project-Id") or headers.get("X-Tenant-Id") or "",
-                   user_id=headers.get("X-User-Id"), is_admin="admin" in roles,
-                   auth_enabled=True, auth_token=headers.get("X-Auth-Token"))
-
+__all__ = ["ApiRequest", "json_field", "str_field", "to_bool"]
 
 @dataclass
 class ApiRequest:
-    """One API call as the controllers see it."""
+    """One API call as the controllers see it: the request, the services, the caller."""
 
     request: Request
-    runtime: Any
-    conf: Any
-    caller: Caller
+    services: ApiServices
+    conf: cfg.ConfigOpts
+    ctx: RequestContext
 
     @property
     def host_url(self) -> str:
@@ -118,18 +98,6 @@ def decode_json_body(raw: bytes, max_depth: int) -> Any:
                 raise BadRequest(f"Invalid JSON in field {key!a}: JSON nested deeper than "
                                  f"{max_depth} levels ([api] max_json_depth)")
     return data
-
-
-def to_bool(value: Any, name: str) -> bool:
-    """``value`` (bool or word) as a boolean; anything else -> 400 naming ``name``."""
-    if isinstance(value, bool):
-        return value
-    word = str(value).strip().lower()
-    if word in TRUE_WORDS:
-        return True
-    if word in FALSE_WORDS:
-        return False
-    raise BadRequest(f"Invalid value for '{name}': {value!r} is not a boolean")
 
 
 def json_field(body: dict[str, Any], name: str, *, default: Any = None,

@@ -2,7 +2,8 @@
 
 - :class:`RequestHook` pins JSON as the answer type (no 406 on ``Accept``
   headers, unlike Mistral), refuses XML and other unread body types (415) and
-  resolves the caller.
+  checks that an authenticated caller is there (the request context itself is
+  built by the root controller).
 - :class:`ErrorHook` turns every exception raised while routing or in a
   controller into Mistral's JSON fault body.
 - :class:`BodyLimitMiddleware` answers 413 for bodies over ``[api]
@@ -21,7 +22,7 @@ from typing import Any
 
 from pecan import hooks
 
-from wfaas.api.context import Caller, decode_json_body
+from wfaas.api.context import decode_json_body
 from wfaas.api.errors import (
     BadRequest,
     RequestTooLarge,
@@ -41,7 +42,7 @@ BODY_TYPES = ("", "application/json", "text/plain", "application/x-yaml", "appli
 
 
 class RequestHook(hooks.PecanHook):  # type: ignore[misc,unused-ignore]
-    """Answer type, body type check and caller resolution for every request."""
+    """Answer type, body type check and the authentication check for every request."""
 
     priority = 10
 
@@ -66,7 +67,6 @@ class RequestHook(hooks.PecanHook):  # type: ignore[misc,unused-ignore]
                 or not (req.headers.get("X-Project-Id") or req.headers.get("X-Tenant-Id"))):
             raise Unauthorized("Authentication required: the token is missing, invalid or "
                                "not scoped to a project")
-        req.context["caller"] = Caller.from_headers(req.headers, self.auth_enabled)
 
 
 class ErrorHook(hooks.PecanHook):  # type: ignore[misc,unused-ignore]

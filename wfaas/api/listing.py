@@ -1,202 +1,52 @@
-"""List queries: Mistral's pagination, sorting, field selection and filters.
+"""List requests on the wire: Mistral's list parameters in, ``next`` links out.
 
-``marker`` is the id of the last item seen, ``limit`` is clamped to
-``[api] max_limit``, ``sort_keys``/``sort_dirs`` are comma lists (``id`` is
-appended as a tie-breaker), and any filterable column takes ``value`` or
-``op:value`` with op in ``eq, neq, lt, lte, gt, gte, in, nin, has``
-(``in``/``nin`` take comma lists, ``has`` is a substring match); ``tags=a,b``
-keeps rows carrying every tag. The answer's ``next`` link repeats the query
+The SQL (filters, sorting, paging) is ``wfaas.db.listing``, reached through the
+API services; here the query string becomes a :class:`ListArgs`, ``fields`` is
+checked against the resource, and the answer's ``next`` link repeats the query
 with the marker of the last row, as Mistral builds it.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
-import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import Boolean, DateTime, Integer, Text, and_, or_, select, true, type_coerce
-from sqlalchemy.orm import Session
+from wfaas.api.context import ApiRequest
+from wfaas.api.resources import Resource, wire_list
+from wfaas.services.api.base import Page
+from wfaas.services.api.listing import ListArgs, ListQuery, split_list
 
-from wfaas.api.context import ApiRequest, to_bool
-from wfaas.api.errors import BadRequest
-from wfaas.api.resources import Resource
-from wfaas.db.types import JsonText
-
-OPERATORS = ("eq", "neq", "lt", "lte", "gt", "gte", "in", "nin", "has")
 LIST_ARGS = ("marker", "limit", "sort_keys", "sort_dirs", "fields")
 
 
-@dataclass
-class ListQuery:
-    """A parsed list request."""
-
-    marker: str | None = None
-    limit: int = 1000
-    limit_given: bool = False
-    sort_keys: list[str] = field(default_factory=lambda: ["created_at", "id"])
-    sort_dirs: list[str] = field(default_factory=lambda: ["asc", "asc"])
-    fields: list[str] | None = None
-    filters: list[tuple[str, str, Any]] = field(default_factory=list)
-    raw_filters: list[tuple[str, str]] = field(default_factory=list)
-
-
-def _split(value: str | None) -> list[str]:
-    return [v.strip() for v in (value or "").split(",") if v.strip()]
-
-
-def parse_list_query(req: ApiRequest, resource: Resource, model: Any, *,
-                     filterable: Iterable[str], default_sort: str = "created_at",
-                     extra_args: Iterable[str] = ()) -> ListQuery:
-    """Parse the list parameters of ``req`` for ``resource`` stored in ``model``.
-
-    Unknown sort keys, fields, operators or values of the wrong type -> 400.
-    Query parameters in ``extra_args`` are left to the controller.
-    """
-    q = ListQuery()
-    max_limit = int(req.conf.api.max_limit)
-    limit = req.int_arg("limit")
-    if limit is not None:
-        if limit <= 0:
-            raise BadRequest(f"Limit must be positive, got {limit}")
-        q.limit_given = True
-    q.limit = min(limit or max_limit, max_limit)
-    q.marker = req.arg("marker") or None
-    columns = model.__table__.columns
-    q.sort_keys = _split(req.arg("sort_keys")) or [default_sort]
-    for key in q.sort_keys:
-        if key not in columns:
-            raise BadRequest(f"Invalid sort key '{key}'; choose from: {', '.join(columns.keys())}")
-    if "id" not in q.sort_keys:
-        q.sort_keys.append("id")
-    dirs = _split(req.arg("sort_dirs"))
-    for d in dirs:
-        if d not in ("asc", "desc"):
-            raise BadRequest(f"Invalid sort direction '{d}'; use 'asc' or 'desc'")
-    q.sort_dirs = (dirs + ["asc"] * len(q.sort_keys))[:len(q.sort_keys)]
-    if req.arg("fields"):
-        q.fields = resource.check_fields(_split(req.arg("fields")))
-    allowed = set(filterable)
+def list_args(req: ApiRequest, extra_args: Iterable[str] = ()) -> ListArgs:
+    """The list parameters of ``req``; query parameters in ``extra_args`` are left to the
+    controller, every other one is a filter."""
     skip = set(LIST_ARGS) | set(extra_args)
-    for name, raw in req.request.GET.items():
-        if name in skip:
-            continue
-        if name not in allowed or (name != "tags" and name not in columns):
-            raise BadRequest(f"Unknown filter '{name}'; filters of {resource.collection}: "
-                             f"{', '.join(sorted(allowed))}")
-        q.raw_filters.append((name, raw))
-        q.filters.append(_parse_filter(name, raw, columns[name] if name in columns else None))
-    return q
+    return ListArgs(limit=req.int_arg("limit"), marker=req.arg("marker"),
+                    sort_keys=req.arg("sort_keys"), sort_dirs=req.arg("sort_dirs"),
+                    filters=[(n, v) for n, v in req.request.GET.items() if n not in skip])
 
 
-def _parse_filter(name: str, raw: str, column: Any) -> tuple[str, str, Any]:
-    op, value = "eq", raw
-    head, sep, tail = raw.partition(":")
-    if sep and head in OPERATORS:
-        op, value = head, tail
-    if name == "tags":
-        return name, "tags", _split(value)
-    if op in ("in", "nin"):
-        return name, op, [_convert(name, v, column) for v in _split(value)]
-    if op == "has":
-        return name, op, value
-    return name, op, _convert(name, value, column)
-
-
-def _convert(name: str, value: str, column: Any) -> Any:
-    ctype = column.type if column is not None else None
-    if value in ("null", "None") and column is not None and column.nullable:
+def fields_of(req: ApiRequest, resource: Resource) -> list[str] | None:
+    """``?fields=`` checked against the resource (unknown field -> 400)."""
+    raw = req.arg("fields")
+    if not raw:
         return None
-    if isinstance(ctype, Boolean):
-        return to_bool(value, name)
-    if isinstance(ctype, Integer):
-        try:
-            return int(value)
-        except ValueError:
-            raise BadRequest(f"Invalid value for filter '{name}': {value!r} is not an integer"
-                             ) from None
-    if isinstance(ctype, DateTime):
-        return parse_time(value, name)
-    if isinstance(ctype, JsonText):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
+    return resource.check_fields(split_list(raw))
 
 
-def parse_time(value: str, name: str) -> _dt.datetime:
-    """``YYYY-MM-DD[ HH:MM[:SS]]`` or ISO 8601 (UTC) -> naive UTC datetime; else 400."""
-    text = value.strip().replace("T", " ").rstrip("Z")
-    for fmt in ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
-        try:
-            return _dt.datetime.strptime(text, fmt)
-        except ValueError:
-            continue
-    try:
-        parsed = _dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise BadRequest(f"Invalid time for '{name}': {value!r} (use 'YYYY-MM-DD HH:MM:SS')"
-                         ) from None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(_dt.UTC).replace(tzinfo=None)
-    return parsed
-
-
-def _condition(model: type, name: str, op: str, value: Any) -> Any:
-    col = getattr(model, name)
-    is_json = isinstance(model.__table__.columns[name].type, JsonText)  # type: ignore[attr-defined]
-    if op == "tags":
-        text = type_coerce(col, Text)
-        return and_(true(), *[text.contains(json.dumps(t)) for t in value])
-    if op == "has":
-        return type_coerce(col, Text).contains(value)
-    if op == "eq":
-        return col.is_(None) if value is None else col == value
-    if op == "neq":
-        return col.is_not(None) if value is None else or_(col != value, col.is_(None))
-    if op in ("in", "nin"):
-        cond = col.in_(value)
-        return cond if op == "in" else ~cond
-    if is_json:
-        raise BadRequest(f"Operator '{op}' does not apply to '{name}'")
-    return {"lt": col < value, "lte": col <= value, "gt": col > value, "gte": col >= value}[op]
-
-
-def run_list_query(session: Session, model: type, q: ListQuery,
-                   extra_conditions: Sequence[Any] = ()) -> list[Any]:
-    """The rows of ``model`` selected by ``q`` (and ``extra_conditions``), one page."""
-    stmt: Any = select(model)
-    for name, op, value in q.filters:
-        stmt = stmt.where(_condition(model, name, op, value))
-    for cond in extra_conditions:
-        stmt = stmt.where(cond)
-    if q.marker:
-        marker = session.get(model, q.marker)
-        if marker is None:
-            raise BadRequest(f"Marker not found [marker={q.marker}]")
-        stmt = stmt.where(_after(model, marker, q.sort_keys, q.sort_dirs))
-    for key, direction in zip(q.sort_keys, q.sort_dirs, strict=True):
-        col = getattr(model, key)
-        stmt = stmt.order_by(col.desc() if direction == "desc" else col.asc())
-    return list(session.scalars(stmt.limit(q.limit)))
-
-
-def _after(model: type, marker: Any, keys: list[str], dirs: list[str]) -> Any:
-    ors = []
-    for i, key in enumerate(keys):
-        value = getattr(marker, key)
-        if value is None:
-            continue
-        ands = [getattr(model, k) == getattr(marker, k) for k in keys[:i]
-                if getattr(marker, k) is not None]
-        col = getattr(model, key)
-        ands.append(col < value if dirs[i] == "desc" else col > value)
-        ors.append(and_(*ands))
-    return or_(*ors)
+def list_answer(req: ApiRequest, resource: Resource, page: Page, *,
+                extra_args: Sequence[str] = (), view: str = "list",
+                overrides: Any = None, collection_path: str | None = None,
+                fields: list[str] | None = None) -> dict[str, Any]:
+    """A full list answer: serialize one page and build ``next``."""
+    page.query.fields = fields
+    link = next_link(req, collection_path or resource.collection, page.query, page.rows,
+                     extra=[(a, req.arg(a) or "") for a in extra_args if req.arg(a) is not None])
+    return wire_list(resource, page.rows, fields=fields, view=view, next_link=link,
+                     overrides=overrides)
 
 
 def next_link(req: ApiRequest, collection: str, q: ListQuery, rows: Sequence[Any],
@@ -210,6 +60,7 @@ def next_link(req: ApiRequest, collection: str, q: ListQuery, rows: Sequence[Any
     for name, value in [*q.raw_filters, *extra]:
         parts.append(f"{quote(name)}={quote(value, safe=',:*')}")
     parts.append(f"limit={q.limit}")
-    parts.append(f"marker={rows[-1].id}")
+    last = rows[-1]
+    parts.append(f"marker={last['id'] if isinstance(last, dict) else last.id}")
     base = req.host_url.rstrip("/")
     return f"{base}/v2/{collection}?" + "&".join(parts)

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from wfaas.db import models as m
+from wfaas.db import scoping
 from wfaas.exceptions import Conflict, NotFound
 
 T = TypeVar("T", bound=m.Base)
@@ -104,12 +105,26 @@ def delete_row(session: Session, obj: m.Base) -> None:
 
 
 def _visible(model: type[m.Base], project_id: str | None) -> Any:
-    if project_id is None:
-        return None
-    col = model.project_id  # type: ignore[attr-defined]
-    if hasattr(model, "scope"):
-        return or_(col == project_id, model.scope == "public")
-    return col == project_id
+    conditions = scoping.visible(model, project_id)
+    return and_(*conditions) if conditions else None
+
+
+def find_visible(session: Session, model: type[T], identifier: str, *,
+                 project_id: str | None, by_name: bool = True,
+                 namespace: str | None = None) -> T | None:
+    """A row ``project_id`` may see (:func:`wfaas.db.scoping.visible`; None: any row) by
+    id, or else by name (+ namespace when given), the project's own row first."""
+    conditions = scoping.visible(model, project_id)
+    row = session.scalars(select(model).where(
+        model.id == identifier, *conditions)).first()  # type: ignore[attr-defined]
+    if row is not None or not by_name:
+        return row
+    stmt: Any = select(model).where(model.name == identifier, *conditions)  # type: ignore
+    if namespace is not None and hasattr(model, "namespace"):
+        stmt = stmt.where(model.namespace == namespace)  # type: ignore[attr-defined]
+    if project_id is not None:
+        stmt = stmt.order_by((model.project_id == project_id).desc())  # type: ignore
+    return session.scalars(stmt.limit(1)).first()
 
 
 def list_rows(
@@ -235,7 +250,8 @@ def get_workflow_definition(session: Session, identifier: str, *, namespace: str
                             project_id: str | None = None) -> m.WorkflowDefinition:
     """A workflow definition by id or by name (+ namespace)."""
     obj = session.get(m.WorkflowDefinition, identifier) if _looks_like_id(identifier) else None
-    if obj is not None:
+    if obj is not None and (project_id is None or find_visible(
+            session, m.WorkflowDefinition, identifier, project_id=project_id, by_name=False)):
         return obj
     return get_by_name(session, m.WorkflowDefinition, identifier, namespace=namespace,
                        project_id=project_id)
@@ -279,11 +295,23 @@ def workflow_definition_brief(session: Session, identifier: str, *,
     raise NotFound(f"Workflow definition not found [name={identifier}{where}]")
 
 
+def execution_text(session: Session, wf: Any) -> str:
+    """The document an execution of workflow ``wf`` keeps: the workbook of its project for a
+    workbook member, else its own definition."""
+    if wf.workbook_name:
+        wb = find_by_name(session, m.Workbook, wf.workbook_name, namespace=wf.namespace,
+                          project_id=wf.project_id)
+        if wb is not None:
+            return str(wb.definition)
+    return str(wf.definition)
+
+
 def get_action_definition(session: Session, identifier: str, *, namespace: str = "",
                           project_id: str | None = None) -> m.ActionDefinition:
     """An action definition by id or by name (+ namespace)."""
     obj = session.get(m.ActionDefinition, identifier)
-    if obj is not None:
+    if obj is not None and (project_id is None or find_visible(
+            session, m.ActionDefinition, identifier, project_id=project_id, by_name=False)):
         return obj
     return get_by_name(session, m.ActionDefinition, identifier, namespace=namespace,
                        project_id=project_id)

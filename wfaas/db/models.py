@@ -371,3 +371,27 @@ class EngineMember(Base):
     pid: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     started_at: Mapped[_dt.datetime] = mapped_column(DateTime, nullable=False)
     last_seen: Mapped[_dt.datetime] = mapped_column(DateTime, nullable=False)
+
+
+class ResourceMember(Base):
+    """A private resource (a workflow) shared by its project with another project.
+
+    ``project_id`` owns the resource, ``member_id`` is the project it is shared
+    with; ``status`` is ``pending`` until the member accepts or rejects it. Only
+    accepted shares make the resource visible to the member.
+    """
+
+    __tablename__ = "resource_members"
+    __table_args__ = (
+        UniqueConstraint("resource_id", "resource_type", "member_id"),
+        Index(None, "member_id", "resource_type", "status"),
+    )
+
+    id: Mapped[str] = _id()
+    resource_id: Mapped[str] = mapped_column(String(80), nullable=False)
+    resource_type: Mapped[str] = mapped_column(String(50), nullable=False, default="workflow")
+    project_id: Mapped[str] = _project()
+    member_id: Mapped[str] = mapped_column(String(80), nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="pending")
+    created_at: Mapped[_dt.datetime] = _created()
+    updated_at: Mapped[_dt.datetime | None] = _updated()

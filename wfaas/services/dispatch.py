@@ -40,7 +40,8 @@ def create_child(service: EngineService, session: Session, loaded: Loaded,
     namespace = str(cmd.params.get("namespace") or meta.workflow_namespace or "")
     try:
         wf = service.specs.subworkflow(session, cmd.workflow_name, namespace=namespace,
-                                       parent_workflow=meta.workflow_name)
+                                       parent_workflow=meta.workflow_name,
+                                       project_id=meta.project_id)  # what its project sees
         text = service.specs.execution_text(session, wf)
     except WfaasError as exc:
         loaded.post.append((meta.id, {

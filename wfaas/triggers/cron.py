@@ -147,9 +147,9 @@ def check_workflow_input(session: Session, wf: m.WorkflowDefinition,
                          workflow_input: dict[str, Any]) -> None:
     """Missing or unexpected inputs of ``wf`` -> InputError (400), Mistral's message."""
     from wfaas.engine import validate_workflow_input
-    from wfaas.services.specs import SpecResolver, spec_from_text
+    from wfaas.lang.execution_spec import spec_from_text
 
-    text = SpecResolver().execution_text(session, wf)
+    text = db.execution_text(session, wf)
     validate_workflow_input(spec_from_text(text, wf.name), workflow_input)
 
 

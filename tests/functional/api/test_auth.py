@@ -9,7 +9,14 @@ from typing import Any
 import pytest
 import webtest
 
-from tests.functional.api.conftest import ASYNC_WF, FAIL_WF, HELLO_WF, assert_fault, wait_until
+from tests.functional.api.conftest import (
+    ASYNC_WF,
+    FAIL_WF,
+    HELLO_WF,
+    WORKBOOK,
+    assert_fault,
+    wait_until,
+)
 from wfaas.api.app import make_pecan_app
 
 
@@ -181,3 +188,72 @@ def test_workflows_and_actions_run_with_the_callers_security(secured: webtest.Te
     assert run["project_id"] == "proj-b"
     wait_until(lambda: seen)
     assert seen[0][1].auth_token == "tok-b" and seen[0][1].project_id == "proj-b"
+
+
+def test_private_workflow_of_another_project_cannot_be_started(secured: webtest.TestApp,
+                                                                runtime: Any) -> None:
+    """Issue 15: by id, by name, through a cron or event trigger, with an environment name."""
+    a, b = Project(secured, "proj-a"), Project(secured, "proj-b")
+    private = a.yaml("POST", "/v2/workflows", HELLO_WF, 201).json["workflows"][0]
+    a.json("POST", "/v2/environments", {"name": "a-env", "variables": {"k": 1}}, 201)
+    for body in ({"workflow_id": private["id"]}, {"workflow_name": "rs_hello"}):
+        assert_fault(b.json("POST", "/v2/executions", {**body, "input": {"name": "x"}}, 404),
+                     404)
+    assert_fault(b.json("POST", "/v2/cron_triggers", {
+        "name": "t", "workflow_id": private["id"], "pattern": "* * * * *",
+        "workflow_input": {"name": "x"}}, 404), 404)
+    assert_fault(b.json("POST", "/v2/event_triggers", {
+        "name": "e", "workflow_id": private["id"], "exchange": "x", "topic": "t",
+        "event": "ev", "workflow_input": {"name": "x"}}, 404), 404)
+    assert b.get("/v2/executions").json["executions"] == []
+    # b's own copy wins by name; a's environment is not b's to use.
+    b.yaml("POST", "/v2/workflows", HELLO_WF, 201)
+    assert_fault(b.json("POST", "/v2/executions", {
+        "workflow_name": "rs_hello", "input": {"name": "x"}, "params": {"env": "a-env"}},
+        404), 404, "Environment")
+    ex = b.json("POST", "/v2/executions", {"workflow_name": "rs_hello",
+                                           "input": {"name": "x"}}, 201).json
+    assert ex["workflow_id"] != private["id"] and ex["project_id"] == "proj-b"
+    # an unknown namespace falls back to the default one, as in Mistral
+    other = b.json("POST", "/v2/executions", {"workflow_name": "rs_hello",
+                                              "workflow_namespace": "nope",
+                                              "input": {"name": "x"}}, 201).json
+    assert other["workflow_id"] == ex["workflow_id"]
+    # a cannot clone b's execution, nor reuse its id
+    assert_fault(a.json("POST", "/v2/executions", {"source_execution_id": ex["id"]}, 404), 404)
+    a.json("POST", "/v2/executions", {"id": ex["id"], "workflow_id": private["id"],
+                                      "input": {"name": "x"}}, 409)
+    # a (the owner) and an admin asking for it explicitly still can
+    own = a.json("POST", "/v2/executions", {"workflow_id": private["id"],
+                                            "input": {"name": "x"}}, 201).json
+    assert own["project_id"] == "proj-a"
+
+
+def test_workbook_workflow_runs_its_own_projects_workbook(secured: webtest.TestApp,
+                                                          runtime: Any) -> None:
+    """Two projects with a workbook of the same name: each execution keeps its own text."""
+    a, b = Project(secured, "proj-a"), Project(secured, "proj-b")
+    a.yaml("POST", "/v2/workbooks", WORKBOOK.replace("text: hey", "text: from a"), 201)
+    b.yaml("POST", "/v2/workbooks", WORKBOOK.replace("text: hey", "text: from b"), 201)
+    ex = b.json("POST", "/v2/executions", {"workflow_name": "demo_wb.wf1"}, 201).json
+    assert runtime.wait_execution(ex["id"], 15)["state"] == "SUCCESS"
+    [task] = b.get(f"/v2/executions/{ex['id']}/tasks").json["tasks"]
+    assert "from b" in task["published"]
+
+
+def test_subworkflow_of_another_project_is_not_found(secured: webtest.TestApp,
+                                                     runtime: Any) -> None:
+    """A workflow task naming another project's private workflow fails, it does not run it."""
+    a, b = Project(secured, "proj-a"), Project(secured, "proj-b")
+    a.yaml("POST", "/v2/workflows", PARENT_WF.split("sec_child:")[0].replace(
+        "sec_parent", "other_parent") + "sec_child:" + PARENT_WF.split("sec_child:")[1], 201)
+    b.yaml("POST", "/v2/workflows", PARENT_WF.split("sec_child:")[0], 201)
+    ex = b.json("POST", "/v2/executions", {"workflow_name": "sec_parent"}, 201).json
+    done = runtime.wait_execution(ex["id"], 15)
+    assert done["state"] == "ERROR" and "sec_child" in (done["state_info"] or ""), done
+    # shared with b and accepted, it runs
+    child = a.get("/v2/workflows/sec_child").json["id"]
+    a.json("POST", f"/v2/workflows/{child}/members", {"member_id": "proj-b"}, 201)
+    b.json("PUT", f"/v2/workflows/{child}/members/proj-b", {"status": "accepted"}, 200)
+    ex = b.json("POST", "/v2/executions", {"workflow_name": "sec_parent"}, 201).json
+    assert runtime.wait_execution(ex["id"], 15)["state"] == "SUCCESS"

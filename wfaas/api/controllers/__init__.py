@@ -7,6 +7,7 @@ from wfaas.api.controllers import (  # noqa: F401
     environments,
     executions,
     graphs,
+    members,
     reports,
     root,
     tasks,

@@ -5,31 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from wfaas.api.context import ApiRequest, json_field, str_field, to_bool
-from wfaas.api.controllers.common import (
-    caller_security,
-    fields_arg,
-    find_one,
-    list_answer,
-    owned,
-    row_dict,
-)
+from wfaas.api.controllers.common import fields_arg, list_answer, list_args
 from wfaas.api.errors import BadRequest
 from wfaas.api.resources import ACTION_EXECUTION
 from wfaas.api.routing import Param, route
-from wfaas.db import api as db
-from wfaas.db import models as m
-from wfaas.engine.states import WORKFLOW_TERMINAL as TERMINAL
-from wfaas.exceptions import NotAllowed, NotFound
 
 FILTERS = ("name", "tags", "workflow_name", "task_name", "task_execution_id", "state",
            "state_info", "accepted", "input", "output", "params", "description", "project_id",
            "created_at", "updated_at")
 STATES = ("SUCCESS", "ERROR", "CANCELLED", "PAUSED", "RUNNING")
-
-
-def not_found(identifier: str) -> str:
-    """Mistral's message for a missing action execution."""
-    return f"ActionExecution not found [id={identifier}]"
+TERMINAL = ("SUCCESS", "ERROR", "CANCELLED")
 
 
 def _wire(row: dict[str, Any], view: str = "get", fields: list[str] | None = None
@@ -56,18 +41,16 @@ def run_action(req: ApiRequest) -> dict[str, Any]:
         if flag in params:
             params[flag] = to_bool(params[flag], f"params.{flag}")
     save = bool(params.get("save_result"))
-    is_sync = _is_sync(req, name, namespace, action_input)
+    service = req.services.action_executions
+    is_sync = service.is_sync(req.ctx, name, namespace, action_input)
     if params.get("run_sync") is True and not is_sync:
         raise BadRequest(f"Action '{name}' is asynchronous: it can not run with run_sync=true")
     if not is_sync or (save and params.get("run_sync") is not True):
         params["run_sync"] = False
-    result = req.runtime.run_action(
-        name, action_input, namespace=namespace, params=params,
-        description=str_field(body, "description", default="") or "",
-        **({"security": caller_security(req), "project_id": req.caller.project_id}
-           if req.caller.auth_enabled else {}))
+    result = service.run(req.ctx, name, action_input, namespace=namespace, params=params,
+                         description=str_field(body, "description", default="") or "")
     if is_sync and not save and result.get("state") in TERMINAL:
-        _forget(req, result["id"])
+        service.forget(result["id"])
         return ACTION_EXECUTION.to_wire({**EPHEMERAL, "name": name, "state": result["state"],
                                          "input": result.get("input"),
                                          "output": result.get("output")}, "create")
@@ -78,26 +61,6 @@ EPHEMERAL: dict[str, Any] = {
     "id": None, "workflow_name": None, "workflow_namespace": "", "task_execution_id": None,
     "state_info": None, "tags": None, "description": None, "project_id": None,
     "accepted": None, "created_at": None, "updated_at": None}
-
-
-def _is_sync(req: ApiRequest, name: str, namespace: str, action_input: dict[str, Any]) -> bool:
-    """Whether the action answers at once (async ones are completed later by PUT)."""
-    descriptor = req.runtime.provider.find(name, namespace)
-    if descriptor is None:
-        raise NotFound(f"Failed to find action [action_name={name}, namespace={namespace}]")
-    descriptor.check_parameters(action_input)
-    try:
-        return bool(descriptor.instantiate(dict(action_input)).is_sync())
-    except Exception:  # noqa: BLE001 - the runtime reports instantiation errors
-        return True
-
-
-def _forget(req: ApiRequest, action_execution_id: str) -> None:
-    """Drop the row of a sync run nobody asked to save (Mistral keeps none)."""
-    with req.runtime.session() as session:
-        row = session.get(m.ActionExecution, action_execution_id)
-        if row is not None:
-            db.delete_row(session, row)
 
 
 @route("PUT", "/v2/action_executions/{id}", summary="Deliver the result of an async action",
@@ -117,13 +80,7 @@ def complete_action(req: ApiRequest, id: str) -> dict[str, Any]:
             pass
     if state == "ERROR" and output is None:
         output = "Unknown error"
-    with req.runtime.session() as session:
-        row = find_one(session, req, m.ActionExecution, id, by_name=False, shared=False,
-                       not_found=lambda: not_found(id))
-        if not owned(req, row):
-            raise NotAllowed(f"Can not modify an action execution of another project [id={id}]")
-    result = req.runtime.complete_action(id, state, output)
-    return _wire(result)
+    return _wire(req.services.action_executions.complete(req.ctx, id, state, output))
 
 
 @route("GET", "/v2/action_executions", summary="List action executions",
@@ -133,8 +90,15 @@ def complete_action(req: ApiRequest, id: str) -> dict[str, Any]:
 def list_action_executions(req: ApiRequest) -> dict[str, Any]:
     """Paginated, filtered action executions; ``include_output=true`` adds ``output``."""
     view = "get" if req.bool_arg("include_output") else "list"
-    body = list_answer(req, ACTION_EXECUTION, m.ActionExecution, filterable=FILTERS,
-                       shared=False, extra_args=("include_output",), view=view)
+    fields = fields_arg(req, ACTION_EXECUTION)
+    page = req.services.action_executions.list_page(req.ctx, list_args(req, ("include_output",)),
+                                               FILTERS)
+    return empty_namespaces(list_answer(req, ACTION_EXECUTION, page, fields=fields,
+                                        extra_args=("include_output",), view=view))
+
+
+def empty_namespaces(body: dict[str, Any]) -> dict[str, Any]:
+    """Mistral shows '' (not null) as the workflow namespace of listed action executions."""
     for item in body["action_executions"]:
         if "workflow_namespace" in item and item["workflow_namespace"] is None:
             item["workflow_namespace"] = ""
@@ -146,10 +110,7 @@ def list_action_executions(req: ApiRequest) -> dict[str, Any]:
 def get_action_execution(req: ApiRequest, id: str) -> dict[str, Any]:
     """One action execution with its output."""
     fields = fields_arg(req, ACTION_EXECUTION)
-    with req.runtime.session() as session:
-        row = row_dict(find_one(session, req, m.ActionExecution, id, by_name=False,
-                                shared=False, not_found=lambda: not_found(id)))
-    return _wire(row, "get", fields)
+    return _wire(req.services.action_executions.get(req.ctx, id), "get", fields)
 
 
 @route("DELETE", "/v2/action_executions/{id}", summary="Delete a completed ad-hoc action run",
@@ -157,18 +118,4 @@ def get_action_execution(req: ApiRequest, id: str) -> dict[str, Any]:
 def delete_action_execution(req: ApiRequest, id: str) -> None:
     """Allowed with ``[api] allow_action_execution_deletion``, for completed runs outside
     tasks only (403 otherwise)."""
-    if not req.conf.api.allow_action_execution_deletion:
-        raise NotAllowed("Action execution deletion is not allowed "
-                         "([api] allow_action_execution_deletion)")
-    with req.runtime.session() as session:
-        row = find_one(session, req, m.ActionExecution, id, by_name=False, shared=False,
-                       not_found=lambda: not_found(id))
-        if row.task_execution_id:
-            raise NotAllowed(f"Only ad-hoc action executions can be deleted; this one belongs "
-                             f"to task {row.task_execution_id}")
-        if row.state not in TERMINAL:
-            raise NotAllowed(f"Only completed action executions can be deleted [id={id}, "
-                             f"state={row.state}]")
-        if not owned(req, row):
-            raise NotAllowed(f"Can not delete an action execution of another project [id={id}]")
-        db.delete_row(session, row)
+    req.services.action_executions.delete(req.ctx, id)

@@ -2,30 +2,22 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
-
-from sqlalchemy import select
 
 from wfaas.api import dsl
 from wfaas.api.context import ApiRequest
 from wfaas.api.controllers.common import (
     checksum,
     fields_arg,
-    find_one,
     list_answer,
+    list_args,
     max_document_bytes,
     namespace_arg,
-    owned,
-    row_dict,
     scope_arg,
 )
 from wfaas.api.resources import WORKFLOW, dump_json
 from wfaas.api.routing import Param, route
-from wfaas.db import api as db
-from wfaas.db import models as m
-from wfaas.db.types import utcnow
-from wfaas.exceptions import Conflict, NotAllowed
+from wfaas.services.api.definitions import Definition
 
 WRITE_QUERY = (Param("namespace", description="Namespace of the workflows ('' default)"),
                Param("scope", description="private (default) or public"),
@@ -34,10 +26,6 @@ FILTERS = ("name", "namespace", "input", "definition", "tags", "scope", "project
            "created_at", "updated_at")
 LIST_QUERY = ("marker", Param("limit", "integer"), "sort_keys", "sort_dirs", "fields",
               "all_projects", *FILTERS)
-
-
-def _not_found(identifier: str, namespace: str = "") -> str:
-    return f"Workflow not found [workflow_identifier={identifier}, namespace={namespace}]"
 
 
 def to_wire(row: dict[str, Any], view: str = "get", fields: list[str] | None = None
@@ -51,10 +39,16 @@ def to_wire(row: dict[str, Any], view: str = "get", fields: list[str] | None = N
                             {"interface": interface} if wanted else None)
 
 
-def _values(spec: Any, text: str, single: bool) -> dict[str, Any]:
+def _definitions(spec: Any, text: str, single: bool) -> Definition:
     definition = text if single else (spec.definition or text)
-    return {"definition": definition, "checksum": checksum(definition) if single else None,
-            "input": dsl.render_input(spec.input), "tags": list(spec.tags)}
+    return Definition(spec.name, {
+        "definition": definition, "checksum": checksum(definition) if single else None,
+        "input": dsl.render_input(spec.input), "tags": list(spec.tags)})
+
+
+def _parse(req: ApiRequest, text: str) -> list[Definition]:
+    specs = dsl.parse_workflows(text, max_document_bytes(req))
+    return [_definitions(spec, text, len(specs) == 1) for spec in specs]
 
 
 @route("POST", "/v2/workflows", summary="Create workflows from a YAML document", status=201,
@@ -63,51 +57,16 @@ def create_workflows(req: ApiRequest) -> dict[str, Any]:
     """Store every workflow of the document; a name already taken -> 409."""
     text = req.text_body()
     namespace, scope = namespace_arg(req), scope_arg(req)
-    specs = dsl.parse_workflows(text, max_document_bytes(req))
-    rows = []
-    with req.runtime.session() as session:
-        for spec in specs:
-            existing = session.scalars(select(m.WorkflowDefinition).where(
-                m.WorkflowDefinition.name == spec.name,
-                m.WorkflowDefinition.namespace == namespace,
-                m.WorkflowDefinition.project_id == req.caller.project_id)).first()
-            if existing is not None:
-                raise Conflict(f"Duplicate entry for WorkflowDefinition ['name', 'namespace', "
-                               f"'project_id']: {spec.name}, {namespace}, "
-                               f"{req.caller.project_id}")
-            row = db.create(session, m.WorkflowDefinition, name=spec.name, namespace=namespace,
-                            scope=scope, project_id=req.caller.project_id,
-                            **_values(spec, text, len(specs) == 1))
-            rows.append(row_dict(row))
+    rows = req.services.workflows.create(req.ctx, namespace, scope, _parse(req, text))
     return {"workflows": [to_wire(r, "create") for r in rows]}
 
 
 def _update(req: ApiRequest, identifier: str | None) -> dict[str, Any]:
     text = req.text_body()
     namespace = namespace_arg(req)
-    scope = req.arg("scope")
-    if scope is not None:
-        scope = scope_arg(req)
-    specs = dsl.parse_workflows(text, max_document_bytes(req))
-    if identifier is not None and len(specs) != 1:
-        raise NotAllowed("Only one workflow can be updated by id at a time")
-    rows = []
-    with req.runtime.session() as session:
-        for spec in specs:
-            row = find_one(session, req, m.WorkflowDefinition, identifier or spec.name,
-                           by_name=identifier is None, namespace=namespace,
-                           not_found=functools.partial(_not_found, identifier or spec.name,
-                                                       namespace))
-            if not owned(req, row):
-                raise NotAllowed(f"Can not modify a workflow of another project [id={row.id}]")
-            values = _values(spec, text, len(specs) == 1)
-            if identifier is not None:
-                values["name"] = spec.name
-            if scope is not None:
-                values["scope"] = scope
-            db.update_row(session, row, updated_at=utcnow(), **values)
-            session.flush()
-            rows.append(row_dict(row))
+    scope = scope_arg(req) if req.arg("scope") is not None else None
+    rows = req.services.workflows.update(req.ctx, identifier, namespace, scope,
+                                         _parse(req, text))
     return {"workflows": [to_wire(r) for r in rows]}
 
 
@@ -129,8 +88,10 @@ def update_workflow(req: ApiRequest, identifier: str) -> dict[str, Any]:
        query=LIST_QUERY)
 def list_workflows(req: ApiRequest) -> dict[str, Any]:
     """Paginated, filtered list of the workflows the caller can see."""
-    return list_answer(req, WORKFLOW, m.WorkflowDefinition, filterable=FILTERS,
-                       extra_args=("all_projects",), overrides=_interface)
+    fields = fields_arg(req, WORKFLOW)
+    page = req.services.workflows.list_page(req.ctx, list_args(req, ("all_projects",)), FILTERS)
+    return list_answer(req, WORKFLOW, page, extra_args=("all_projects",), overrides=_interface,
+                       fields=fields)
 
 
 def _interface(row: dict[str, Any]) -> dict[str, Any]:
@@ -143,29 +104,14 @@ def get_workflow(req: ApiRequest, identifier: str) -> dict[str, Any]:
     """One workflow."""
     namespace = namespace_arg(req)
     fields = fields_arg(req, WORKFLOW)
-    with req.runtime.session() as session:
-        row = row_dict(find_one(session, req, m.WorkflowDefinition, identifier,
-                                namespace=namespace,
-                                not_found=lambda: _not_found(identifier, namespace)))
-    return to_wire(row, "get", fields)
+    return to_wire(req.services.workflows.get(req.ctx, identifier, namespace), "get", fields)
 
 
 @route("DELETE", "/v2/workflows/{identifier}", summary="Delete a workflow", status=204,
        query=("namespace",))
 def delete_workflow(req: ApiRequest, identifier: str) -> None:
     """Delete a workflow that no cron trigger uses (409 otherwise)."""
-    namespace = namespace_arg(req)
-    with req.runtime.session() as session:
-        row = find_one(session, req, m.WorkflowDefinition, identifier, namespace=namespace,
-                       not_found=lambda: _not_found(identifier, namespace))
-        if not owned(req, row):
-            raise NotAllowed(f"Can not delete a workflow of another project [id={row.id}]")
-        trigger = session.scalars(select(m.CronTrigger.name).where(
-            m.CronTrigger.workflow_id == row.id)).first()
-        if trigger is not None:
-            raise Conflict(f"Can not delete workflow '{row.name}': cron trigger '{trigger}' "
-                           "uses it")
-        db.delete_row(session, row)
+    req.services.workflows.delete(req.ctx, identifier, namespace_arg(req))
 
 
 @route("POST", "/v2/workflows/validate", summary="Validate a workflow document",

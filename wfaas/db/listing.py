@@ -1,0 +1,213 @@
+"""List queries as SQL: Mistral's pagination, sorting and filters over one model.
+
+:func:`parse_list_query` turns the raw list parameters (strings, as a client
+sent them) into a :class:`ListQuery` checked against the model's columns;
+:func:`run_list_query` selects one page. ``marker`` is the id of the last item
+seen, ``limit`` is clamped to ``max_limit``, ``sort_keys``/``sort_dirs`` are comma
+lists (``id`` is appended as a tie-breaker), and any filterable column takes
+``value`` or ``op:value`` with op in ``eq, neq, lt, lte, gt, gte, in, nin, has``
+(``in``/``nin`` take comma lists, ``has`` is a substring match); ``tags=a,b``
+keeps rows carrying every tag. Mistakes raise :class:`~wfaas.exceptions.ClientError`
+(HTTP 400) naming the parameter.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Boolean, DateTime, Integer, Text, and_, or_, select, true, type_coerce
+from sqlalchemy.orm import Session
+
+from wfaas.db.types import JsonText
+from wfaas.exceptions import ClientError
+from wfaas.utils.boolwords import to_bool
+
+OPERATORS = ("eq", "neq", "lt", "lte", "gt", "gte", "in", "nin", "has")
+
+
+@dataclass
+class ListArgs:
+    """The list parameters of a request, as sent (strings; None when absent)."""
+
+    limit: int | None = None
+    marker: str | None = None
+    sort_keys: str | None = None
+    sort_dirs: str | None = None
+    #: every other query parameter, in order: (name, raw value)
+    filters: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class ListQuery:
+    """A parsed list request."""
+
+    marker: str | None = None
+    limit: int = 1000
+    limit_given: bool = False
+    sort_keys: list[str] = field(default_factory=lambda: ["created_at", "id"])
+    sort_dirs: list[str] = field(default_factory=lambda: ["asc", "asc"])
+    fields: list[str] | None = None
+    filters: list[tuple[str, str, Any]] = field(default_factory=list)
+    raw_filters: list[tuple[str, str]] = field(default_factory=list)
+
+
+def split_list(value: str | None) -> list[str]:
+    """``"a, b,,c"`` -> ``['a', 'b', 'c']``."""
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+def parse_list_query(args: ListArgs, model: Any, *, filterable: Iterable[str],
+                     collection: str, max_limit: int, default_sort: str = "created_at"
+                     ) -> ListQuery:
+    """Check ``args`` against ``model``'s columns: unknown sort keys, filters, operators
+    or values of the wrong type -> 400."""
+    q = ListQuery()
+    if args.limit is not None:
+        if args.limit <= 0:
+            raise ClientError(f"Limit must be positive, got {args.limit}")
+        q.limit_given = True
+    q.limit = min(args.limit or max_limit, max_limit)
+    q.marker = args.marker or None
+    columns = model.__table__.columns
+    q.sort_keys = split_list(args.sort_keys) or [default_sort]
+    for key in q.sort_keys:
+        if key not in columns:
+            raise ClientError(f"Invalid sort key '{key}'; choose from: "
+                              f"{', '.join(columns.keys())}")
+    if "id" not in q.sort_keys:
+        q.sort_keys.append("id")
+    dirs = split_list(args.sort_dirs)
+    for d in dirs:
+        if d not in ("asc", "desc"):
+            raise ClientError(f"Invalid sort direction '{d}'; use 'asc' or 'desc'")
+    q.sort_dirs = (dirs + ["asc"] * len(q.sort_keys))[:len(q.sort_keys)]
+    allowed = set(filterable)
+    for name, raw in args.filters:
+        if name not in allowed or (name != "tags" and name not in columns):
+            raise ClientError(f"Unknown filter '{name}'; filters of {collection}: "
+                              f"{', '.join(sorted(allowed))}")
+        q.raw_filters.append((name, raw))
+        q.filters.append(_parse_filter(name, raw, columns[name] if name in columns else None))
+    return q
+
+
+def null_filters(model: Any, names: Iterable[str], allowed: Iterable[str]) -> list[Any]:
+    """``nulls=a,b``: conditions that the columns are NULL; unknown columns -> 400."""
+    columns, allowed = model.__table__.columns, set(allowed)
+    conditions = []
+    for name in names:
+        if name not in allowed or name not in columns:
+            raise ClientError(f"Invalid column in 'nulls': {name}")
+        conditions.append(getattr(model, name).is_(None))
+    return conditions
+
+
+def _parse_filter(name: str, raw: str, column: Any) -> tuple[str, str, Any]:
+    op, value = "eq", raw
+    head, sep, tail = raw.partition(":")
+    if sep and head in OPERATORS:
+        op, value = head, tail
+    if name == "tags":
+        return name, "tags", split_list(value)
+    if op in ("in", "nin"):
+        return name, op, [_convert(name, v, column) for v in split_list(value)]
+    if op == "has":
+        return name, op, value
+    return name, op, _convert(name, value, column)
+
+
+def _convert(name: str, value: str, column: Any) -> Any:
+    ctype = column.type if column is not None else None
+    if value in ("null", "None") and column is not None and column.nullable:
+        return None
+    if isinstance(ctype, Boolean):
+        return to_bool(value, name)
+    if isinstance(ctype, Integer):
+        try:
+            return int(value)
+        except ValueError:
+            raise ClientError(f"Invalid value for filter '{name}': {value!r} is not an "
+                              "integer") from None
+    if isinstance(ctype, DateTime):
+        return parse_time(value, name)
+    if isinstance(ctype, JsonText):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def parse_time(value: str, name: str) -> _dt.datetime:
+    """``YYYY-MM-DD[ HH:MM[:SS]]`` or ISO 8601 (UTC) -> naive UTC datetime; else 400."""
+    text = value.strip().replace("T", " ").rstrip("Z")
+    for fmt in ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        try:
+            return _dt.datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    try:
+        parsed = _dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise ClientError(f"Invalid time for '{name}': {value!r} (use 'YYYY-MM-DD HH:MM:SS')"
+                          ) from None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(_dt.UTC).replace(tzinfo=None)
+    return parsed
+
+
+def _condition(model: type, name: str, op: str, value: Any) -> Any:
+    col = getattr(model, name)
+    is_json = isinstance(model.__table__.columns[name].type, JsonText)  # type: ignore[attr-defined]
+    if op == "tags":
+        text = type_coerce(col, Text)
+        return and_(true(), *[text.contains(json.dumps(t)) for t in value])
+    if op == "has":
+        return type_coerce(col, Text).contains(value)
+    if op == "eq":
+        return col.is_(None) if value is None else col == value
+    if op == "neq":
+        return col.is_not(None) if value is None else or_(col != value, col.is_(None))
+    if op in ("in", "nin"):
+        cond = col.in_(value)
+        return cond if op == "in" else ~cond
+    if is_json:
+        raise ClientError(f"Operator '{op}' does not apply to '{name}'")
+    return {"lt": col < value, "lte": col <= value, "gt": col > value, "gte": col >= value}[op]
+
+
+def run_list_query(session: Session, model: type, q: ListQuery,
+                   extra_conditions: Sequence[Any] = ()) -> list[Any]:
+    """The rows of ``model`` selected by ``q`` (and ``extra_conditions``), one page."""
+    stmt: Any = select(model)
+    for name, op, value in q.filters:
+        stmt = stmt.where(_condition(model, name, op, value))
+    for cond in extra_conditions:
+        stmt = stmt.where(cond)
+    if q.marker:
+        marker = session.get(model, q.marker)
+        if marker is None:
+            raise ClientError(f"Marker not found [marker={q.marker}]")
+        stmt = stmt.where(_after(model, marker, q.sort_keys, q.sort_dirs))
+    for key, direction in zip(q.sort_keys, q.sort_dirs, strict=True):
+        col = getattr(model, key)
+        stmt = stmt.order_by(col.desc() if direction == "desc" else col.asc())
+    return list(session.scalars(stmt.limit(q.limit)))
+
+
+def _after(model: type, marker: Any, keys: list[str], dirs: list[str]) -> Any:
+    ors = []
+    for i, key in enumerate(keys):
+        value = getattr(marker, key)
+        if value is None:
+            continue
+        ands = [getattr(model, k) == getattr(marker, k) for k in keys[:i]
+                if getattr(marker, k) is not None]
+        col = getattr(model, key)
+        ands.append(col < value if dirs[i] == "desc" else col > value)
+        ors.append(and_(*ands))
+    return or_(*ors)

@@ -1,0 +1,105 @@
+"""What every API service shares: the runtime, the settings, scoped lookups and lists.
+
+Every read of a stored object goes through :meth:`ServiceBase.lookup` or
+:meth:`ServiceBase.page`, which apply :func:`~wfaas.services.api.context.project_filter`
+and :func:`wfaas.db.scoping.visible`: the scoping rule lives there and nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from oslo_config import cfg
+from sqlalchemy.orm import Session
+
+from wfaas.db import api as db
+from wfaas.db import models as m
+from wfaas.db.listing import ListArgs, ListQuery, null_filters, parse_list_query, run_list_query
+from wfaas.exceptions import NotAllowed, NotFound
+from wfaas.services.api.context import RequestContext, may_change, project_filter
+
+if TYPE_CHECKING:
+    from wfaas.services.runtime import Runtime
+
+#: the stored model behind each collection of the API
+MODELS: dict[str, Any] = {
+    "workflows": m.WorkflowDefinition, "workbooks": m.Workbook, "actions": m.ActionDefinition,
+    "executions": m.WorkflowExecution, "tasks": m.TaskExecution,
+    "action_executions": m.ActionExecution, "environments": m.Environment,
+    "cron_triggers": m.CronTrigger, "event_triggers": m.EventTrigger,
+    "members": m.ResourceMember,
+}
+
+
+@dataclass
+class Page:
+    """One page of a list: the rows (as dicts) and the query that selected them."""
+
+    rows: list[dict[str, Any]]
+    query: ListQuery
+
+
+def row_dict(row: Any) -> dict[str, Any]:
+    """A model row (or a dict) as a plain dict."""
+    if isinstance(row, dict):
+        return row
+    return dict(row.to_dict())
+
+
+class ServiceBase:
+    """Base of the API services: a runtime, the configuration and scoped storage access."""
+
+    def __init__(self, runtime: Runtime, conf: cfg.ConfigOpts) -> None:
+        self.runtime = runtime
+        self.conf = conf
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One transaction on the service's database."""
+        with self.runtime.session() as session:
+            yield session
+
+    def lookup(self, session: Session, ctx: RequestContext, collection: str, identifier: str,
+               *, not_found: str, by_name: bool = True, namespace: str | None = None) -> Any:
+        """A row of ``collection`` the caller may see, by id or name; else 404."""
+        row = db.find_visible(session, MODELS[collection], identifier,
+                              project_id=project_filter(ctx), by_name=by_name,
+                              namespace=namespace)
+        if row is None:
+            raise NotFound(not_found)
+        return row
+
+    def lookup_owned(self, session: Session, ctx: RequestContext, collection: str,
+                     identifier: str, *, not_found: str, refused: Callable[[Any], str],
+                     by_name: bool = True, namespace: str | None = None) -> Any:
+        """:meth:`lookup`, then 403 (``refused(row)``) unless the caller may change it."""
+        row = self.lookup(session, ctx, collection, identifier, not_found=not_found,
+                          by_name=by_name, namespace=namespace)
+        if not may_change(ctx, row):
+            raise NotAllowed(refused(row))
+        return row
+
+    def page(self, ctx: RequestContext, collection: str, args: ListArgs, *,
+             filterable: Sequence[str], default_sort: str = "created_at",
+             equal: dict[str, Any] | None = None, nulls: Sequence[str] = ()) -> Page:
+        """One page of the visible rows of ``collection`` (``equal``: column -> value
+        conditions the service adds; ``nulls``: columns that must be null)."""
+        model = MODELS[collection]
+        q = parse_list_query(args, model, filterable=filterable, collection=collection,
+                             max_limit=int(self.conf.api.max_limit), default_sort=default_sort)
+        extra = [getattr(model, k) == v for k, v in (equal or {}).items()]
+        extra += null_filters(model, nulls, filterable)
+        with self.session() as session:
+            rows = run_list_query(session, model, q,
+                                  [*db_visible(model, ctx), *extra])
+            return Page([row_dict(r) for r in rows], q)
+
+
+def db_visible(model: Any, ctx: RequestContext) -> list[Any]:
+    """The SQL conditions of what ``ctx`` sees of ``model``."""
+    from wfaas.db.scoping import visible
+
+    return visible(model, project_filter(ctx))
