@@ -35,8 +35,10 @@ from wfaas.executors.outbox import Outbox
 from wfaas.rpc.base import Message, Transport
 
 LOG = logging.getLogger(__name__)
-#: the early-acknowledgement callable a broker transport puts into a request
+#: the early-acknowledgement callable a broker transport may put into a request
 ACK_KEY = "_ack"
+#: heartbeat intervals a finished action's row keeps getting beats (see LocalExecutor)
+RECENT_BEATS = 10
 
 
 def completion_message(request: Message, state: str, result: Any,
@@ -105,6 +107,10 @@ class LocalExecutor:
         self.executor_id = uuid.uuid4().hex
         self.heartbeat_interval = heartbeat_interval
         self._running: set[str] = set()
+        #: finished actions (distributed mode) -> when: their rows keep getting heartbeats
+        #: for RECENT_BEATS intervals, until the engines, maybe behind a backlog of
+        #: events, applied the result (a beat only touches rows still RUNNING)
+        self._recent: dict[str, float] = {}
         self._async_done: list[str] = []
         self._new_started = False
         self._stop_beats = threading.Event()
@@ -198,7 +204,9 @@ class LocalExecutor:
         """Refresh the rows of the running actions in the database every interval."""
         while not self._stop_beats.wait(self.heartbeat_interval):
             with self._lock:
-                running = sorted(self._running | self.outbox.pending_ids())
+                horizon = time.monotonic() - RECENT_BEATS * self.heartbeat_interval
+                self._recent = {k: v for k, v in self._recent.items() if v > horizon}
+                running = sorted(self._running | self.outbox.pending_ids() | set(self._recent))
                 async_done, self._async_done = self._async_done, []
             try:
                 assert self.acceptance is not None
@@ -307,6 +315,8 @@ class LocalExecutor:
         finally:
             with self._lock:
                 self._running.discard(action_id)
+                if self.acceptance is not None:
+                    self._recent[action_id] = time.monotonic()
             self._done()
 
     def run_request(self, request: Message) -> None:
