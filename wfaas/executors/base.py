@@ -12,9 +12,9 @@ ActionCompleted.to_dict()}``. An asynchronous action reports nothing: its
 result arrives later through the API (``complete_action``).
 
 Distributed mode (``sessions`` given, a broker transport): each request is
-first accepted in the database (:mod:`wfaas.executors.acceptance`), then
-acknowledged, then run in the transport's handler thread (the transport
-hands this process no more requests than it has workers). A result the
+first accepted in the database (:mod:`wfaas.executors.acceptance`), then run
+in the transport's handler thread and acknowledged when it finished (the
+transport hands this process no more requests than it has workers). A result the
 broker does not take at once waits in a local outbox and is re-sent with a
 growing delay until the broker is back; the action keeps its heartbeat
 until then.
@@ -285,7 +285,7 @@ class LocalExecutor:
                 ack()
             return
         if ack is not None:
-            ack()  # accepted durably: a redelivery from now on is dropped
+            ack()  # a transport that offers it: accepted durably, a redelivery is dropped
         with self._lock:
             self._in_flight += 1
         self._run_and_count(request)
