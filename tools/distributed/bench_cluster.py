@@ -66,9 +66,13 @@ def main() -> None:
     parser.add_argument("--executions", type=int, default=200)
     parser.add_argument("--engines", type=int, default=2)
     parser.add_argument("--executors", type=int, default=2)
+    parser.add_argument("--executor-path", action="store_true",
+                        help="every action through RabbitMQ and an executor "
+                             "([engine] pure_actions_per_step = 0)")
     args = parser.parse_args()
+    extra = {"engine": {"pure_actions_per_step": 0}} if args.executor_path else {}
     cluster = Cluster(Path(tempfile.mkdtemp(prefix="wfaas-bench-")), engines=args.engines,
-                      executors=args.executors)
+                      executors=args.executors, extra_conf=extra)
     try:
         cluster.up(timeout=180)
         for text in (SEQUENCE, JOIN):

@@ -6,8 +6,8 @@ database, with a compare-and-set on the action's row::
     UPDATE action_executions SET accepted = true, updated_at = now
      WHERE id = :action_id AND state = 'RUNNING' AND accepted = false
 
-Only the executor whose UPDATE changed the row runs the action; the request
-message is acknowledged right after. Every other copy of the request (a
+Only the executor whose UPDATE changed the row runs the action (the request
+message is acknowledged when it finished). Every other copy of the request (a
 redelivery after a broker restart or a reconnect, a request re-sent after an
 engine died) finds the row accepted or finished and is dropped. So an action
 runs at most once per dispatch, whatever the broker redelivers:

@@ -12,9 +12,9 @@ ActionCompleted.to_dict()}``. An asynchronous action reports nothing: its
 result arrives later through the API (``complete_action``).
 
 Distributed mode (``sessions`` given, a broker transport): each request is
-first accepted in the database (:mod:`wfaas.executors.acceptance`), then
-acknowledged, then run in the transport's handler thread (the transport
-hands this process no more requests than it has workers). A result the
+first accepted in the database (:mod:`wfaas.executors.acceptance`), then run
+in the transport's handler thread and acknowledged when it finished (the
+transport hands this process no more requests than it has workers). A result the
 broker does not take at once waits in a local outbox and is re-sent with a
 growing delay until the broker is back; the action keeps its heartbeat
 until then.
@@ -37,8 +37,10 @@ from wfaas.rpc.base import Message, Transport
 from wfaas.utils.logcontext import log_context
 
 LOG = logging.getLogger(__name__)
-#: the early-acknowledgement callable a broker transport puts into a request
+#: the early-acknowledgement callable a broker transport may put into a request
 ACK_KEY = "_ack"
+#: heartbeat intervals a finished action's row keeps getting beats (see LocalExecutor)
+RECENT_BEATS = 10
 
 
 def completion_message(request: Message, state: str, result: Any,
@@ -110,6 +112,10 @@ class LocalExecutor:
         self.executor_id = uuid.uuid4().hex
         self.heartbeat_interval = heartbeat_interval
         self._running: set[str] = set()
+        #: finished actions (distributed mode) -> when: their rows keep getting heartbeats
+        #: for RECENT_BEATS intervals, until the engines, maybe behind a backlog of
+        #: events, applied the result (a beat only touches rows still RUNNING)
+        self._recent: dict[str, float] = {}
         self._async_done: list[str] = []
         self._new_started = False
         self._stop_beats = threading.Event()
@@ -203,7 +209,9 @@ class LocalExecutor:
         """Refresh the rows of the running actions in the database every interval."""
         while not self._stop_beats.wait(self.heartbeat_interval):
             with self._lock:
-                running = sorted(self._running | self.outbox.pending_ids())
+                horizon = time.monotonic() - RECENT_BEATS * self.heartbeat_interval
+                self._recent = {k: v for k, v in self._recent.items() if v > horizon}
+                running = sorted(self._running | self.outbox.pending_ids() | set(self._recent))
                 async_done, self._async_done = self._async_done, []
             try:
                 assert self.acceptance is not None
@@ -282,7 +290,7 @@ class LocalExecutor:
                 ack()
             return
         if ack is not None:
-            ack()  # accepted durably: a redelivery from now on is dropped
+            ack()  # a transport that offers it: accepted durably, a redelivery is dropped
         with self._lock:
             self._in_flight += 1
         self._run_and_count(request)
@@ -312,6 +320,8 @@ class LocalExecutor:
         finally:
             with self._lock:
                 self._running.discard(action_id)
+                if self.acceptance is not None:
+                    self._recent[action_id] = time.monotonic()
             self._done()
 
     def run_request(self, request: Message) -> None:

@@ -23,13 +23,16 @@ then sees ``message["_redelivered"] = True``. A handler that raises gets its
 message requeued once, and dropped (logged) when it fails again.
 
 Executor queues are consumed with a *capacity* (the executor's workers): the
-handler runs the whole action in a pool of ``capacity`` threads and may
-acknowledge its message early through ``message["_ack"]()`` (once the
-request is durably accepted). The broker never holds more requests for this
-process than it has free workers: ``basic_qos`` is set to the free capacity
-whenever consuming (re)starts, consuming pauses while every worker is busy,
-and a request that still arrives then is handed back to the broker at once
-(``basic_reject(requeue=True)``), never parked behind a busy worker.
+handler runs the whole action in a pool of ``capacity`` threads and the
+message is acknowledged when it returns. The channel's prefetch
+(``basic_qos`` with ``global=True``) is the capacity, so the broker never holds
+more requests for this process than it has free workers: a request is pushed
+the moment a worker acknowledges its previous one, and waits in the queue (for
+any executor) otherwise. After a reconnect, handlers still running from the
+previous connection count against the window until they finish. The executor
+deduplicates by itself (:mod:`wfaas.executors.acceptance`), so a redelivery of
+a request that is still running (a reconnect, or RabbitMQ's
+``consumer_timeout`` for very long actions) is harmless.
 
 Broker outages are survived: consumers reconnect with a growing delay, and
 publishing retries until ``publish_timeout`` (default 300 s) has passed, so a
@@ -58,7 +61,7 @@ LOG = logging.getLogger(__name__)
 
 OWN_PARAMS = ("queue_prefix", "queue_expires", "prefetch", "confirm")
 REDELIVERED = "_redelivered"
-#: the early-acknowledgement callable a capacity consumer puts into each message
+#: a key a message may carry in-process only (never published)
 ACK = "_ack"
 
 
@@ -110,11 +113,13 @@ class _Consumer:
         self.handler = handler
         #: handlers that may run at once (None: ``owner.prefetch``, acks after them)
         self.capacity = capacity
-        self._paused = False
+        self._consuming = False
+        self._window = 0
+        #: handlers running on messages of the current connection
+        self._current = 0
         self.thread: threading.Thread | None = None
         self.pool: ThreadPoolExecutor | None = None
-        #: (generation, message, outcome): "ack", "requeue", "early" (ack, still running)
-        #: or "settled" (acked early, handler finished)
+        #: (generation, message, outcome): "ack" or "requeue"
         self._done: queue.SimpleQueue[tuple[int, Any, str]] = queue.SimpleQueue()
         self._generation = 0
         self._in_flight = 0
@@ -189,15 +194,17 @@ class _Consumer:
             bound.declare()
             consumer = Consumer(channel, queues=[bound], accept=["json"],
                                       on_message=lambda msg: self._received(msg, generation))
-            self._paused = True
+            self._consuming, self._window = False, 0
+            with self._lock:
+                self._current = 0
             self._throttle(channel, consumer)
             self.connected.set()
             LOG.info("Consuming %s", self.queue.name)
             last_beat = time.monotonic()
             try:
                 while not self.owner.stopping.is_set():
-                    self._throttle(channel, consumer)  # before the acks that open the window
                     self._flush_acks(generation)
+                    self._throttle(channel, consumer)
                     busy = self.in_flight() > 0
                     try:
                         conn.drain_events(timeout=0.02 if busy else 0.2)
@@ -233,28 +240,20 @@ class _Consumer:
         if pool is None:  # stopping: the broker redelivers it to someone else
             return
         with self._lock:
-            if self.capacity and self._in_flight >= self.capacity:
-                full = True
-            else:
-                full = False
+            full = bool(self.capacity) and self._in_flight >= (self.capacity or 0)
+            if not full:
                 self._in_flight += 1
+                self._current += 1
                 if not own:
                     self._foreign += 1
-        if full:  # every worker busy: back to the broker, never parked here
+        if full:  # every worker busy (cannot happen with the window): back to the broker
             LOG.debug("No free worker for a message on %s: handing it back", self.queue.name)
             msg.requeue()
             return
-        early: list[bool] = []
-        if self.capacity:
-            def ack() -> None:
-                if not early:
-                    early.append(True)
-                    self._done.put((generation, msg, "early"))
-            body[ACK] = ack
-        pool.submit(self._handle, msg, body, generation, redelivered, own, early)
+        pool.submit(self._handle, msg, body, generation, redelivered, own)
 
     def _handle(self, msg: Any, body: Message, generation: int, redelivered: bool,
-                own: bool, early: list[bool]) -> None:
+                own: bool) -> None:
         ok = True
         try:
             self.handler(body)
@@ -265,25 +264,33 @@ class _Consumer:
         if not own:
             with self._lock:
                 self._foreign -= 1
-        elif ok or redelivered or early:
+        elif ok or redelivered:
             self.owner._unsettled_add(-1)
-        if not early:
-            early.append(False)  # a late ack() call changes nothing now
-            self._done.put((generation, msg, "ack" if ok or redelivered else "requeue"))
-        else:
-            self._done.put((generation, msg, "settled"))
+        self._done.put((generation, msg, "ack" if ok or redelivered else "requeue"))
         self.owner.notify_monitor()
 
     def _throttle(self, channel: Any, consumer: Consumer) -> None:
-        """Consume only while a worker is free, with ``basic_qos`` = free workers."""
-        busy = self.in_flight()
-        if self._paused and busy < self.limit:
-            channel.basic_qos(0, self.limit - busy if self.capacity else self.limit, False)
+        """Keep the channel's prefetch at the free capacity (see the module docstring)."""
+        if not self.capacity:
+            if not self._consuming:
+                channel.basic_qos(0, self.owner.prefetch, False)
+                consumer.consume()
+                self._consuming = True
+            return
+        with self._lock:
+            older = self._in_flight - self._current  # handlers of a previous connection
+        want = self.capacity - older
+        if want <= 0:  # a prefetch of 0 would mean "unlimited": stop consuming instead
+            if self._consuming:
+                consumer.cancel()
+                self._consuming = False
+            return
+        if want != self._window:
+            channel.basic_qos(0, want, True)
+            self._window = want
+        if not self._consuming:
             consumer.consume()
-            self._paused = False
-        elif self.capacity and not self._paused and busy >= self.capacity:
-            consumer.cancel()
-            self._paused = True
+            self._consuming = True
 
     def _flush_acks(self, generation: int) -> None:
         while True:
@@ -291,10 +298,11 @@ class _Consumer:
                 gen, msg, outcome = self._done.get_nowait()
             except queue.Empty:
                 return
-            if outcome != "early":
-                with self._lock:
-                    self._in_flight -= 1
-            if gen != generation or outcome == "settled":
+            with self._lock:
+                self._in_flight -= 1
+                if gen == generation:
+                    self._current -= 1
+            if gen != generation:
                 continue  # its channel is gone: the broker redelivers it
             if outcome == "requeue":
                 msg.requeue()

@@ -99,8 +99,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         pytest.skip("needs RabbitMQ on 127.0.0.1:5672 and PostgreSQL on 127.0.0.1:5432")
     c = Cluster(Path(tmp_path_factory.mktemp("cluster")), executor_groups={"blue": 1},
                 extra_conf={"action_heartbeat": {
-                    "check_interval": 1, "max_missed_heartbeats": 4,
-                    "first_heartbeat_timeout": 10, "stuck_execution_timeout": 30},
+                    # a process restart on a loaded 2-core machine takes several s
+                    "check_interval": 1, "max_missed_heartbeats": 6,
+                    "first_heartbeat_timeout": 30, "stuck_execution_timeout": 30},
                     # std.noop / std.echo go through RabbitMQ and the executors here (not
                     # run inside the engine step): these tests are about that path
                     "engine": {"pure_actions_per_step": 0}})

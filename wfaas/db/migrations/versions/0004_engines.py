@@ -4,9 +4,8 @@ Revision ID: 0004_engines
 Revises: 0003_security
 Create Date: 2026-12-03 18:10:00
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0004_engines'
 down_revision = '0003_security'
