@@ -125,16 +125,41 @@ class ApiServer:
         self.server.stop()
 
 
-def _install_signal_handlers(stop: threading.Event, on_stop: Any) -> None:
+def _install_signal_handlers(stop: threading.Event, on_stop: Any,
+                             deadline: float = 0.0) -> None:
     def handler(signum: int, _frame: Any) -> None:
         if stop.is_set():
             return
         LOG.info("Received signal %s, stopping", signal.Signals(signum).name)
         stop.set()
+        if deadline > 0:
+            _arm_exit_deadline(deadline)
         threading.Thread(target=on_stop, name="wfaas-stop", daemon=True).start()
 
     signal.signal(signal.SIGTERM, handler)
     signal.signal(signal.SIGINT, handler)
+
+
+def _arm_exit_deadline(seconds: float) -> None:
+    """Exit ``seconds`` after a stop signal even when a step or a request is still
+    running (a tenant's expression must not keep the server alive): a thread logs and
+    leaves with ``os._exit``; faulthandler, which needs no GIL, dumps every thread's
+    stack and exits half a second later if even that thread cannot run."""
+    import faulthandler
+
+    def leave() -> None:
+        LOG.warning("Not stopped %.1f s after the signal (a step or request is still "
+                    "running): exiting now; unfinished work is recovered at the next start",
+                    seconds)
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+
+    timer = threading.Timer(seconds, leave)
+    timer.daemon = True
+    timer.start()
+    faulthandler.dump_traceback_later(seconds + 0.5, exit=True)
 
 
 def run(conf: cfg.ConfigOpts) -> int:
@@ -149,13 +174,13 @@ def run(conf: cfg.ConfigOpts) -> int:
             api = ApiServer(setup_app(runtime, conf), conf.api.host, conf.api.port,
                             conf.api.threads)
             host, port = api.prepare()
-            _install_signal_handlers(stop, api.stop)
+            _install_signal_handlers(stop, api.stop, conf.limits.shutdown_timeout)
             LOG.info("wfaas-server %s: API listening on http://%s:%s", ",".join(parts),
                      host, port)
             print(f"wfaas-server: API listening on http://{host}:{port}", flush=True)
             api.serve()
         else:
-            _install_signal_handlers(stop, lambda: None)
+            _install_signal_handlers(stop, lambda: None, conf.limits.shutdown_timeout)
             LOG.info("wfaas-server %s: running", ",".join(parts))
             stop.wait()
     finally:
@@ -163,6 +188,11 @@ def run(conf: cfg.ConfigOpts) -> int:
         LOG.info("wfaas-server stopped")
     _exit_without_waiting_for_actions(runtime.executor.in_flight()
                                       if "executor" in parts else 0)
+    if "engine" in parts and runtime.engine.running_steps():
+        # a step still runs in a daemon thread: leaving through the interpreter's
+        # shutdown would wait for it; its execution is recovered at the next start
+        LOG.warning("Exiting while an engine step still runs")
+        _exit_without_waiting_for_actions(1)
     return 0
 
 

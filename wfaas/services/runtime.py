@@ -35,7 +35,9 @@ from wfaas.services import operations, recovery
 from wfaas.services.adhoc import DbAdHocLoader
 from wfaas.services.engine_service import EngineService
 from wfaas.services.integrity import IntegrityChecker
+from wfaas.services.limits import ExecutionLimits
 from wfaas.services.specs import SpecResolver
+from wfaas.services.watchdog import WatchdogSettings, watchdog_settings
 
 LOG = logging.getLogger(__name__)
 TERMINAL = frozenset({"SUCCESS", "ERROR", "CANCELLED"})
@@ -56,6 +58,8 @@ class Runtime(operations.Operations):
                  field_size_limit_kb: int = 1024, integrity_check_delay: float = -1,
                  heartbeat: dict[str, float] | None = None,
                  pure_actions_per_step: int = 1000,
+                 limits: ExecutionLimits | None = None,
+                 watchdog: WatchdogSettings | None = None,
                  roles: tuple[str, ...] = ("engine", "executor", "scheduler"),
                  clock: Callable[[], float] = time.time) -> None:
         self.db = engine
@@ -78,6 +82,9 @@ class Runtime(operations.Operations):
                                     workers=engine_workers, clock=clock,
                                     pure_actions_per_step=pure_actions_per_step,
                                     size_limit_kb=field_size_limit_kb,
+                                    limits=limits or ExecutionLimits(
+                                        field_size_kb=field_size_limit_kb),
+                                    watchdog=watchdog,
                                     wake_scheduler=self.scheduler.wake)
         self.field_size_limit_kb = field_size_limit_kb
         self.executor = LocalExecutor(self.transport, None, workers=executor_workers,
@@ -117,6 +124,7 @@ class Runtime(operations.Operations):
                  heartbeat=None if local else IntegrityChecker.settings(conf),
                  pure_actions_per_step=conf.engine.pure_actions_per_step,
                  engine_workers=conf.engine.workers or (1 if embedded else 2),
+                 limits=ExecutionLimits.from_conf(conf), watchdog=watchdog_settings(conf),
                  roles=roles)
         if "scheduler" in roles:  # cron triggers (and the event listener) run with it
             from wfaas.triggers.service import TriggerService
