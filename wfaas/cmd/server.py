@@ -147,13 +147,10 @@ def _arm_exit_deadline(seconds: float) -> None:
     stack and exits half a second later if even that thread cannot run."""
     import faulthandler
 
-    def leave() -> None:
-        LOG.warning("Not stopped %.1f s after the signal (a step or request is still "
-                    "running): exiting now; unfinished work is recovered at the next start",
-                    seconds)
-        logging.shutdown()
-        sys.stdout.flush()
-        sys.stderr.flush()
+    def leave() -> None:  # no logging machinery: its locks may be held right now
+        os.write(2, f"wfaas-server: not stopped {seconds:g} s after the signal (a step or "
+                    f"request is still running): exiting now; unfinished work is "
+                    f"recovered at the next start\n".encode())
         os._exit(0)
 
     timer = threading.Timer(seconds, leave)

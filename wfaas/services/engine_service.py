@@ -210,12 +210,15 @@ class EngineService:
         try:
             with session_scope(self.sessions, readonly=True) as session:
                 row = load_row(session, ex_id)
-            if row is not None and row.engine_state is None:  # busy starting: force it
+            if row is not None and row.engine_state is None:  # busy starting
                 for event in events:
-                    if event.get("kind") == "stop_workflow":
+                    if event.get("kind") == "stop_workflow":  # stopped without a step
                         self.fail_execution(ex_id, event.get("message") or "",
                                             state=str(event.get("state") or "CANCELLED"))
                         return
+                with self._lock:  # a pause applies once started: queue it again
+                    self._pending.setdefault(ex_id, [])[:0] = events
+                return
             self.process(ex_id, events)
         finally:
             if self.monitor is not None:

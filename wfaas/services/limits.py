@@ -104,7 +104,7 @@ def step_breach(limits: ExecutionLimits, loaded: Loaded, task_ids: set[str]) -> 
             return (f"Limit exceeded: execution {st.id} holds {total // 1024} KB of data "
                     f"(input, vars and published values), more than {limits.max_data_kb} KB "
                     f"([limits] max_execution_data_kb)")
-    if st.state in TERMINAL_WF and st.output:
+    if st.state == "SUCCESS" and st.output:  # (a failure's output is the engine's report)
         return _too_big("WorkflowExecution", "output", json_size(st.output),
                         limits.field_size_kb)
     return None
