@@ -202,7 +202,7 @@ limits_opts: list[cfg.Opt] = [  # docs/security.md; <= 0 turns a limit off (as M
                       "quarantined (0: never)."),
     cfg.FloatOpt("shutdown_timeout", default=4.5,
                  help="Seconds after SIGTERM/SIGINT at which wfaas-server exits even if "
-                      "a step or request is still running."),
+                      "a step or request is still running (0: no deadline)."),
 ]
 
 _GROUPS: dict[str | None, list[cfg.Opt]] = {

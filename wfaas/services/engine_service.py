@@ -459,6 +459,9 @@ class EngineService:
 
         if loaded is None:
             return None
+        running = self._running.get(threading.get_ident())
+        if running is not None:  # the watchdog blames a slow batch on this execution
+            running.current = loaded.meta.id
         out = Decided(loaded, old_state=loaded.state.state)
 
         def apply(event: Event) -> list[Command]:

@@ -38,7 +38,7 @@ from wfaas.services.engine_service import EngineService
 from wfaas.services.integrity import IntegrityChecker
 from wfaas.services.limits import ExecutionLimits
 from wfaas.services.specs import SpecResolver
-from wfaas.services.watchdog import WatchdogSettings, watchdog_settings
+from wfaas.services.watchdog import GUARD_KIND, WatchdogSettings, watchdog_settings
 
 LOG = logging.getLogger(__name__)
 TERMINAL = frozenset({"SUCCESS", "ERROR", "CANCELLED"})
@@ -209,6 +209,8 @@ class Runtime(operations.Operations):
                 "kind": "timer_fired", "timer_id": payload.get("timer_id", call["key"]),
                 "timer_kind": payload.get("timer_kind", ""),
                 "task_id": payload.get("task_id", "")})
+        elif call["kind"] == GUARD_KIND:
+            pass  # not a timer: it stays until its step ends (services/watchdog.py)
         else:
             LOG.warning("Unknown delayed call kind %s; dropping it", call["kind"])
             with self.session() as s:

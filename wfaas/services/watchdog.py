@@ -37,8 +37,9 @@ if TYPE_CHECKING:
 
 LOG = logging.getLogger(__name__)
 GUARD_KIND = "step_guard"
-#: the due time of a guard row: never (it is not a timer)
-NEVER = 32503680000.0
+#: a guard row is not a timer: due in a year (the scheduler's handler keeps it when it
+#: fires; a farther due time would overflow the scheduler's sleep)
+GUARD_DUE_IN = 365 * 86400.0
 URGENT_KINDS = frozenset({"stop_workflow", "pause_workflow"})
 
 
@@ -55,6 +56,12 @@ class RunningStep:
     started: float
     guarded: set[str] = field(default_factory=set)
     quarantined: bool = False
+    #: the execution being decided right now (a batch decides one after the other)
+    current: str | None = None
+
+    def suspects(self) -> list[str]:
+        """The executions a slow step is blamed on: the one being decided."""
+        return [self.current] if self.current else list(self.ex_ids)
 
 
 @dataclass
@@ -116,7 +123,7 @@ class StepWatchdog:
                         "starting an extra worker (%d)", s.slow_after, self.extra_workers)
             self.engine.start_worker(extra=True, on_exit=self._extra_left)
         for step in slow:
-            for ex_id in step.ex_ids:
+            for ex_id in step.suspects():
                 urgent = self.engine.take_urgent(ex_id, URGENT_KINDS)
                 if urgent:
                     LOG.info("Execution %s is in a step running for %.1f s: applying %s "
@@ -129,7 +136,7 @@ class StepWatchdog:
             if s.max_step_seconds > 0 and now - step.started >= s.max_step_seconds \
                     and not step.quarantined:
                 step.quarantined = True
-                for ex_id in step.ex_ids:
+                for ex_id in step.suspects():
                     self.engine.fail_execution(
                         ex_id, f"quarantined: a step ran longer than {s.max_step_seconds:g} s "
                                "([limits] max_step_seconds)")
@@ -139,7 +146,7 @@ class StepWatchdog:
 
     # ------------------------------------------------------------------ guards
     def _guard(self, step: RunningStep, now: float) -> None:
-        todo = [x for x in step.ex_ids if x not in step.guarded]
+        todo = [x for x in step.suspects() if x not in step.guarded]
         if not todo:
             return
         step.guarded.update(todo)
@@ -149,7 +156,8 @@ class StepWatchdog:
                                      .where(m.DelayedCall.key == guard_key(ex_id)))
                 if row is None:
                     session.add(m.DelayedCall(key=guard_key(ex_id), kind=GUARD_KIND,
-                                              due_at=NEVER, execution_id=ex_id,
+                                              due_at=time.time() + GUARD_DUE_IN,
+                                              execution_id=ex_id,
                                               payload={"attempts": 1}))
                 else:
                     attempts = int((row.payload or {}).get("attempts", 0)) + 1
