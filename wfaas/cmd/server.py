@@ -189,7 +189,12 @@ def run(conf: cfg.ConfigOpts) -> int:
         # a step still runs in a daemon thread: leaving through the interpreter's
         # shutdown would wait for it; its execution is recovered at the next start
         LOG.warning("Exiting while an engine step still runs")
-        _exit_without_waiting_for_actions(1)
+        _leave_now()
+    if stop.is_set():
+        # Stopped by a signal and closed cleanly: leave now. The interpreter's own
+        # shutdown was seen to hang for seconds after a clean stop (main thread in C,
+        # no Python frame) since the engine has a watchdog thread.
+        _leave_now()
     return 0
 
 
@@ -218,6 +223,11 @@ def _exit_without_waiting_for_actions(running: int) -> None:
         return
     LOG.warning("Exiting while %d action(s) still run; they are recovered at the next "
                 "start", running)
+    _leave_now()
+
+
+def _leave_now() -> None:
+    """Flush the logs and exit 0 without the interpreter's shutdown."""
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
