@@ -17,7 +17,6 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -36,7 +35,6 @@ from wfaas.engine import (
     StartWorkflow,
     StopWorkflow,
     TimerFired,
-    WorkflowState,
     event_from_dict,
     new_workflow_state,
 )
@@ -44,10 +42,17 @@ from wfaas.lang.specs import WorkflowSpec
 from wfaas.rpc.base import Message, Transport
 from wfaas.services import dispatch
 from wfaas.services.folding import ActionFolder
-from wfaas.services.limits import ExecutionLimits, child_problem, descendants, enforce, step_breach
+from wfaas.services.limits import (
+    ExecutionLimits,
+    cancel_descendants,
+    child_problem,
+    enforce,
+    step_breach,
+)
 from wfaas.services.specs import SpecResolver
 from wfaas.services.state_store import (
     TERMINAL_WF,
+    Decided,
     ExecutionMeta,
     Loaded,
     RowBuffer,
@@ -68,36 +73,6 @@ Listener = Callable[[str, dict[str, Any]], None]
 def _retryable(exc: OperationalError) -> bool:
     """A deadlock or serialization failure (PostgreSQL): the step can simply be redone."""
     return getattr(exc.orig, "sqlstate", None) in ("40P01", "40001")
-
-
-def _in_creation_order(st: WorkflowState, task_ids: set[str]) -> list[dict[str, Any]]:
-    """The changed tasks as dicts, oldest first. Tasks created in one step share a
-    timestamp (a fork, or a folded chain): ties keep the engine's creation order,
-    which is only looked up then (a long sequence is not scanned per step)."""
-    tasks = sorted((st.tasks[t] for t in task_ids if t in st.tasks),
-                   key=lambda t: t.created_at)
-    if any(a.created_at == b.created_at for a, b in zip(tasks, tasks[1:], strict=False)):
-        position = {tid: i for i, tid in enumerate(st.tasks)}
-        tasks.sort(key=lambda t: (t.created_at, position[t.id]))
-    return [t.to_dict() for t in tasks]
-
-
-@dataclass
-class Decided:
-    """One execution's step, decided and not yet written."""
-
-    loaded: Loaded
-    old_state: str
-    commands: list[Command] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list)
-    task_ids: set[str] = field(default_factory=set)
-    action_ids: set[str] = field(default_factory=set)
-    started_now: bool = False
-
-    def result(self) -> tuple[Loaded, list[Command], list[dict[str, Any]], str]:
-        """(loaded, commands, changed task dicts oldest first, old state)."""
-        return (self.loaded, self.commands,
-                _in_creation_order(self.loaded.state, self.task_ids), self.old_state)
 
 
 class StaleVersion(Exception):
@@ -626,26 +601,11 @@ class EngineService:
             self._emit("task", {**task, "workflow_execution_id": loaded.meta.id})
         st = loaded.state
         if st.state == "CANCELLED" and old_state != "CANCELLED":
-            self._cancel_descendants(loaded)
+            cancel_descendants(self, loaded)
         self._emit("step", {"execution_id": st.id, "state": st.state})
         if st.state != old_state:
             self._emit("execution", {"id": st.id, "state": st.state,
                                      "state_info": st.state_info, "old_state": old_state})
-
-    def _cancel_descendants(self, loaded: Loaded) -> None:
-        """A cancelled execution cancels every unfinished execution below it at once
-        (not one level per step): sub-workflows being created meanwhile are refused
-        because their root is stopped (:func:`wfaas.services.limits.child_problem`)."""
-        try:
-            with session_scope(self.sessions, readonly=True) as session:
-                ids = descendants(session, loaded.meta.id, loaded.meta.root_execution_id)
-        except Exception:  # noqa: BLE001 - the level-by-level cancel still happens
-            LOG.exception("Could not list the sub-workflows of %s", loaded.meta.id)
-            return
-        message = f"Cancelled with its parent execution {loaded.meta.id}"
-        for child in ids:
-            self.send(child, {"kind": "stop_workflow", "state": "CANCELLED",
-                              "message": message})
 
     def _emit(self, kind: str, data: dict[str, Any]) -> None:
         for listener in list(self.listeners):

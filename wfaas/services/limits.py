@@ -17,15 +17,17 @@ option; other executions are not affected. ``-1`` (or 0) turns a limit off.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from oslo_config import cfg
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from wfaas.db import models as m
+from wfaas.db.session import session_scope
 from wfaas.engine import (
     Command,
     Event,
@@ -37,6 +39,10 @@ from wfaas.engine import (
 )
 from wfaas.services.state_store import TERMINAL_WF, Loaded
 
+if TYPE_CHECKING:
+    from wfaas.services.engine_service import EngineService
+
+LOG = logging.getLogger(__name__)
 _TASK_DONE = frozenset({"SUCCESS", "ERROR", "CANCELLED", "SKIPPED"})
 
 
@@ -191,3 +197,19 @@ def descendants(session: Session, ex_id: str, root_id: str | None) -> list[str]:
         return out
     alive = set(session.scalars(select(ex.id).where(ex.id.in_(out), live)))
     return [x for x in out if x in alive]
+
+
+def cancel_descendants(service: EngineService, loaded: Loaded) -> None:
+    """A cancelled execution cancels every unfinished execution below it at once (not
+    one level per step); sub-workflows being created meanwhile are refused because
+    their root is stopped (:func:`child_problem`)."""
+    try:
+        with session_scope(service.sessions, readonly=True) as session:
+            ids = descendants(session, loaded.meta.id, loaded.meta.root_execution_id)
+    except Exception:  # noqa: BLE001 - the level-by-level cancel still happens
+        LOG.exception("Could not list the sub-workflows of %s", loaded.meta.id)
+        return
+    message = f"Cancelled with its parent execution {loaded.meta.id}"
+    for child in ids:
+        service.send(child, {"kind": "stop_workflow", "state": "CANCELLED",
+                             "message": message})
