@@ -177,8 +177,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.hostile)
 
 
+#: a loaded 2-core CI machine was seen to need over 60 s to start a server
+START_TIMEOUT = 180.0
+
+
 def _start_server(workdir: Path, extra_conf: str) -> ServerProcess:
-    return ServerProcess(workdir, extra_conf=extra_conf).start()
+    return ServerProcess(workdir, extra_conf=extra_conf).start(START_TIMEOUT)
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.functional.client.server import ServerProcess
-from tests.hostile.conftest import Api, LatencyProbe, assert_serving
+from tests.hostile.conftest import START_TIMEOUT, Api, LatencyProbe, assert_serving
 
 #: one evaluation takes ~0.1-0.8 s on the 2-core CI machine; a step evaluates KEYS of them
 HEAVY_EXPR = "<% range(30).select(range(30).sum()).len() %>"
@@ -64,7 +64,8 @@ execution_field_size_limit_kb = 16
 @pytest.fixture(scope="module")
 def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """A server with small limits."""
-    srv = ServerProcess(tmp_path_factory.mktemp("limited"), extra_conf=LIMITED_CONF).start()
+    srv = ServerProcess(tmp_path_factory.mktemp("limited"), extra_conf=LIMITED_CONF
+                        ).start(START_TIMEOUT)
     try:
         yield srv
     finally:
@@ -209,7 +210,7 @@ def test_sigterm_during_a_heavy_step_then_quarantine(tmp_path: Path) -> None:
     does not freeze on the same step again: with max_step_attempts = 1 the execution
     whose step was interrupted is quarantined."""
     conf = "\n[limits]\nmax_step_attempts = 1\n"
-    srv = ServerProcess(tmp_path, extra_conf=conf).start()
+    srv = ServerProcess(tmp_path, extra_conf=conf).start(START_TIMEOUT)
     try:
         api = Api(srv.url)
         api.create_workflows(heavy_wf("heavy_d", keys=40))
@@ -223,7 +224,7 @@ def test_sigterm_during_a_heavy_step_then_quarantine(tmp_path: Path) -> None:
     finally:
         srv.stop()
     srv = ServerProcess(tmp_path, extra_conf=conf)
-    srv.start()
+    srv.start(START_TIMEOUT)
     try:
         api = Api(srv.url)
         done = api.wait(ex_id, timeout=10)
