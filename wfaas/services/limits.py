@@ -101,7 +101,8 @@ def step_breach(limits: ExecutionLimits, loaded: Loaded, task_ids: set[str]) -> 
             problem = _too_big("TaskExecution", "published", size, limits.field_size_kb)
             if problem:
                 return f"Task '{task.name}': {problem}"
-            if loaded.data_sizes is not None:
+            if loaded.data_sizes is not None:  # a running total: no sum per step
+                loaded.data_total += size - loaded.data_sizes.get(tid, 0)
                 loaded.data_sizes[tid] = size
             published = True
     if published and limits.max_data_kb > 0:
@@ -138,7 +139,8 @@ def _data_size(loaded: Loaded) -> int:
         loaded.data_sizes = {t.id: json_size(t.published) for t in st.tasks.values()
                              if t.published}
         loaded.data_sizes[""] = json_size(st.input)
-    return sum(loaded.data_sizes.values()) + json_size(st.context)
+        loaded.data_total = sum(loaded.data_sizes.values())
+    return loaded.data_total + json_size(st.context)
 
 
 # ---------------------------------------------------------------- sub-workflows

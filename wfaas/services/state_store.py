@@ -75,6 +75,7 @@ class Loaded:
     #: bytes of each task's published values ("": the input), measured lazily
     #: (wfaas.services.limits); ancestors of this execution (None: not counted yet)
     data_sizes: dict[str, int] | None = None
+    data_total: int = 0
     depth: int | None = None
 
 
