@@ -120,6 +120,8 @@ class EngineService:
         self._threads: list[threading.Thread] = []
         #: steps in progress, by worker thread id (see :mod:`wfaas.services.watchdog`)
         self._running: dict[int, RunningStep] = {}
+        #: executions whose urgent events preempt() is applying
+        self._preempting: set[str] = set()
         self.watchdog = StepWatchdog(self, watchdog)
         #: per-execution and per-tree limits ([limits] options)
         self.limits = limits or ExecutionLimits()
@@ -175,7 +177,14 @@ class EngineService:
             urgent = [e for e in queue if e.get("kind") in kinds]
             if urgent:
                 queue[:] = [e for e in queue if e.get("kind") not in kinds]
+                self._preempting.add(ex_id)
             return urgent
+
+    def _ack_applied(self, ex_id: str) -> None:
+        """(Lock held.) Nothing is queued for ``ex_id`` any more: the messages still
+        waiting were applied (by :meth:`preempt`), let their handlers return."""
+        for waiter in self._waiters.pop(ex_id, ()):
+            waiter.set()
 
     def preempt(self, ex_id: str, events: list[dict[str, Any]]) -> None:
         """Apply ``events`` to ``ex_id`` while another worker is still in a step of it:
@@ -196,6 +205,10 @@ class EngineService:
                 return
             self.process(ex_id, events)
         finally:
+            with self._lock:
+                self._preempting.discard(ex_id)
+                if ex_id not in self._busy and not self._pending.get(ex_id):
+                    self._ack_applied(ex_id)
             if self.monitor is not None:
                 with self.monitor:
                     self.monitor.notify_all()
@@ -320,6 +333,8 @@ class EngineService:
                     if self._pending.get(ex_id):
                         self._ready.append(ex_id)
                         requeued += 1
+                    elif ex_id not in self._preempting:
+                        self._ack_applied(ex_id)
                 # this worker takes the next batch itself: wake another one only
                 # when there is more than one batch of work
                 if len(self._ready) > self.batch_size or (requeued and self._watchers):
