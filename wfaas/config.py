@@ -187,6 +187,9 @@ limits_opts: list[cfg.Opt] = [  # docs/security.md; <= 0 turns a limit off (as M
                     "context and every published value, summed (-1: no limit, as Mistral). "
                     "Each published value and the output are also limited by [engine] "
                     "execution_field_size_limit_kb."),
+    cfg.IntOpt("max_running_executions_per_project", default=-1,
+               help="Most root executions one project may have RUNNING at once; starting "
+                    "one more answers HTTP 409 (-1: no limit, the default, as Mistral)."),
     cfg.FloatOpt("slow_step_seconds", default=0.5,
                  help="An engine step running this long is slow: a cancel or pause of its "
                       "execution is applied at once, and when every engine worker is in a "

@@ -56,6 +56,7 @@ class ExecutionLimits:
     max_with_items: int = 100000
     field_size_kb: int = 1024
     max_data_kb: int = 10240
+    max_running_per_project: int = -1
 
     @classmethod
     def from_conf(cls, conf: cfg.ConfigOpts) -> ExecutionLimits:
@@ -66,7 +67,8 @@ class ExecutionLimits:
                    max_tasks=lim.max_tasks_per_execution,
                    max_with_items=lim.max_with_items,
                    field_size_kb=conf.engine.execution_field_size_limit_kb,
-                   max_data_kb=lim.max_execution_data_kb)
+                   max_data_kb=lim.max_execution_data_kb,
+                   max_running_per_project=lim.max_running_executions_per_project)
 
 
 def json_size(value: Any) -> int:
@@ -215,3 +217,18 @@ def cancel_descendants(service: EngineService, loaded: Loaded) -> None:
     for child in ids:
         service.send(child, {"kind": "stop_workflow", "state": "CANCELLED",
                              "message": message})
+
+
+def project_problem(session: Session, limits: ExecutionLimits, project_id: str) -> str | None:
+    """Why project ``project_id`` may not start one more root execution (None: it may)."""
+    limit = limits.max_running_per_project
+    if limit <= 0:
+        return None
+    ex = m.WorkflowExecution
+    running = session.scalar(select(func.count()).select_from(ex).where(
+        ex.project_id == project_id, ex.state == "RUNNING",
+        ex.parent_execution_id.is_(None))) or 0
+    if running < limit:
+        return None
+    return (f"Limit exceeded: project {project_id} has {running} running executions, "
+            f"the most [limits] max_running_executions_per_project allows")

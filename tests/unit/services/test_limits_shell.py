@@ -13,6 +13,7 @@ from tests.unit.services import testactions
 from tests.unit.services.conftest import define
 from wfaas.db import api
 from wfaas.db import models as m
+from wfaas.exceptions import Conflict
 from wfaas.services.limits import ExecutionLimits
 from wfaas.services.runtime import Runtime
 from wfaas.services.watchdog import GUARD_DUE_IN, GUARD_KIND, guard_key
@@ -89,3 +90,27 @@ def test_an_execution_interrupted_too_often_is_quarantined_at_start(
         assert hit["state"] == "ERROR"
         assert hit["state_info"].startswith("quarantined: step failed 3 times: ")
         assert spared["state"] == "SUCCESS"  # run again (2 < max_step_attempts)
+
+
+WAITING = """
+version: '2.0'
+waiting:
+  tasks:
+    later:
+      action: std.noop
+      wait-before: 600
+"""
+
+
+def test_running_executions_per_project(tmp_path: Path) -> None:
+    with migrated_engine("sqlite", tmp_path) as eng:
+        with _runtime(eng, "sqlite", ExecutionLimits(max_running_per_project=2)) as rt:
+            define(rt, WAITING)
+            first = rt.start_workflow("waiting", project_id="p1")["id"]
+            rt.start_workflow("waiting", project_id="p1")
+            rt.start_workflow("waiting", project_id="p2")  # another project: not counted
+            with pytest.raises(Conflict, match=r"project p1 has 2 running executions.*"
+                                               r"max_running_executions_per_project"):
+                rt.start_workflow("waiting", project_id="p1")
+            rt.stop_execution(first, "CANCELLED")
+            assert rt.start_workflow("waiting", project_id="p1")["state"] == "RUNNING"
