@@ -303,6 +303,45 @@ execution_expiration_policy_opts: list[cfg.Opt] = [  # Mistral's group, same nam
                      "inspection (SUCCESS, ERROR, CANCELLED)."),
 ]
 
+limits_opts: list[cfg.Opt] = [  # docs/security.md; <= 0 turns a limit off (as Mistral)
+    cfg.IntOpt("max_nesting_depth", default=10,
+               help="Deepest sub-workflow nesting (a root execution is depth 0); a deeper "
+                    "sub-workflow fails its task (-1: no limit, as Mistral)."),
+    cfg.IntOpt("max_descendants_per_root", default=5000,
+               help="Most sub-workflow executions below one root execution, all levels "
+                    "(-1: no limit, as Mistral)."),
+    cfg.IntOpt("max_tasks_per_execution", default=50000,
+               help="Most task executions one workflow execution may create; more fails "
+                    "it (-1: no limit, as Mistral)."),
+    cfg.IntOpt("max_with_items", default=100000,
+               help="Most items of one with-items task; more fails the execution "
+                    "(-1: no limit, as Mistral)."),
+    cfg.IntOpt("max_execution_data_kb", default=10240,
+               help="Most data one execution may hold, in KiB: its input, vars, global "
+                    "context and every published value, summed (-1: no limit, as Mistral). "
+                    "Each published value and the output are also limited by [engine] "
+                    "execution_field_size_limit_kb."),
+    cfg.IntOpt("max_running_executions_per_project", default=-1,
+               help="Most root executions one project may have RUNNING at once; starting "
+                    "one more answers HTTP 409 (-1: no limit, the default, as Mistral)."),
+    cfg.FloatOpt("slow_step_seconds", default=0.5,
+                 help="An engine step running this long is slow: a cancel or pause of its "
+                      "execution is applied at once, and when every engine worker is in a "
+                      "slow step an extra worker starts."),
+    cfg.IntOpt("max_extra_engine_workers", default=4, min=0,
+               help="Most extra engine workers started while the others are in slow steps."),
+    cfg.IntOpt("max_step_attempts", default=3,
+               help="An execution whose step was interrupted (process stopped or killed "
+                    "during it) this many times is failed as quarantined at the next start "
+                    "instead of being run again (-1: never)."),
+    cfg.FloatOpt("max_step_seconds", default=120.0,
+                 help="An engine step running longer than this fails its execution as "
+                      "quarantined (0: never)."),
+    cfg.FloatOpt("shutdown_timeout", default=4.5,
+                 help="Seconds after SIGTERM/SIGINT at which wfaas-server exits even if "
+                      "a step or request is still running (0: no deadline)."),
+]
+
 _GROUPS: dict[str | None, list[cfg.Opt]] = {
     None: default_opts + logging_opts,
     "action_heartbeat": action_heartbeat_opts,
@@ -324,6 +363,7 @@ _GROUPS: dict[str | None, list[cfg.Opt]] = {
     "metrics": metrics_opts,
     "execution_expiration_policy": execution_expiration_policy_opts,
     "actions": actions_opts,
+    "limits": limits_opts,
 }
 
 

@@ -123,16 +123,38 @@ class ApiServer:
         self.server.stop()
 
 
-def _install_signal_handlers(stop: threading.Event, on_stop: Any) -> None:
+def _install_signal_handlers(stop: threading.Event, on_stop: Any,
+                             deadline: float = 0.0) -> None:
     def handler(signum: int, _frame: Any) -> None:
         if stop.is_set():
             return
         LOG.info("Received signal %s, stopping", signal.Signals(signum).name)
         stop.set()
+        if deadline > 0:
+            _arm_exit_deadline(deadline)
         threading.Thread(target=on_stop, name="wfaas-stop", daemon=True).start()
 
     signal.signal(signal.SIGTERM, handler)
     signal.signal(signal.SIGINT, handler)
+
+
+def _arm_exit_deadline(seconds: float) -> None:
+    """Exit ``seconds`` after a stop signal even when a step or a request is still
+    running (a tenant's expression must not keep the server alive): a thread logs and
+    leaves with ``os._exit``; faulthandler, which needs no GIL, dumps every thread's
+    stack and exits half a second later if even that thread cannot run."""
+    import faulthandler
+
+    def leave() -> None:  # no logging machinery: its locks may be held right now
+        os.write(2, f"wfaas-server: not stopped {seconds:g} s after the signal (a step or "
+                    f"request is still running): exiting now; unfinished work is "
+                    f"recovered at the next start\n".encode())
+        os._exit(0)
+
+    timer = threading.Timer(seconds, leave)
+    timer.daemon = True
+    timer.start()
+    faulthandler.dump_traceback_later(seconds + 0.5, exit=True)
 
 
 def run(conf: cfg.ConfigOpts) -> int:
@@ -160,13 +182,13 @@ def run(conf: cfg.ConfigOpts) -> int:
                            f"{exc.strerror or exc}; choose another port with [api] port in "
                            "the configuration file (--config-file)")
                 return 1
-            _install_signal_handlers(stop, api.stop)
+            _install_signal_handlers(stop, api.stop, conf.limits.shutdown_timeout)
             LOG.info("wfaas-server %s: API listening on http://%s:%s", ",".join(parts),
                      host, port)
             print(f"wfaas-server: API listening on http://{host}:{port}", flush=True)
             api.serve()
         else:
-            _install_signal_handlers(stop, lambda: None)
+            _install_signal_handlers(stop, lambda: None, conf.limits.shutdown_timeout)
             LOG.info("wfaas-server %s: running", ",".join(parts))
             stop.wait()
     finally:
@@ -176,6 +198,16 @@ def run(conf: cfg.ConfigOpts) -> int:
             print(failure, file=sys.stderr)     # the last line the user sees
     _exit_without_waiting_for_actions(runtime.executor.in_flight()
                                       if "executor" in parts else 0)
+    if "engine" in parts and runtime.engine.running_steps():
+        # a step still runs in a daemon thread: leaving through the interpreter's
+        # shutdown would wait for it; its execution is recovered at the next start
+        LOG.warning("Exiting while an engine step still runs")
+        _leave_now()
+    if stop.is_set():
+        # Stopped by a signal and closed cleanly: leave now. The interpreter's own
+        # shutdown was seen to hang for seconds after a clean stop (main thread in C,
+        # no Python frame) since the engine has a watchdog thread.
+        _leave_now()
     return 0
 
 
@@ -208,6 +240,11 @@ def _exit_without_waiting_for_actions(running: int) -> None:
         return
     LOG.warning("Exiting while %d action(s) still run; they are recovered at the next "
                 "start", running)
+    _leave_now()
+
+
+def _leave_now() -> None:
+    """Flush the logs and exit 0 without the interpreter's shutdown."""
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()

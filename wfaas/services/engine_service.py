@@ -34,8 +34,8 @@ from wfaas.engine import (
     ScheduleTimer,
     StartSubWorkflow,
     StartWorkflow,
+    StopWorkflow,
     TimerFired,
-    WorkflowState,
     event_from_dict,
     new_workflow_state,
 )
@@ -44,8 +44,16 @@ from wfaas.lang.specs import WorkflowSpec
 from wfaas.rpc.base import Message, Transport
 from wfaas.services import dispatch
 from wfaas.services.folding import ActionFolder
+from wfaas.services.limits import (
+    ExecutionLimits,
+    cancel_descendants,
+    child_problem,
+    enforce,
+    step_breach,
+)
 from wfaas.services.specs import SpecResolver
 from wfaas.services.state_store import (
+    Decided,
     ExecutionMeta,
     Loaded,
     RowBuffer,
@@ -56,6 +64,7 @@ from wfaas.services.state_store import (
     meta_of,
     persist_children,
 )
+from wfaas.services.watchdog import RunningStep, StepWatchdog, WatchdogSettings
 from wfaas.utils.logcontext import log_context
 
 LOG = logging.getLogger(__name__)
@@ -66,18 +75,6 @@ Listener = Callable[[str, dict[str, Any]], None]
 def _retryable(exc: OperationalError) -> bool:
     """A deadlock or serialization failure (PostgreSQL): the step can simply be redone."""
     return getattr(exc.orig, "sqlstate", None) in ("40P01", "40001")
-
-
-def _in_creation_order(st: WorkflowState, task_ids: set[str]) -> list[dict[str, Any]]:
-    """The changed tasks as dicts, oldest first. Tasks created in one step share a
-    timestamp (a fork, or a folded chain): ties keep the engine's creation order,
-    which is only looked up then (a long sequence is not scanned per step)."""
-    tasks = sorted((st.tasks[t] for t in task_ids if t in st.tasks),
-                   key=lambda t: t.created_at)
-    if any(a.created_at == b.created_at for a, b in zip(tasks, tasks[1:], strict=False)):
-        position = {tid: i for i, tid in enumerate(st.tasks)}
-        tasks.sort(key=lambda t: (t.created_at, position[t.id]))
-    return [t.to_dict() for t in tasks]
 
 
 class StaleVersion(Exception):
@@ -91,6 +88,8 @@ class EngineService:
                  specs: SpecResolver, *, workers: int = 2, cache_size: int = 1000,
                  batch_size: int = 32, pure_actions_per_step: int = 0,
                  size_limit_kb: int = -1,
+                 limits: ExecutionLimits | None = None,
+                 watchdog: WatchdogSettings | None = None,
                  clock: Callable[[], float] = time.time,
                  wake_scheduler: Callable[[float], None] | None = None) -> None:
         self.sessions = sessions
@@ -121,28 +120,100 @@ class EngineService:
         self.max_attempts = 30
         self._stopping = False
         self._threads: list[threading.Thread] = []
+        #: steps in progress, by worker thread id (see :mod:`wfaas.services.watchdog`)
+        self._running: dict[int, RunningStep] = {}
+        #: executions whose urgent events preempt() is applying
+        self._preempting: set[str] = set()
+        self.watchdog = StepWatchdog(self, watchdog)
+        #: per-execution and per-tree limits ([limits] options)
+        self.limits = limits or ExecutionLimits()
         #: notified after every step (see Transport.monitor)
         self.monitor: threading.Condition | None = None
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
-        """Subscribe to the transport and start the worker threads."""
+        """Subscribe to the transport and start the worker threads and the watchdog."""
         self._stopping = False
         self.transport.serve_engine(self.handle_message)
-        for i in range(self._workers_n):
-            t = threading.Thread(target=self._work, name=f"wfaas-engine-{i}", daemon=True)
-            t.start()
-            self._threads.append(t)
+        for _ in range(self._workers_n):
+            self.start_worker()
+        self.watchdog.start()
 
-    def stop(self) -> None:
-        """Stop the workers after their current step."""
+    def start_worker(self, *, extra: bool = False,
+                     on_exit: Callable[[], None] | None = None) -> None:
+        """Start one more worker thread; an ``extra`` one leaves after idling a while."""
+        t = threading.Thread(target=self._work, args=(extra, on_exit), daemon=True,
+                             name=f"wfaas-engine-{len(self._threads)}{'x' if extra else ''}")
+        self._threads.append(t)
+        t.start()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Stop the workers after their current step (waits at most ``timeout`` s in
+        all: a worker stuck in a step is a daemon thread and does not hold the exit)."""
+        self.watchdog.stop()
         with self._lock:
             self._stopping = True
             self._lock.notify_all()
-        for t in self._threads:
+        deadline = time.monotonic() + timeout
+        for t in list(self._threads):
             if t is not threading.current_thread():
-                t.join(timeout=10)
+                t.join(timeout=max(0.0, deadline - time.monotonic()))
         self._threads = []
+
+    def running_steps(self) -> list[RunningStep]:
+        """The steps in progress now (a snapshot)."""
+        with self._lock:
+            return list(self._running.values())
+
+    def has_ready_work(self) -> bool:
+        """True when executions wait for a free worker."""
+        with self._lock:
+            return bool(self._ready)
+
+    def take_urgent(self, ex_id: str, kinds: frozenset[str]) -> list[dict[str, Any]]:
+        """Remove and return the queued events of ``ex_id`` whose kind is in ``kinds``."""
+        with self._lock:
+            queue = self._pending.get(ex_id)
+            if not queue:
+                return []
+            urgent = [e for e in queue if e.get("kind") in kinds]
+            if urgent:
+                queue[:] = [e for e in queue if e.get("kind") not in kinds]
+                self._preempting.add(ex_id)
+            return urgent
+
+    def _ack_applied(self, ex_id: str) -> None:
+        """(Lock held.) Nothing is queued for ``ex_id`` any more: the messages still
+        waiting were applied (by :meth:`preempt`), let their handlers return."""
+        for waiter in self._waiters.pop(ex_id, ()):
+            waiter.set()
+
+    def preempt(self, ex_id: str, events: list[dict[str, Any]]) -> None:
+        """Apply ``events`` to ``ex_id`` while another worker is still in a step of it:
+        on the state last written (the running step then loses its compare-and-set
+        and is redone on the new state)."""
+        self._cache.pop(ex_id, None)
+        try:
+            with session_scope(self.sessions, readonly=True) as session:
+                row = load_row(session, ex_id)
+            if row is not None and row.engine_state is None:  # busy starting
+                for event in events:
+                    if event.get("kind") == "stop_workflow":  # stopped without a step
+                        self.fail_execution(ex_id, event.get("message") or "",
+                                            state=str(event.get("state") or "CANCELLED"))
+                        return
+                with self._lock:  # a pause applies once started: queue it again
+                    self._pending.setdefault(ex_id, [])[:0] = events
+                return
+            self.process(ex_id, events)
+        finally:
+            with self._lock:
+                self._preempting.discard(ex_id)
+                if ex_id not in self._busy and not self._pending.get(ex_id):
+                    self._ack_applied(ex_id)
+            if self.monitor is not None:
+                with self.monitor:
+                    self.monitor.notify_all()
 
     def prime(self, meta: ExecutionMeta, spec: WorkflowSpec) -> None:
         """Cache a just-stored, not yet started execution (row version 0) so that its
@@ -223,59 +294,81 @@ class EngineService:
             finally:
                 self._watchers -= 1
 
-    def _work(self) -> None:
-        while True:
+    def _work(self, extra: bool = False, on_exit: Callable[[], None] | None = None) -> None:
+        try:
+            while self._work_once(extra):
+                pass
+        finally:
+            if on_exit is not None:
+                on_exit()
+
+    def _work_once(self, extra: bool) -> bool:
+        """Take one batch of ready executions and step it; False: leave the loop."""
+        with self._lock:
+            while not self._ready and not self._stopping:
+                if not self._lock.wait(5.0 if extra else None) and extra:
+                    return False  # an extra worker idle for 5 s leaves
+            if self._stopping:
+                return False
+            batch: list[tuple[str, list[dict[str, Any]]]] = []
+            waiters: list[threading.Event] = []
+            while self._ready and len(batch) < self.batch_size:
+                ex_id = self._ready.popleft()
+                batch.append((ex_id, self._pending.pop(ex_id, [])))
+                waiters.extend(self._waiters.pop(ex_id, ()))
+                self._busy.add(ex_id)
+            step = RunningStep([ex_id for ex_id, _ in batch], time.monotonic())
+            self._running[threading.get_ident()] = step
+        try:
+            with metrics.timed(metrics.STEP_SECONDS):
+                self.process_batch([(ex_id, events) for ex_id, events in batch if events])
+        except Exception:  # noqa: BLE001 - never kill a worker
+            LOG.exception("Engine step of %s failed", [ex_id for ex_id, _ in batch])
+        finally:
+            self.watchdog.step_done(step)
+            for waiter in waiters:  # committed (or failed for good): ack the messages
+                waiter.set()
             with self._lock:
-                while not self._ready and not self._stopping:
-                    self._lock.wait()
-                if self._stopping:
-                    return
-                batch: list[tuple[str, list[dict[str, Any]]]] = []
-                waiters: list[threading.Event] = []
-                while self._ready and len(batch) < self.batch_size:
-                    ex_id = self._ready.popleft()
-                    batch.append((ex_id, self._pending.pop(ex_id, [])))
-                    waiters.extend(self._waiters.pop(ex_id, ()))
-                    self._busy.add(ex_id)
-            try:
-                with metrics.timed(metrics.STEP_SECONDS):
-                    self.process_batch([(ex_id, events) for ex_id, events in batch if events])
-            except Exception:  # noqa: BLE001 - never kill a worker
-                LOG.exception("Engine step of %s failed", [ex_id for ex_id, _ in batch])
-            finally:
-                for waiter in waiters:  # committed (or failed for good): ack the messages
-                    waiter.set()
-                with self._lock:
-                    requeued = 0
-                    for ex_id, _ in batch:
-                        self._busy.discard(ex_id)
-                        if self._pending.get(ex_id):
-                            self._ready.append(ex_id)
-                            requeued += 1
-                    # this worker takes the next batch itself: wake another one only
-                    # when there is more than one batch of work
-                    if len(self._ready) > self.batch_size or (requeued and self._watchers):
-                        self._lock.notify()
-                if self.monitor is not None:
-                    with self.monitor:
-                        self.monitor.notify_all()
+                self._running.pop(threading.get_ident(), None)
+                requeued = 0
+                for ex_id, _ in batch:
+                    self._busy.discard(ex_id)
+                    if self._pending.get(ex_id):
+                        self._ready.append(ex_id)
+                        requeued += 1
+                    elif ex_id not in self._preempting:
+                        self._ack_applied(ex_id)
+                # this worker takes the next batch itself: wake another one only
+                # when there is more than one batch of work
+                if len(self._ready) > self.batch_size or (requeued and self._watchers):
+                    self._lock.notify()
+            if self.monitor is not None:
+                with self.monitor:
+                    self.monitor.notify_all()
+        return True
 
     def process_batch(self, batch: list[tuple[str, list[dict[str, Any]]]]) -> None:
-        """Apply the queued events of several executions in ONE transaction, then
-        dispatch. A failure rolls the batch back and replays it execution by execution
-        (:meth:`process`), so a stale or failing step never affects the others."""
+        """Apply the queued events of several executions, then write them in ONE
+        transaction and dispatch. ``decide`` (expressions) runs before the transaction,
+        never while holding the database write lock. A failure replays the batch
+        execution by execution (:meth:`process`), so a stale or failing step never
+        affects the others."""
         if len(batch) <= 1:
             for ex_id, events in batch:
                 self.process(ex_id, events)
             return
-        results = []
+        results: list[Decided] = []
         try:
             now = self.clock()
+            for ex_id, event_dicts in batch:
+                decided = self._decide(self._load_outside(ex_id),
+                                       [event_from_dict(e) for e in event_dicts], now)
+                if decided is not None:
+                    results.append(decided)
             with session_scope(self.sessions) as session:
                 rows = RowBuffer.defer(session)  # one executemany per table for all
-                for ex_id, event_dicts in batch:
-                    parsed = [event_from_dict(e) for e in event_dicts]
-                    results.append(self._step_in(session, ex_id, parsed, now))
+                for decided in results:
+                    self._persist(session, decided)
                 rows.flush(session)
         except Exception:  # noqa: BLE001 - replayed one by one below
             LOG.debug("Batched step failed; replaying %d executions one by one", len(batch))
@@ -284,9 +377,8 @@ class EngineService:
             for ex_id, events in batch:
                 self.process(ex_id, events)
             return
-        for result in results:
-            if result is not None:
-                self._after_commit(*result)
+        for decided in results:
+            self._after_commit(*decided.result())
 
     # ------------------------------------------------------------------ one step
     def process(self, ex_id: str, event_dicts: list[dict[str, Any]]) -> None:
@@ -330,14 +422,30 @@ class EngineService:
 
     def _step(self, ex_id: str, events: list[Event], lock: bool = False
               ) -> tuple[Loaded, list[Command], list[dict[str, Any]], str] | None:
-        with log_context(execution_id=ex_id), session_scope(self.sessions) as session:
-            if lock:
+        with log_context(execution_id=ex_id):
+            return self._step_logged(ex_id, events, lock)
+
+    def _step_logged(self, ex_id: str, events: list[Event], lock: bool
+                     ) -> tuple[Loaded, list[Command], list[dict[str, Any]], str] | None:
+        now = self.clock()
+        if lock:  # after lost races: lock the row, then load and decide under the lock
+            with session_scope(self.sessions) as session:
                 self._cache.pop(ex_id, None)
                 lock_execution_row(session, ex_id)
-            result = self._step_in(session, ex_id, events, self.clock())
-        if result is not None:
-            self._cache_put(result[0])
-        return result
+                decided = self._decide(self._load(session, ex_id), events, now)
+                if decided is not None:
+                    self._persist(session, decided)
+        else:
+            # decide (expression evaluation) runs OUTSIDE the transaction: a heavy step
+            # never holds the database write lock other requests wait for
+            decided = self._decide(self._load_outside(ex_id), events, now)
+            if decided is not None:
+                with session_scope(self.sessions) as session:
+                    self._persist(session, decided)
+        if decided is None:
+            return None
+        self._cache_put(decided.loaded)
+        return decided.result()
 
     def _after_commit(self, loaded: Loaded, commands: list[Command],
                       changed: list[dict[str, Any]], old_state: str) -> None:
@@ -345,25 +453,23 @@ class EngineService:
         dispatch.dispatch(self, loaded, commands)
         self._notify(loaded, changed, old_state)
 
-    def _step_in(self, session: Session, ex_id: str, events: list[Event], now: float
-                 ) -> tuple[Loaded, list[Command], list[dict[str, Any]], str] | None:
-        """Load, decide and persist one execution's events in ``session`` (no commit)."""
+    def _decide(self, loaded: Loaded | None, events: list[Event], now: float
+                ) -> Decided | None:
+        """Apply one execution's events to its state (no database access)."""
         from wfaas.engine import decide
 
-        loaded = self._load(session, ex_id)
         if loaded is None:
             return None
-        old_state = loaded.state.state
-        started_now = False
-        commands: list[Command] = []
-        task_ids: set[str] = set()
-        action_ids: set[str] = set()
+        running = self._running.get(threading.get_ident())
+        if running is not None:  # the watchdog blames a slow batch on this execution
+            running.current = loaded.meta.id
+        out = Decided(loaded, old_state=loaded.state.state)
 
         def apply(event: Event) -> list[Command]:
             st, cmds = decide(loaded.spec, loaded.state, event, now)
             loaded.state = st
-            task_ids.update(st.changed_task_ids)
-            action_ids.update(st.changed_action_ids)
+            out.task_ids.update(st.changed_task_ids)
+            out.action_ids.update(st.changed_action_ids)
             st.changed_task_ids = set()
             st.changed_action_ids = set()
             return cmds
@@ -372,17 +478,31 @@ class EngineService:
             if isinstance(event, StartWorkflow):
                 if loaded.started:
                     continue
-                loaded.started = started_now = True
+                loaded.started = out.started_now = True
             elif not loaded.started:
                 continue
-            commands.extend(apply(event))
+            elif isinstance(event, StopWorkflow) and loaded.state.state in TERMINAL_WF:
+                continue  # e.g. a tree cancel reaching a child that already ended
+            out.commands.extend(apply(event))
         if not loaded.started:
             return None
         if self.folder is not None:
-            commands = self.folder.fold(commands, apply)
-        st = loaded.state
-        self._persist(session, loaded, commands, events, task_ids, action_ids, started_now)
-        return loaded, commands, _in_creation_order(st, task_ids), old_state
+            out.commands = self.folder.fold(out.commands, apply)
+        breach = step_breach(self.limits, loaded, out.task_ids)
+        if breach:
+            out.commands = enforce(loaded, out.commands, breach, apply)
+        out.events = events
+        return out
+
+    def _load_outside(self, ex_id: str) -> Loaded | None:
+        """The cached state, or the state read in a read-only (snapshot) transaction."""
+        cached = self._cache.get(ex_id)
+        if cached is not None:
+            with suppress(KeyError):  # evicted meanwhile by another thread: still valid
+                self._cache.move_to_end(ex_id)
+            return cached
+        with session_scope(self.sessions, readonly=True) as session:
+            return self._load(session, ex_id)
 
     def _load(self, session: Session, ex_id: str) -> Loaded | None:
         cached = self._cache.get(ex_id)
@@ -398,6 +518,8 @@ class EngineService:
         spec = self.specs.spec_of_execution(row)
         meta = meta_of(row)
         if row.engine_state is None:
+            if row.state in TERMINAL_WF:  # stopped before it ever started
+                return None
             st = new_workflow_state(row.id, row.workflow_name, self.clock())
             st.parent_task_id = row.task_execution_id
             st.root_execution_id = row.root_execution_id
@@ -405,12 +527,13 @@ class EngineService:
         st, task_ids, action_ids = load_state(session, row)
         return Loaded(meta, spec, st, row.version, True, task_ids, action_ids)
 
-    def _persist(self, session: Session, loaded: Loaded, commands: list[Command],
-                 events: list[Event], task_ids: set[str], action_ids: set[str],
-                 started_now: bool) -> None:
+    def _persist(self, session: Session, decided: Decided) -> None:
+        """Write one decided step in ``session`` (no commit): compare-and-set of the
+        header, changed children, timers, sub-workflow rows."""
+        loaded, commands = decided.loaded, decided.commands
         # Compare-and-set the header first: on PostgreSQL this row lock serialises
         # two engines working on one execution before either writes its children.
-        values = header_values(loaded.state, with_input=started_now)
+        values = header_values(loaded.state, with_input=decided.started_now)
         rows = RowBuffer.of(session)
         if rows.deferred:  # a batch: written with the others, still before the children
             rows.headers.append((loaded.meta.id, loaded.version, values))
@@ -418,10 +541,13 @@ class EngineService:
                                           **values):
             raise StaleVersion(loaded.meta.id)
         loaded.version += 1
-        persist_children(session, loaded, task_ids, action_ids)
-        for event in events:
+        persist_children(session, loaded, decided.task_ids, decided.action_ids)
+        for event in decided.events:
             if isinstance(event, TimerFired):
                 api.cancel_delayed_calls(session, key=event.timer_id)
+        children = [c for c in commands if isinstance(c, StartSubWorkflow)]
+        refused = (child_problem(session, self.limits, loaded, len(children))
+                   if children else None)
         for cmd in commands:
             if isinstance(cmd, ScheduleTimer):
                 api.add_delayed_call(session, key=cmd.timer_id, kind="engine_timer",
@@ -430,7 +556,13 @@ class EngineService:
             elif cmd.kind == "cancel_timer":
                 api.cancel_delayed_calls(session, key=cmd.timer_id)  # type: ignore[attr-defined]
             elif isinstance(cmd, StartSubWorkflow):
-                dispatch.create_child(self, session, loaded, cmd)
+                if refused:
+                    state, message = refused
+                    loaded.post.append((loaded.meta.id, {
+                        "kind": "action_completed", "action_id": cmd.execution_id,
+                        "state": state, "result": message, "state_info": message}))
+                else:
+                    dispatch.create_child(self, session, loaded, cmd)
 
     def _cache_put(self, loaded: Loaded) -> None:
         if loaded.state.state in TERMINAL_WF:
@@ -447,15 +579,16 @@ class EngineService:
         self._cache.pop(ex_id, None)
 
     # ------------------------------------------------------------------ failures
-    def fail_execution(self, ex_id: str, message: str) -> None:
-        """Force an execution to ERROR with ``message`` (after a failed step)."""
+    def fail_execution(self, ex_id: str, message: str, state: str = "ERROR") -> None:
+        """Force an execution to ERROR (or ``state``) with ``message`` (after a failed
+        step), without a step."""
         self._cache.pop(ex_id, None)
         try:
             with session_scope(self.sessions) as session:
                 row = api.find(session, m.WorkflowExecution, ex_id)
                 if row is None or row.state in TERMINAL_WF:
                     return
-                row.state, row.state_info = "ERROR", message[:65000]
+                row.state, row.state_info = state, message[:65000]
                 row.version += 1
                 row.finished_at = row.updated_at = utcnow_precise()
                 session.execute(delete(m.DelayedCall).where(m.DelayedCall.execution_id == ex_id))
@@ -465,8 +598,8 @@ class EngineService:
             return
         if parent_id and parent_task:
             self.send(parent_id, {"kind": "action_completed", "action_id": ex_id,
-                                  "state": "ERROR", "result": message, "state_info": message})
-        self._emit("execution", {"id": ex_id, "state": "ERROR", "state_info": message,
+                                  "state": state, "result": message, "state_info": message})
+        self._emit("execution", {"id": ex_id, "state": state, "state_info": message,
                                  "old_state": "RUNNING"})
 
     # ------------------------------------------------------------------ ad-hoc actions
@@ -493,6 +626,8 @@ class EngineService:
         for task in tasks:
             self._emit("task", {**task, "workflow_execution_id": loaded.meta.id})
         st = loaded.state
+        if st.state == "CANCELLED" and old_state != "CANCELLED":
+            cancel_descendants(self, loaded)
         self._emit("step", {"execution_id": st.id, "state": st.state})
         if st.state != old_state:
             self._emit("execution", {"id": st.id, "state": st.state,

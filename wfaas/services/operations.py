@@ -19,8 +19,16 @@ from wfaas.db import models as m
 from wfaas.db.types import utcnow
 from wfaas.engine import validate_workflow_input
 from wfaas.engine.states import WORKFLOW_TERMINAL as TERMINAL
-from wfaas.exceptions import ClientError, InputError, NotAllowed, NotFound, SizeLimitExceeded
+from wfaas.exceptions import (
+    ClientError,
+    Conflict,
+    InputError,
+    NotAllowed,
+    NotFound,
+    SizeLimitExceeded,
+)
 from wfaas.executors.base import size_problem
+from wfaas.services.limits import project_problem
 from wfaas.services.state_store import ExecutionMeta
 from wfaas.utils.dicts import deep_merge
 from wfaas.utils.logcontext import log_context
@@ -106,13 +114,17 @@ class Operations:
             params.setdefault("namespace", wf.namespace)
             if spec.type == "reverse" and not params.get("task_name"):
                 raise InputError(f"Reverse workflow {wf.name} needs params.task_name")
+            project = project_id or wf.project_id
+            problem = project_problem(s, self.engine.limits, project)
+            if problem:
+                raise Conflict(problem)
             ex_id = execution_id or str(uuid.uuid4())
             result = api.insert_row(
                 s, m.WorkflowExecution, id=ex_id, workflow_name=wf.name,
                 workflow_namespace=wf.namespace, workflow_id=wf.id, spec=text,
                 description=description or "", input=input, params=params, state="RUNNING",
                 root_execution_id=ex_id, source_execution_id=source_execution_id,
-                project_id=project_id or wf.project_id, security=security)
+                project_id=project, security=security)
         self.engine.prime(ExecutionMeta(
             ex_id, wf.name, wf.namespace, wf.id, None, None, ex_id,
             result["project_id"], security), spec)

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from wfaas.db import api
 from wfaas.db import models as m
 from wfaas.db.types import utcnow_precise
-from wfaas.engine import ActionState, TaskState, WorkflowState
+from wfaas.engine import ActionState, Command, Event, TaskState, WorkflowState
 from wfaas.engine.states import TERMINAL
 from wfaas.engine.states import WORKFLOW_TERMINAL as TERMINAL_WF
 from wfaas.lang.specs import WorkflowSpec
@@ -72,6 +72,41 @@ class Loaded:
     action_ids: set[str] = field(default_factory=set)
     #: engine messages to send after the commit (execution id, event dict)
     post: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    #: bytes of each task's published values ("": the input), measured lazily
+    #: (wfaas.services.limits); ancestors of this execution (None: not counted yet)
+    data_sizes: dict[str, int] | None = None
+    data_total: int = 0
+    depth: int | None = None
+
+
+def _in_creation_order(st: WorkflowState, task_ids: set[str]) -> list[dict[str, Any]]:
+    """The changed tasks as dicts, oldest first. Tasks created in one step share a
+    timestamp (a fork, or a folded chain): ties keep the engine's creation order,
+    which is only looked up then (a long sequence is not scanned per step)."""
+    tasks = sorted((st.tasks[t] for t in task_ids if t in st.tasks),
+                   key=lambda t: t.created_at)
+    if any(a.created_at == b.created_at for a, b in zip(tasks, tasks[1:], strict=False)):
+        position = {tid: i for i, tid in enumerate(st.tasks)}
+        tasks.sort(key=lambda t: (t.created_at, position[t.id]))
+    return [t.to_dict() for t in tasks]
+
+
+@dataclass
+class Decided:
+    """One execution's step, decided and not yet written."""
+
+    loaded: Loaded
+    old_state: str
+    commands: list[Command] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    task_ids: set[str] = field(default_factory=set)
+    action_ids: set[str] = field(default_factory=set)
+    started_now: bool = False
+
+    def result(self) -> tuple[Loaded, list[Command], list[dict[str, Any]], str]:
+        """(loaded, commands, changed task dicts oldest first, old state)."""
+        return (self.loaded, self.commands,
+                _in_creation_order(self.loaded.state, self.task_ids), self.old_state)
 
 
 def meta_of(row: m.WorkflowExecution) -> ExecutionMeta:
