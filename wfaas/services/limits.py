@@ -37,7 +37,8 @@ from wfaas.engine import (
     StopWorkflow,
     WorkflowFinished,
 )
-from wfaas.services.state_store import TERMINAL_WF, Loaded
+from wfaas.engine.states import WORKFLOW_TERMINAL as TERMINAL_WF
+from wfaas.services.state_store import Loaded
 
 if TYPE_CHECKING:
     from wfaas.services.engine_service import EngineService
