@@ -65,7 +65,7 @@ class CaseRun:
     # -- HTTP ---------------------------------------------------------------------------
     def request(self, method: str, path: str, **kw: Any) -> requests.Response:
         """One request relative to the API root."""
-        kw.setdefault("timeout", 30)
+        kw.setdefault("timeout", 120)
         return self.http.request(method, self.url + path, **kw)
 
     def _upload(self, kind: str, text: str) -> bool:
