@@ -28,6 +28,7 @@ from tools.difftest.main import (
 GOLDEN = ROOT / "golden"
 CASES = [c for c in load_cases(ROOT / "cases") if golden_path(GOLDEN, c.name).exists()]
 KNOWN = load_known(ROOT / "known_differences.yaml")
+COMPAT = (ROOT.parent.parent / "docs" / "compatibility.md").read_text()
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +43,9 @@ def replayed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, dic
 
 def test_enough_cases_recorded() -> None:
     assert len(CASES) >= 1
-    for entry in KNOWN.values():
-        assert entry.get("reason") and entry.get("compat"), entry
+    for entry in KNOWN:
+        assert entry.get("reason") and entry.get("compat") and entry.get("cases"), entry
+        assert entry["compat"] in COMPAT, f"no docs/compatibility.md row {entry['compat']!r}"
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
@@ -54,7 +56,7 @@ def test_case(case: Case, replayed: dict[str, dict[str, Any]]) -> None:
         return
     text = "\n".join(f"{p}: mistral={json.dumps(g, default=str)[:300]} "
                      f"wfaas={json.dumps(a, default=str)[:300]}" for p, g, a in diffs)
-    entry = known_reason(KNOWN, case.name)
+    entry = known_reason(KNOWN, case.name, diffs)
     if entry:
         pytest.xfail(f"{entry['reason']} (docs/compatibility.md: {entry['compat']})")
     pytest.fail(text)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import fnmatch
+import hashlib
+import re
 import json
 import sys
 import traceback
@@ -40,6 +42,18 @@ def run_many(cases: list[Case], url: str, jobs: int) -> dict[str, dict[str, Any]
     return results
 
 
+def case_hash(case: Case) -> str:
+    """Digest of the case as written; a golden file recorded from another text is stale."""
+    text = json.dumps(case.data, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def is_current(golden_dir: Path, case: Case) -> bool:
+    """A golden file exists for *case* and was recorded from its present text."""
+    path = golden_path(golden_dir, case.name)
+    return path.exists() and json.loads(path.read_text()).get("hash") == case_hash(case)
+
+
 def golden_path(golden_dir: Path, name: str) -> Path:
     """Where the golden file of case *name* lives."""
     return golden_dir / f"{name}.json"
@@ -49,16 +63,20 @@ def record(cases: list[Case], url: str, golden_dir: Path, jobs: int) -> int:
     """Run *cases* against the reference and write their golden files; returns #failures."""
     golden_dir.mkdir(parents=True, exist_ok=True)
     bad = 0
-    for name, obs in sorted(run_many(cases, url, jobs).items()):
-        case = next(c for c in cases if c.name == name)
-        problems = check_patterns(case.get("expect"), obs) if "harness_error" not in obs else []
-        if "harness_error" in obs or problems or _timed_out(obs):
-            bad += 1
-            print(f"NOT RECORDED {name}: {obs.get('harness_error') or problems or 'timeout'}")
-            continue
-        golden = {"case": name, "source": str(case.source.relative_to(ROOT.parent.parent)),
-                  "observed": obs}
-        golden_path(golden_dir, name).write_text(json.dumps(golden, indent=1, sort_keys=True))
+    with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
+        futs = {pool.submit(run_case, c, url): c for c in cases}
+        for fut in concurrent.futures.as_completed(futs):
+            case, obs = futs[fut], fut.result()
+            problems = check_patterns(case.get("expect"), obs) if "harness_error" not in obs else []
+            if "harness_error" in obs or problems or _timed_out(obs):
+                bad += 1
+                print(f"NOT RECORDED {case.name}: {obs.get('harness_error') or problems or 'timeout'}",
+                      flush=True)
+                continue
+            golden = {"case": case.name, "hash": case_hash(case),
+                      "source": str(case.source.relative_to(ROOT.parent.parent)), "observed": obs}
+            golden_path(golden_dir, case.name).write_text(
+                json.dumps(golden, indent=1, sort_keys=True) + "\n")
     print(f"recorded {len(cases) - bad} of {len(cases)} cases")
     return bad
 
@@ -69,25 +87,48 @@ def _timed_out(obs: dict[str, Any]) -> bool:
 
 def compare_case(case: Case, golden: dict[str, Any], actual: dict[str, Any]) -> Diff:
     """Differences between the golden observations and *actual*."""
+    if golden.get("hash") != case_hash(case):
+        return [("golden", "stale: re-record this case", None)]
     if "harness_error" in actual:
         return [("harness_error", None, actual["harness_error"])]
     return diff(golden["observed"], actual) + check_patterns(case.get("expect"), actual)
 
 
-def load_known(path: Path) -> dict[str, dict[str, str]]:
-    """Known differences: case-name glob -> {reason, compat} (a docs/compatibility.md row)."""
+Known = list[dict[str, Any]]
+
+
+def load_known(path: Path) -> Known:
+    """Known differences: a list of {cases: [glob], paths: [regex] (optional), reason, compat}.
+
+    ``compat`` names the docs/compatibility.md row; without ``paths`` every difference of a
+    matching case is covered, with it only differences at a matching path.
+    """
     if not path.exists():
-        return {}
-    data = yaml.safe_load(path.read_text()) or {}
-    return {k: v for k, v in data.items()}
+        return []
+    return list(yaml.safe_load(path.read_text()) or [])
 
 
-def known_reason(known: dict[str, dict[str, str]], name: str) -> dict[str, str] | None:
-    """The known-difference entry covering case *name*, if any."""
-    for pattern, entry in known.items():
-        if fnmatch.fnmatchcase(name, pattern):
-            return entry
-    return None
+def _covers(entry: dict[str, Any], name: str, path: str) -> bool:
+    if not any(fnmatch.fnmatchcase(name, g) for g in entry["cases"]):
+        return False
+    pats = entry.get("paths")
+    return not pats or any(re.search(p, path) for p in pats)
+
+
+def known_reason(known: Known, name: str, diffs: Diff) -> dict[str, Any] | None:
+    """The known-difference entry covering every difference of case *name*, if there is one.
+
+    When several entries share the differences, the first one that covers any is returned
+    (all of them must together cover every difference)."""
+    if not diffs:
+        return None
+    first = None
+    for path, _, _ in diffs:
+        entry = next((e for e in known if _covers(e, name, path)), None)
+        if entry is None:
+            return None
+        first = first or entry
+    return first
 
 
 def replay(cases: list[Case], url: str, golden_dir: Path, jobs: int) -> dict[str, Diff]:
@@ -106,13 +147,13 @@ def _short(value: Any, width: int = 60) -> str:
     return text if len(text) <= width else text[:width - 3] + "..."
 
 
-def print_table(results: dict[str, Diff], known: dict[str, dict[str, str]]) -> int:
+def print_table(results: dict[str, Diff], known: Known) -> int:
     """Table of differences; returns the number of cases with unknown differences."""
     failing = 0
     for name, diffs in sorted(results.items()):
         if not diffs:
             continue
-        entry = known_reason(known, name)
+        entry = known_reason(known, name, diffs)
         tag = "KNOWN " if entry else "DIFF  "
         failing += 0 if entry else 1
         for path, g, a in diffs:
@@ -125,7 +166,9 @@ def print_table(results: dict[str, Diff], known: dict[str, dict[str, str]]) -> i
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point (``python -m tools.difftest``)."""
     ap = argparse.ArgumentParser(prog="difftest", description=__doc__)
-    ap.add_argument("--url", required=True, help="API root, e.g. http://127.0.0.1:8989/v2")
+    ap.add_argument("--url", help="API root, e.g. http://127.0.0.1:8989/v2")
+    ap.add_argument("--wfaas", action="store_true",
+                    help="replay against a fresh local wfaas-server (started and stopped here)")
     ap.add_argument("--record", action="store_true", help="write golden files from --url")
     ap.add_argument("--cases", type=Path, default=ROOT / "cases")
     ap.add_argument("--golden", type=Path, default=ROOT / "golden")
@@ -137,9 +180,27 @@ def main(argv: list[str] | None = None) -> int:
     cases = load_cases(args.cases, args.k)
     if args.record:
         if args.missing:
-            cases = [c for c in cases if not golden_path(args.golden, c.name).exists()]
+            cases = [c for c in cases if not is_current(args.golden, c)]
         return 1 if record(cases, args.url, args.golden, args.jobs) else 0
+    if args.wfaas:
+        return _replay_local(cases, args)
+    if not args.url:
+        ap.error("--url or --wfaas is required")
     results = replay(cases, args.url, args.golden, args.jobs)
+    return 1 if print_table(results, load_known(args.known)) else 0
+
+
+def _replay_local(cases: list[Case], args: argparse.Namespace) -> int:
+    import tempfile
+
+    from tests.functional.client.server import ServerProcess
+
+    with tempfile.TemporaryDirectory(prefix="difftest-") as tmp:
+        server = ServerProcess(Path(tmp)).start()
+        try:
+            results = replay(cases, server.url + "/v2", args.golden, args.jobs)
+        finally:
+            server.stop()
     return 1 if print_table(results, load_known(args.known)) else 0
 
 

@@ -337,7 +337,7 @@ def _rerun(step: Step, ev: RerunTask) -> None:
 def _skip(step: Step, ev: SkipTask) -> None:
     task = _error_task(step, ev.task_id, "skip")
     _reopen(step, task, None)
-    tasks.finish_task(step, task, states.SKIPPED, None, task.result)
+    tasks.finish_task(step, task, states.SKIPPED, "Task was skipped.", task.result)
 
 
 _HANDLERS: dict[type[Event], Callable[[Step, Any], None]] = {

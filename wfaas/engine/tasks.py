@@ -230,7 +230,7 @@ def on_action_done(step: Step, action: ActionState) -> None:
             return
         _item_done(step, task, action, wi)
     except EvalFailure as e:
-        fail_task(step, task, e.message)
+        fail_task(step, task, e.message, action=action.name)
 
 
 def _item_done(step: Step, task: TaskState, action: ActionState, wi: dict[str, Any]) -> None:
@@ -301,8 +301,9 @@ def result_ready(step: Step, task: TaskState, state: str, result: Any,
                     _retry(step, task, spec, state, result, published):
                 return
         except EvalFailure as e:
-            state, info = states.ERROR, _join_info(info if state == states.ERROR else None,
-                                                   e.message)
+            task.result = result
+            fail_task(step, task, e.message, action=_action_name(step, task))
+            return
     finish_task(step, task, state, info, result, (published, glob))
 
 
@@ -428,16 +429,37 @@ def finish_task(step: Step, task: TaskState, state: str, info: str | None, resul
         graph.after_task(step, task)
 
 
-def fail_task(step: Step, task: TaskState, msg: str) -> None:
-    """Fail a task because of a user mistake (bad expression, bad input)."""
+def fail_task(step: Step, task: TaskState, msg: str, *, action: str | None = None) -> None:
+    """Fail a task because of a user mistake (bad expression, bad input): like Mistral,
+    the task goes to ERROR and the whole workflow fails with the same message (no
+    transition of the task runs).  ``action`` names the action whose completion was
+    being handled (None: the task could not be started)."""
     workflow.cancel_children(step, task, msg)
     if task.state in (states.SUCCESS, states.SKIPPED, states.CANCELLED):
         return
-    if task.state == states.ERROR:
-        task.state_info = msg
+    wf_name = step.spec.name
+    if action is None:
+        text = f"Failed to run task [error={msg}, wf={wf_name}, task={task.name}]"
+    else:
+        text = (f"Failed to handle action completion [error={msg}, wf={wf_name}, "
+                f"task={task.name}, action={action}]")
+    step.cancel_timers(task)
+    task.runtime.pop("after", None)
+    if task.state != states.ERROR:
+        step.set_task(task, states.ERROR, text)
+    else:
+        task.state_info = text
         step.st.touch_task(task)
-        return
-    finish_task(step, task, states.ERROR, msg, None)
+    task.processed = True
+    task.error_handled = False
+    dataflow.invalidate(step.st, task)
+    workflow.fail(step, text)
+
+
+def _action_name(step: Step, task: TaskState) -> str:
+    """Name of the action (or sub-workflow) of the task's latest action execution."""
+    ids = step.st.by_task.get(task.id, ())
+    return step.st.actions[ids[-1]].name if ids else str(step.task_spec(task).action_name)
 
 
 # ---- timers --------------------------------------------------------------------------

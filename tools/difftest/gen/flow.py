@@ -52,12 +52,14 @@ tasks:
     action: {action}
 {_indent(clause, 4)}
   t2:
-    action: std.echo output=two
+    action: std.echo output='two'
     publish: {{v2: <% task().result %>}}
   t3:
     action: std.noop
     publish: {{v3: three}}
 """
+            if "t3" not in clause:
+                body = body[:body.index("  t3:")]
             kw: dict[str, Any] = {}
             if "pause" in clause:
                 kw["steps"] = [{"start": {}}, {"wait": ["PAUSED", "SUCCESS", "ERROR"]},
@@ -307,7 +309,7 @@ tasks:
         "keep_result_false": """
 tasks:
   t1:
-    action: std.echo output=big
+    action: std.echo output='big'
     keep-result: false
     publish: {p: <% task().result %>}
     on-success: [t2]
@@ -318,7 +320,7 @@ tasks:
         "task_fields": """
 tasks:
   t1:
-    action: std.echo output=x
+    action: std.echo output='x'
     publish: {p: 1}
     on-success: [t2]
   t2:
@@ -492,6 +494,12 @@ tasks:
     action: std.echo output=true
     publish: {v: <% task().result %>}
 """,
+        "inline_bare_word": """
+tasks:
+  t:
+    action: std.echo output=bare
+    publish: {r: <% task().result %>}
+""",
         "string_interpolation": """
 input: [{n: 2}]
 tasks:
@@ -663,7 +671,7 @@ def reverse() -> list[dict[str, Any]]:
 type: reverse
 tasks:
   a:
-    action: std.echo output=a
+    action: std.echo output='a'
     publish: {a: <% task().result %>}
   b:
     action: std.echo output=<% $.a + 'b' %>

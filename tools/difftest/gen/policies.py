@@ -90,7 +90,7 @@ def scalar_policies() -> list[dict[str, Any]]:
     out = []
     for key, (attr, values) in SCALARS.items():
         for i, value in enumerate(values):
-            for res, action in (("ok", "std.echo output=r"), ("sleep", "std.sleep seconds=2"),
+            for res, action in (("ok", "std.echo output='r'"), ("sleep", "std.sleep seconds=2"),
                                 ("fail", "std.fail")):
                 if res == "sleep" and key != "timeout":
                     continue

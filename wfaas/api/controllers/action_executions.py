@@ -38,6 +38,9 @@ def _wire(row: dict[str, Any], view: str = "get", fields: list[str] | None = Non
     data.setdefault("workflow_namespace", "")
     if data.get("workflow_namespace") is None:
         data["workflow_namespace"] = ""
+    if "state" in data and "accepted" in data:
+        # Mistral's meaning: the engine has accepted the action's result.
+        data["accepted"] = data["state"] in TERMINAL
     return ACTION_EXECUTION.to_wire(data, view, fields)
 
 
@@ -84,7 +87,8 @@ def _is_sync(req: ApiRequest, name: str, namespace: str, action_input: dict[str,
     """Whether the action answers at once (async ones are completed later by PUT)."""
     descriptor = req.runtime.provider.find(name, namespace)
     if descriptor is None:
-        raise NotFound(f"Failed to find action [action_name={name}, namespace={namespace}]")
+        # Mistral answers 400 here, without the namespace.
+        raise BadRequest(f"Failed to find action [action_name={name}]")
     descriptor.check_parameters(action_input)
     try:
         return bool(descriptor.instantiate(dict(action_input)).is_sync())
