@@ -51,6 +51,7 @@ def decide(spec: WorkflowSpec, state: WorkflowState, event: Event,
     if handler is None:
         raise EngineError(f"Unknown event {event!r}")
     step = Step(spec, state, now)
+    state.spec_ref = spec  # type: ignore[misc]  # read by task() / execution() spec
     state.changed_task_ids = set()
     state.changed_action_ids = set()
     try:
@@ -95,6 +96,7 @@ def _start(step: Step, ev: StartWorkflow) -> None:
     if st.state != states.IDLE:
         raise NotAllowed(f"Workflow execution {st.id} is already started [state={st.state}]")
     params = dict(ev.params or {})
+    params.setdefault("env", {})  # Mistral always shows params.env
     given = dict(ev.input or {})
     if params.get("task_execution_id"):
         # A sub-workflow: task input keys it does not declare are params (env, ...).
@@ -114,7 +116,13 @@ def _start(step: Step, ev: StartWorkflow) -> None:
             values = dataflow.evaluate(dict(spec.vars), data, EngineFunctions(st),
                                        "workflow vars")
             st.context = {**st.context, **values}
-    except (InputError, EvalFailure) as e:
+    except EvalFailure as e:
+        if st.parent_task_id is None:
+            # Mistral refuses to start the execution (HTTP 400) when its vars fail.
+            raise InputError(e.message) from None
+        workflow.fail(step, str(e))
+        return
+    except InputError as e:
         workflow.fail(step, str(e))
         return
     step.set_wf(states.RUNNING)

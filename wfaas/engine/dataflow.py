@@ -20,6 +20,7 @@ from typing import Any
 from wfaas import expressions
 from wfaas.engine import states
 from wfaas.engine.model import TaskState, WorkflowState
+from wfaas.engine.specdict import task_spec_dict, workflow_spec_dict
 from wfaas.exceptions import WfaasError
 
 EMPTY: dict[str, Any] = {}
@@ -131,7 +132,8 @@ def timestamp(value: float) -> str:
 def task_dict(st: WorkflowState, task: TaskState) -> dict[str, Any]:
     """What ``task()`` / ``tasks()`` return for a task execution."""
     return {
-        "id": task.id, "name": task.name, "spec": {}, "state": task.state,
+        "id": task.id, "name": task.name, "spec": task_spec_dict(st.spec_ref, task.name),
+        "state": task.state,
         "state_info": task.state_info, "result": task_result(st, task),
         "published": task.published, "type": task.type.upper(),
         "workflow_execution_id": st.id, "created_at": timestamp(task.created_at),
@@ -153,10 +155,10 @@ class EngineFunctions:
     def execution(self) -> dict[str, Any]:
         """The current workflow execution as a dict."""
         st = self.st
-        return {"id": st.id, "name": st.workflow_name, "spec": {}, "input": st.input,
-                "params": st.params, "state": st.state,
+        return {"id": st.id, "name": st.workflow_name, "spec": workflow_spec_dict(st.spec_ref),
+                "input": st.input, "params": st.params,
                 "created_at": timestamp(st.created_at), "updated_at": timestamp(st.updated_at),
-                "root_execution_id": st.root_execution_id or st.id}
+                "root_execution_id": st.root_execution_id}
 
     def task(self, name: str | None = None) -> dict[str, Any] | None:
         """The current task (no name) or the last execution of the named task."""

@@ -86,9 +86,7 @@ def after_task(step: Step, task: TaskState) -> None:
         try:
             items = _fired_transitions(step, task)
         except EvalFailure as e:
-            task.processed = True
-            step.st.touch_task(task)
-            workflow.fail(step, e.message)
+            tasks.force_fail(step, task, e.message, tasks.action_name(step, task))
             return
         task.error_handled = any(i[3] == "on-error" for i in items)
         task.next_tasks = [[i[0], i[3]] for i in items if not i[1]]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from wfaas.engine import states
 
@@ -131,6 +131,9 @@ class WorkflowState:
     publishes and ``__execution``; ``env`` is ``params.env``; ``pending`` holds
     engine-command lists interrupted by ``pause`` (continued on resume).
     """
+
+    # The spec being run (set by ``decide``; not part of the stored state).
+    spec_ref: ClassVar[Any] = None
 
     id: str
     workflow_name: str

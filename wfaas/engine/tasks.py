@@ -91,11 +91,15 @@ def _action_input(step: Step, task: TaskState, spec: TaskSpec, data: dict[str, A
                   fc: EngineFunctions, action: str) -> dict[str, Any]:
     inline = _eval(step, task, spec.inline_input, "input", data, fc) if spec.inline_input \
         else {}
-    given = _eval(step, task, spec.input, "input", data, fc) if spec.input is not None else {}
+    raw = spec.input
+    if isinstance(raw, dict) and inline:
+        # Mistral merges the inline parameters over ``input`` before evaluating anything.
+        raw = {k: v for k, v in raw.items() if k not in inline}
+    given = _eval(step, task, raw, "input", data, fc) if raw is not None else {}
     if not isinstance(given, dict):
         raise EvalFailure(f"Input of task '{task.name}' must be a dictionary, "
                           f"got {type(given).__name__}: {given!r}")
-    merged = {**inline, **given}
+    merged = {**given, **inline}
     if spec.type == "action":
         defaults = (step.st.env.get("__actions") or {}).get(action) \
             if isinstance(step.st.env, dict) else None
@@ -302,7 +306,7 @@ def result_ready(step: Step, task: TaskState, state: str, result: Any,
                 return
         except EvalFailure as e:
             task.result = result
-            fail_task(step, task, e.message, action=_action_name(step, task))
+            fail_task(step, task, e.message, action=action_name(step, task))
             return
     finish_task(step, task, state, info, result, (published, glob))
 
@@ -437,6 +441,12 @@ def fail_task(step: Step, task: TaskState, msg: str, *, action: str | None = Non
     workflow.cancel_children(step, task, msg)
     if task.state in (states.SUCCESS, states.SKIPPED, states.CANCELLED):
         return
+    force_fail(step, task, msg, action)
+
+
+def force_fail(step: Step, task: TaskState, msg: str, action: str | None) -> None:
+    """Task ERROR and workflow ERROR with Mistral's 'Failed to run task' / 'Failed to
+    handle action completion' text, whatever state the task had."""
     wf_name = step.spec.name
     if action is None:
         text = f"Failed to run task [error={msg}, wf={wf_name}, task={task.name}]"
@@ -445,8 +455,10 @@ def fail_task(step: Step, task: TaskState, msg: str, *, action: str | None = Non
                 f"task={task.name}, action={action}]")
     step.cancel_timers(task)
     task.runtime.pop("after", None)
+    if not step.st.by_task.get(task.id):
+        task.result = []  # Mistral's result of a task without action executions
     if task.state != states.ERROR:
-        step.set_task(task, states.ERROR, text)
+        step.set_task(task, states.ERROR, text, force=True)
     else:
         task.state_info = text
         step.st.touch_task(task)
@@ -456,7 +468,7 @@ def fail_task(step: Step, task: TaskState, msg: str, *, action: str | None = Non
     workflow.fail(step, text)
 
 
-def _action_name(step: Step, task: TaskState) -> str:
+def action_name(step: Step, task: TaskState) -> str:
     """Name of the action (or sub-workflow) of the task's latest action execution."""
     ids = step.st.by_task.get(task.id, ())
     return step.st.actions[ids[-1]].name if ids else str(step.task_spec(task).action_name)

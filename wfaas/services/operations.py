@@ -38,7 +38,8 @@ def resolve_env(session: Session, params: dict[str, Any]) -> dict[str, Any]:
     if isinstance(env, str):
         row = api.find_by_name(session, m.Environment, env)
         if row is None:
-            raise NotFound(f"Environment not found [name={env}]")
+            # Mistral: 400 "Environment is not found: <name>" (an input problem).
+            raise InputError(f"Environment is not found: {env}")
         params = {**params, "env": dict(row.variables or {})}
     elif env is not None and not isinstance(env, dict):
         raise InputError("params.env must be an object or an environment name")

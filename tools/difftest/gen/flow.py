@@ -60,6 +60,9 @@ tasks:
 """
             if "t3" not in clause:
                 body = body[:body.index("  t3:")]
+            if "t2" not in clause:  # an unreferenced task would be a racing start task
+                body = body[:body.index("  t2:")] + body[body.index("  t3:"):] \
+                    if "  t3:" in body else body[:body.index("  t2:")]
             kw: dict[str, Any] = {}
             if "pause" in clause:
                 kw["steps"] = [{"start": {}}, {"wait": ["PAUSED", "SUCCESS", "ERROR"]},
@@ -79,6 +82,7 @@ BAD_SPOTS = [
     ("publish", "publish:\n  p: {e}\non-error: [handler]", ""),
     ("publish_on_error", "publish-on-error:\n  p: {e}\non-error: [handler]", ""),
     ("input", "input:\n  output: {e}\non-error: [handler]", ""),
+    ("input_only", "input:\n  output: {e}\non-error: [handler]", ""),
     ("keep_result", "keep-result: {e}", ""),
     ("output", "", "output:\n  o: {e}"),
     ("output_on_error", "", "output-on-error:\n  o: {e}"),
@@ -97,8 +101,9 @@ def errors_in_clauses() -> list[dict[str, Any]]:
     for spot, task_extra, wf_extra in BAD_SPOTS:
         for lang, expr in BAD_EXPRS.items():
             for res, action in ACTS.items():
-                action_line = "action: std.echo output=1" if spot == "input" else f"action: {action}"
-                if spot == "input" and res == "fail":
+                action_line = {"input": "action: std.echo output=1",
+                               "input_only": "action: std.echo"}.get(spot, f"action: {action}")
+                if spot.startswith("input") and res == "fail":
                     continue
                 body = f"""
 {wf_extra.format(e=expr)}
@@ -106,12 +111,12 @@ tasks:
   t1:
     {action_line}
 {_indent(task_extra.format(e=expr), 4)}
-  t2:
-    action: std.noop
-  handler:
-    action: std.noop
-    publish: {{handled: yes}}
 """
+                # Only tasks something routes to: a parallel start task would race.
+                if "t2" in task_extra:
+                    body += "  t2:\n    action: std.noop\n"
+                if "handler" in task_extra:
+                    body += "  handler:\n    action: std.noop\n    publish: {handled: yes}\n"
                 out.append(case(f"errexpr.{spot}.{lang}.{res}", workflows=wf(body)))
     return out
 
@@ -350,6 +355,23 @@ tasks:
       err: <% tasks(execution().id, false, ERROR).select($.name) %>
       keys: <% tasks()[0].keys().orderBy($) %>
 """,
+        "tasks_function_own_execution": """
+tasks:
+  a:
+    action: std.noop
+    on-success: [b]
+  b:
+    action: std.fail
+    on-error: [c]
+  c:
+    action: std.noop
+    publish:
+      all: <% tasks(execution().id).select($.name).orderBy($) %>
+      succ: <% tasks(execution().id, false, SUCCESS).select($.name).orderBy($) %>
+      err: <% tasks(execution().id, false, ERROR).select($.name) %>
+      recursive: <% tasks(execution().id, true).len() %>
+      flat: <% tasks(execution().id, false, null, true).len() %>
+""",
         "execution_fields": """
 input: [{a: 1}]
 tasks:
@@ -457,7 +479,7 @@ tasks:
         "test_dict": """
 tasks:
   t:
-    action: std.test_dict size=3 key_prefix=k_ val=v
+    action: std.test_dict size=3 key_prefix="k_" val="v"
     publish: {r: <% task().result %>}
 """,
         "sleep_then_echo": """
@@ -739,9 +761,9 @@ fails:
   base: std.fail
 """)
     calls = {
-        "greet": "greet name=bob", "default": "greet_default", "default_given": "greet_default who=me",
-        "env": "env_echo", "jinja": "jinja_echo a=4", "chained": "chained first=a last=b",
-        "dict_out": "dict_out v=3", "missing_input": "greet", "unexpected": "greet name=a x=1",
+        "greet": "greet name='bob'", "default": "greet_default", "default_given": "greet_default who='me'",
+        "env": "env_echo", "jinja": "jinja_echo a=4", "chained": "chained first='a' last='b'",
+        "dict_out": "dict_out v=3", "missing_input": "greet", "unexpected": "greet name='a' x=1",
         "fails": "fails",
     }
     out = []
