@@ -34,7 +34,8 @@ def _info_key(text: Any) -> Any:
 def diff(golden: Any, actual: Any, path: str = "") -> list[tuple[str, Any, Any]]:
     """(path, golden, actual) for every difference; state_info and error texts by prefix."""
     last = path.rsplit(".", 1)[-1]
-    if last in ("state_info", "error"):
+    if last in ("state_info", "error") or (path.endswith("output.result")
+                                           and isinstance(golden, str)):
         g, a = _info_key(golden), _info_key(actual)
         return [] if g == a else [(path, golden, actual)]
     if isinstance(golden, dict) and isinstance(actual, dict):

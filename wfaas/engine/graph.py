@@ -230,6 +230,7 @@ def evaluate_join(step: Step, jt: TaskState, *, force: bool = False) -> None:
     elif errors > total - need or force:
         failed = [n for n, s in induced if s == states.ERROR] or \
             [n for n, s in induced if s != states.RUNNING]
+        jt.upstream = list(jt.join_arrivals)  # Mistral: a failed join keeps its context
         tasks.finish_task(step, jt, states.ERROR, f"Failed by tasks: {failed}", None)
     else:
         blocked = [n for n, s in induced if s == states.WAITING]

@@ -161,6 +161,7 @@ class WorkflowState:
     active: set[str] = field(default_factory=set, repr=False)
     order: dict[str, int] = field(default_factory=dict, repr=False)
     out_cache: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    ver_cache: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
     items_cache: dict[str, dict[str, list[Any]]] = field(default_factory=dict, repr=False)
 
     # ---- ids and indexes -----------------------------------------------------------
@@ -204,6 +205,7 @@ class WorkflowState:
         self.active = set()
         self.order = {}
         self.out_cache = {}
+        self.ver_cache = {}
         self.items_cache = {}
         for t in self.tasks.values():
             self.order[t.id] = len(self.order)

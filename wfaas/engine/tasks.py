@@ -154,6 +154,8 @@ def _items(step: Step, task: TaskState, spec: TaskSpec) -> dict[str, list[Any]]:
     items: dict[str, list[Any]] = {}
     for var, raw in spec.with_items.items:
         value = _eval(step, task, raw, "with-items", data, fc)
+        if isinstance(value, str | dict):
+            value = list(value)  # Mistral iterates any iterable: characters, keys
         if not isinstance(value, list | tuple):
             raise EvalFailure(
                 f"Wrong input format for 'with-items' of task '{task.name}': "
@@ -421,6 +423,8 @@ def finish_task(step: Step, task: TaskState, state: str, info: str | None, resul
     if glob:
         st.context = {**st.context, **glob}
     task.result = result if (keep or keep is None) else None
+    if task.result is None and state == states.ERROR and not st.by_task.get(task.id):
+        task.result = []  # Mistral's result of a task that never ran an action
     task.runtime.pop("after", None)
     dataflow.invalidate(st, task)
     step.cancel_timers(task)

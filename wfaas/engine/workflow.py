@@ -65,10 +65,10 @@ def final_context(step: Step) -> dict[str, Any]:
         target = st.params.get("task_name")
         t = st.last_task(str(target)) if target else None
         return dataflow.outbound(st, t) if t is not None else {}
-    parts = [dataflow.outbound(st, t) for t in st.tasks.values()
-             if t.state in (states.SUCCESS, states.ERROR, states.SKIPPED)
-             and t.processed and not t.next_tasks]
-    return dataflow.merge_contexts(parts)
+    ends = [t for t in st.tasks.values()
+            if t.state in (states.SUCCESS, states.ERROR, states.SKIPPED)
+            and t.processed and not t.next_tasks]
+    return dataflow.merge_outbound(st, ends)
 
 
 def _public(ctx: dict[str, Any]) -> dict[str, Any]:
