@@ -35,6 +35,38 @@ def _seconds(step: Step, task: TaskState, value: Any, what: str) -> float:
 
 
 # ---- start ---------------------------------------------------------------------------
+def _policy_values(spec: TaskSpec) -> list[tuple[str, str, Any, str]]:
+    out = [("WaitBeforePolicy", "wait-before", spec.wait_before, "integer"),
+           ("WaitAfterPolicy", "wait-after", spec.wait_after, "integer"),
+           ("TimeoutPolicy", "timeout", spec.timeout, "integer"),
+           ("PauseBeforePolicy", "pause-before", spec.pause_before, "boolean")]
+    if spec.retry is not None:
+        out += [("RetryPolicy", "retry count", spec.retry.count, "integer"),
+                ("RetryPolicy", "retry delay", spec.retry.delay, "integer")]
+    if spec.with_items is not None:
+        out.append(("ConcurrencyPolicy", "concurrency", spec.concurrency, "integer"))
+    return out
+
+
+def check_policies(step: Step, task: TaskState, spec: TaskSpec) -> None:
+    """Like Mistral, a policy given as an expression must evaluate to a non-negative
+    integer (pause-before: a boolean) before the task runs; raises EvalFailure."""
+    for policy, what, raw, kind in _policy_values(spec):
+        if not isinstance(raw, str) or not dataflow.has_expr(raw):
+            continue
+        value = _eval(step, task, raw, what)
+        if kind == "boolean":
+            ok = isinstance(value, bool)
+        else:
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        if not ok:
+            raise EvalFailure(f"Invalid data type in {policy}: {value!r} is not of type "
+                              f"'{kind}'")
+        if kind == "integer" and value < 0:
+            raise EvalFailure(f"Invalid data type in {policy}: {value!r} is less than the "
+                              f"minimum of 0")
+
+
 def start_task(step: Step, task: TaskState, *, skip_pause: bool = False,
                skip_wait: bool = False) -> None:
     """Start a created (IDLE or WAITING) task: pause-before, wait-before, then run."""
@@ -45,6 +77,7 @@ def start_task(step: Step, task: TaskState, *, skip_pause: bool = False,
         return
     spec = step.task_spec(task)
     try:
+        check_policies(step, task, spec)
         if not skip_pause and spec.pause_before is not None and \
                 _eval(step, task, spec.pause_before, "pause-before"):
             if task.state != states.IDLE:
