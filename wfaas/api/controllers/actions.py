@@ -19,6 +19,7 @@ from wfaas.api.controllers.common import (
     row_dict,
     scope_arg,
 )
+from wfaas.api.listing import parse_list_query
 from wfaas.api.resources import ACTION
 from wfaas.api.routing import Param, route
 from wfaas.db import api as db
@@ -117,8 +118,25 @@ def update_action(req: ApiRequest, identifier: str) -> dict[str, Any]:
        query=("marker", Param("limit", "integer"), "sort_keys", "sort_dirs", "fields",
               *FILTERS))
 def list_actions(req: ApiRequest) -> dict[str, Any]:
-    """Paginated, filtered list of actions, sorted by name by default."""
-    return list_answer(req, ACTION, m.ActionDefinition, filterable=FILTERS, default_sort="name")
+    """Filtered list of actions, sorted by name by default. Like Mistral 23, the list is
+    not capped at ``[api] max_limit`` unless ``limit`` is given (the client does not
+    follow ``next``, and ``mistral action-list`` shows every action)."""
+    q = parse_list_query(req, ACTION, m.ActionDefinition, filterable=FILTERS,
+                         default_sort="name")
+    if not q.limit_given:
+        q.limit = UNCAPPED
+    return list_answer(req, ACTION, m.ActionDefinition, filterable=FILTERS, query=q,
+                       overrides=mistral_view)
+
+
+UNCAPPED = 1_000_000
+
+
+def mistral_view(row: Any) -> dict[str, Any]:
+    """Mistral 23 shows a system action with its name as id, and ``is_system`` false."""
+    if row.get("source") != "adhoc":
+        return {"id": row["name"], "is_system": False}
+    return {}
 
 
 @route("GET", "/v2/actions/{identifier}", summary="Get an action by name or id",
@@ -131,7 +149,7 @@ def get_action(req: ApiRequest, identifier: str) -> dict[str, Any]:
         row = row_dict(find_one(session, req, m.ActionDefinition, identifier,
                                 namespace=namespace,
                                 not_found=lambda: _not_found(identifier, namespace)))
-    return ACTION.to_wire(row, "get", fields)
+    return ACTION.to_wire(row, "get", fields, mistral_view(row))
 
 
 @route("DELETE", "/v2/actions/{identifier}", summary="Delete an ad-hoc action", status=204,
