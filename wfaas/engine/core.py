@@ -91,6 +91,23 @@ def validate_workflow_input(spec: WorkflowSpec, given: dict[str, Any] | None) ->
     return given
 
 
+def check_vars(spec: WorkflowSpec, input: dict[str, Any], params: dict[str, Any]) -> None:
+    """Raise InputError when the workflow's ``vars`` cannot be evaluated: Mistral refuses
+    to start such an execution (HTTP 400) instead of creating it in ERROR."""
+    if not spec.vars:
+        return
+    st = WorkflowState(id="00000000-0000-0000-0000-000000000000", workflow_name=spec.name)
+    st.input = dict(input)
+    st.params = dict(params)
+    st.env = _initial_env(dict(params))
+    st.spec_ref = spec  # type: ignore[misc]
+    try:
+        dataflow.evaluate(dict(spec.vars), dataflow.base_data(st, {}), EngineFunctions(st),
+                          "workflow vars")
+    except EvalFailure as e:
+        raise InputError(e.message.removeprefix("Failed to evaluate workflow vars: ")) from None
+
+
 def _start(step: Step, ev: StartWorkflow) -> None:
     st, spec = step.st, step.spec
     if st.state != states.IDLE:
@@ -116,13 +133,7 @@ def _start(step: Step, ev: StartWorkflow) -> None:
             values = dataflow.evaluate(dict(spec.vars), data, EngineFunctions(st),
                                        "workflow vars")
             st.context = {**st.context, **values}
-    except EvalFailure as e:
-        if st.parent_task_id is None:
-            # Mistral refuses to start the execution (HTTP 400) when its vars fail.
-            raise InputError(e.message) from None
-        workflow.fail(step, str(e))
-        return
-    except InputError as e:
+    except (InputError, EvalFailure) as e:
         workflow.fail(step, str(e))
         return
     step.set_wf(states.RUNNING)

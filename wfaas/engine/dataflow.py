@@ -173,7 +173,9 @@ def collect_items(st: WorkflowState, task: TaskState) -> list[Any]:
     base = int(wi.get("base", 0))
     for aid in st.by_task.get(task.id, ()):
         a = st.actions[aid]
-        if a.attempt >= base and a.state == states.SUCCESS and a.index < len(results):
+        # Mistral's with-items result holds the error of a failed iteration too
+        if a.attempt >= base and a.state in (states.SUCCESS, states.ERROR) and \
+                a.index < len(results):
             results[a.index] = a.result
     return results
 

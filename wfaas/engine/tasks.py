@@ -333,8 +333,11 @@ def result_ready(step: Step, task: TaskState, state: str, result: Any,
                     return
             fc = _TentativeFunctions(step, task, state, result)
             published, glob = _publish_values(step, task, state, fc)
-            if state == states.SUCCESS and spec.fail_on is not None and \
-                    _eval(step, task, spec.fail_on, "fail-on", None, fc):
+            task.published = published if isinstance(published, dict) else task.published
+            # Mistral evaluates fail-on after any attempt, and acts on a success only
+            if spec.fail_on is not None and state in (states.SUCCESS, states.ERROR) and \
+                    _eval(step, task, spec.fail_on, "fail-on", None, fc) and \
+                    state == states.SUCCESS:
                 state, info = states.ERROR, "Failed by 'fail-on' policy"
             if spec.retry is not None and state in (states.SUCCESS, states.ERROR) and \
                     _retry(step, task, spec, state, result, published):
@@ -448,10 +451,8 @@ def finish_task(step: Step, task: TaskState, state: str, info: str | None, resul
             info = _join_info(info if state == states.ERROR else None, e.message)
             state = states.ERROR
     published, glob = publish
-    try:
-        keep = _eval(step, task, spec.keep_result, "keep-result", None, fc)
-    except EvalFailure:
-        keep = True
+    # Mistral does not evaluate keep-result: only a literal false drops the result
+    keep = spec.keep_result if not isinstance(spec.keep_result, str) else True
     task.published = published if isinstance(published, dict) else {"published": published}
     if glob:
         st.context = {**st.context, **glob}

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from wfaas.db import api
 from wfaas.db import models as m
 from wfaas.db.types import utcnow
-from wfaas.engine import validate_workflow_input
+from wfaas.engine import check_vars, validate_workflow_input
 from wfaas.exceptions import ClientError, InputError, NotAllowed, NotFound, SizeLimitExceeded
 from wfaas.executors.base import size_problem
 from wfaas.services.state_store import ExecutionMeta
@@ -108,6 +108,7 @@ class Operations:
             spec = spec_from_text(text, wf.name)
             input = validate_workflow_input(spec, input)
             params = resolve_env(s, params)
+            check_vars(spec, input, params)  # Mistral: a failing 'vars' is a 400 at start
             params.setdefault("namespace", wf.namespace)
             if spec.type == "reverse" and not params.get("task_name"):
                 raise InputError(f"Reverse workflow {wf.name} needs params.task_name")
