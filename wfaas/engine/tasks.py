@@ -305,6 +305,17 @@ class _TentativeFunctions(EngineFunctions):
             d["result"] = self._result
         return d
 
+    def tasks(self, workflow_execution_id: str | None = None, recursive: bool = False,
+              state: str | None = None, flat: bool = False) -> list[dict[str, Any]]:
+        """As Mistral, the current task already has its new state in ``tasks()``."""
+        out = []
+        for d in super().tasks(workflow_execution_id, recursive, None, flat):
+            if self.current is not None and d["id"] == self.current.id:
+                d["state"], d["result"] = self._state, self._result
+            if state is None or d["state"] == state:
+                out.append(d)
+        return out
+
 
 def result_ready(step: Step, task: TaskState, state: str, result: Any,
                  info: str | None) -> None:

@@ -259,6 +259,12 @@ class LocalExecutor:
 
             runner = run_action
         context = ActionContext.from_dict(request.get("context"))
+        kw: dict[str, Any] = {}
+        if request.get("env"):
+            # env() in an ad-hoc action's base-input sees the execution's environment
+            from wfaas.expressions.context import StaticFunctionContext
+
+            kw["wf_ctx"] = {"functions": StaticFunctionContext(environment=request["env"])}
         return runner(self.provider, request["action"], dict(request.get("input") or {}),
                       context, namespace=request.get("namespace") or "",
-                      timeout=request.get("timeout"))
+                      timeout=request.get("timeout"), **kw)

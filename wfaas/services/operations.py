@@ -110,8 +110,11 @@ class Operations:
             params = resolve_env(s, params)
             check_vars(spec, input, params)  # Mistral: a failing 'vars' is a 400 at start
             params.setdefault("namespace", wf.namespace)
-            if spec.type == "reverse" and not params.get("task_name"):
-                raise InputError(f"Reverse workflow {wf.name} needs params.task_name")
+            if spec.type == "reverse" and params.get("task_name") not in spec.tasks:
+                # Mistral: 400 "Invalid task name [...]" for a missing or unknown target
+                raise InputError(f"Invalid task name [wf={wf.name}, "
+                                 f"task_name={params.get('task_name')}]: reverse workflow "
+                                 f"{wf.name} needs params.task_name naming one of its tasks")
             ex_id = execution_id or str(uuid.uuid4())
             result = api.insert_row(
                 s, m.WorkflowExecution, id=ex_id, workflow_name=wf.name,
