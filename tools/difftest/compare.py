@@ -41,21 +41,19 @@ def diff(golden: Any, actual: Any, path: str = "") -> list[tuple[str, Any, Any]]
     if isinstance(golden, dict) and isinstance(actual, dict):
         out: list[tuple[str, Any, Any]] = []
         for key in sorted(set(golden) | set(actual), key=str):
-            if key in ("tasks", "subworkflows") and _by_name(golden.get(key), actual.get(key)):
-                out.extend(_diff_lists(golden.get(key), actual.get(key), f"{path}.{key}"))
+            g_item, a_item = golden.get(key), actual.get(key)
+            if key in ("tasks", "subworkflows") and isinstance(g_item, list) and \
+                    isinstance(a_item, list):
+                out.extend(_diff_lists(g_item, a_item, f"{path}.{key}"))
                 continue
             out.extend(diff(golden.get(key), actual.get(key), f"{path}.{key}"))
         return out
     if isinstance(golden, list) and isinstance(actual, list) and len(golden) == len(actual):
         out = []
-        for i, (g, a) in enumerate(zip(golden, actual)):
+        for i, (g, a) in enumerate(zip(golden, actual, strict=False)):
             out.extend(diff(g, a, f"{path}[{i}]"))
         return out
     return [] if golden == actual else [(path, golden, actual)]
-
-
-def _by_name(golden: Any, actual: Any) -> bool:
-    return isinstance(golden, list) and isinstance(actual, list)
 
 
 def _label(item: Any, i: int) -> str:
@@ -78,7 +76,7 @@ def _diff_lists(golden: list[Any], actual: list[Any], path: str) -> list[tuple[s
             continue
         gs = sorted(gs, key=_state_key)
         acts = sorted(acts, key=_state_key)
-        for k, (g, a) in enumerate(zip(gs, acts)):
+        for k, (g, a) in enumerate(zip(gs, acts, strict=False)):
             out.extend(diff(g, a, f"{path}[{name}#{k}]" if len(gs) > 1 else f"{path}[{name}]"))
     return out
 
@@ -87,12 +85,14 @@ def _state_key(item: Any) -> str:
     return str(item.get("state")) if isinstance(item, dict) else str(item)
 
 
-def check_patterns(expect: dict[str, Any] | None, obs: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+def check_patterns(expect: dict[str, Any] | None,
+                   obs: dict[str, Any]) -> list[tuple[str, Any, Any]]:
     """Regexes of a case's ``expect`` section applied to the final observation."""
     if not expect:
         return []
     out: list[tuple[str, Any, Any]] = []
-    final = next((s for s in reversed(obs.get("steps", [])) if "observe" in s), {})
+    final: dict[str, Any] = next(
+        (s for s in reversed(obs.get("steps", [])) if "observe" in s), {})
     texts: dict[str, Any] = {"state_info": final.get("state_info")}
     errors = [u.get("error") for u in obs.get("uploads", [])] + \
         [s.get("error") for s in obs.get("steps", [])]

@@ -6,8 +6,8 @@ import argparse
 import concurrent.futures
 import fnmatch
 import hashlib
-import re
 import json
+import re
 import sys
 import traceback
 from pathlib import Path
@@ -70,8 +70,8 @@ def record(cases: list[Case], url: str, golden_dir: Path, jobs: int) -> int:
             problems = check_patterns(case.get("expect"), obs) if "harness_error" not in obs else []
             if "harness_error" in obs or problems or _timed_out(obs):
                 bad += 1
-                print(f"NOT RECORDED {case.name}: {obs.get('harness_error') or problems or 'timeout'}",
-                      flush=True)
+                why = obs.get("harness_error") or problems or "timeout"
+                print(f"NOT RECORDED {case.name}: {why}", flush=True)
                 continue
             golden = {"case": case.name, "hash": case_hash(case),
                       "source": str(case.source.relative_to(ROOT.parent.parent)), "observed": obs}
@@ -175,7 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--known", type=Path, default=ROOT / "known_differences.yaml")
     ap.add_argument("-k", action="append", help="only cases whose name matches this regex")
     ap.add_argument("-j", "--jobs", type=int, default=32, help="cases in flight")
-    ap.add_argument("--missing", action="store_true", help="with --record: only cases without golden")
+    ap.add_argument("--missing", action="store_true",
+                    help="with --record: only cases without a current golden file")
     args = ap.parse_args(argv)
     cases = load_cases(args.cases, args.k)
     if args.record:

@@ -178,7 +178,7 @@ class CaseRun:
             tasks = self._tasks()
             match = [t for t in tasks if t["name"] == name]
             tid = match[-1]["id"] if match else "none"
-            path = path.replace("{task:%s}" % name, tid)
+            path = path.replace(f"{{task:{name}}}", tid)
         return path
 
     def _tasks(self, ex_id: str | None = None) -> list[dict[str, Any]]:
@@ -214,7 +214,7 @@ class CaseRun:
         else:
             acts = self.request("GET", f"/tasks/{task_id}/action_executions").json()
             rec["actions"] = sorted(
-                (f"{a.get('name')}:{a.get('state')}" for a in acts.get("action_executions", [])))
+                f"{a.get('name')}:{a.get('state')}" for a in acts.get("action_executions", []))
         return rec
 
     def run(self) -> dict[str, Any]:

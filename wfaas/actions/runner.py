@@ -61,7 +61,8 @@ def _error_text(exc: BaseException) -> str:
 
 def raised_message(action: Any, name: str, context: ActionContext, exc: BaseException) -> str:
     """Mistral's state_info for an action whose ``run`` raised."""
-    shown = repr(action) if type(action).__repr__ is not object.__repr__ else name
+    custom = getattr(type(action), "__repr__", None) is not object.__repr__
+    shown = repr(action) if custom else name
     return (f"The action raised an exception [action={shown}, "
             f"action_ex_id={context.execution.action_execution_id}, msg='{exc}']")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tools.difftest.gen import api, expr, flow, policies
+from tools.difftest.gen import api, expr, flow, flow_more, policies
 from tools.difftest.gen.common import write
 from tools.difftest.main import ROOT
 
@@ -10,9 +10,9 @@ from tools.difftest.main import ROOT
 def main() -> None:
     """Regenerate the generated case files."""
     total = 0
-    for module in (expr, flow, policies, api):
+    for module in (expr, flow, flow_more, policies, api):
         for fname, cases in module.families().items():
-            write(ROOT / "cases" / f"{fname}.yaml", cases, module.__doc__.splitlines()[0])
+            write(ROOT / "cases" / f"{fname}.yaml", cases, (module.__doc__ or "").splitlines()[0])
             total += len(cases)
     print(f"{total} generated cases")
 

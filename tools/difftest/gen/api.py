@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - case tables
 """Wire behaviour: upload validation, execution start errors, engine commands over the API.
 
 Ported from mistral/tests/unit/api/v2 (test_workflows, test_executions, test_tasks) and
@@ -55,6 +56,7 @@ def uploads() -> list[dict[str, Any]]:
     """Definitions Mistral rejects or accepts at upload (then run when accepted)."""
     out = []
     for key, text in INVALID.items():
+        body: str
         if text is None:
             body = _Literal("version: '3.0'\nwf:\n  tasks:\n    t:\n      action: std.noop\n")
         else:

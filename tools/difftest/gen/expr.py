@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - case tables
 """Expression families: YAQL and Jinja operators, standard library and Mistral's functions.
 
 Each case publishes one expression from a task and returns it as the workflow output, so the

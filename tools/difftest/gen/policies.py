@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - case tables
 """Task policies: retry, wait-before/after, timeout, pause-before, concurrency, fail-on,
 keep-result, task-defaults; each also given as expressions of the right and the wrong type.
 

@@ -18,7 +18,7 @@ from wfaas.api.resources import ACTION_EXECUTION
 from wfaas.api.routing import Param, route
 from wfaas.db import api as db
 from wfaas.db import models as m
-from wfaas.exceptions import NotAllowed, NotFound
+from wfaas.exceptions import NotAllowed
 
 FILTERS = ("name", "tags", "workflow_name", "task_name", "task_execution_id", "state",
            "state_info", "accepted", "input", "output", "params", "description", "project_id",
