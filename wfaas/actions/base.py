@@ -165,8 +165,8 @@ class Action:
     """Base class of every Python action.
 
     Subclasses declare parameters as ``__init__`` keyword arguments, keep them
-    on ``self`` and implement :meth:`run`. The class docstring's first
-    paragraph becomes the action's description.
+    on ``self`` and implement :meth:`run`. The class docstring becomes the
+    action's description.
     """
 
     def run(self, context: ActionContext) -> Any:
@@ -247,12 +247,11 @@ def params_from_class(cls: type) -> tuple[ParamSpec, ...]:
 
 
 def description_from_doc(obj: Any) -> str:
-    """First paragraph of a docstring, lines joined (empty when there is none)."""
+    """The whole docstring, dedented, as Mistral shows it (empty when there is none)."""
     doc = inspect.getdoc(obj) or ""
     if obj is not Action and doc == (inspect.getdoc(Action) or ""):
         return ""
-    para = doc.strip().split("\n\n", 1)[0]
-    return " ".join(line.strip() for line in para.splitlines()).strip()
+    return doc.strip()
 
 
 def _json_type(value: Any) -> str | None:

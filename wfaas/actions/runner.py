@@ -59,6 +59,14 @@ def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
+def raised_message(action: Any, name: str, context: ActionContext, exc: BaseException) -> str:
+    """Mistral's state_info for an action whose ``run`` raised."""
+    custom = getattr(type(action), "__repr__", None) is not object.__repr__
+    shown = repr(action) if custom else name
+    return (f"The action raised an exception [action={shown}, "
+            f"action_ex_id={context.execution.action_execution_id}, msg='{exc}']")
+
+
 def run_descriptor(descriptor: ActionDescriptor, input: dict[str, Any], context: ActionContext,
                    *, timeout: float | None = None,
                    wf_ctx: dict[str, Any] | None = None, conf: Any = None) -> Result:
@@ -83,7 +91,7 @@ def run_descriptor(descriptor: ActionDescriptor, input: dict[str, Any], context:
         return Result(error=f"Action {name} {exc}")
     except Exception as exc:  # noqa: BLE001 - every failure becomes an error result
         LOG.debug("Action %s failed", name, exc_info=True)
-        return Result(error=f"Failed to run action [action_name={name}]: {_error_text(exc)}")
+        return Result(error=raised_message(action, name, context, exc))
     result = Result.from_value(value)
     if not sync:
         return Result(data=result.data, error=result.error, cancel=result.cancel, sync=False)

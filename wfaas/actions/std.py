@@ -54,6 +54,9 @@ class FailAction(Action):
             return Result(error=self.error_data)
         raise ActionException("Fail action expected exception.")
 
+    def __repr__(self) -> str:
+        return "Fail action"
+
 
 class SleepAction(Action):
     """Sleeps the given number of seconds and returns null."""

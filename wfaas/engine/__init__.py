@@ -120,7 +120,7 @@ from wfaas.engine.commands import (
     WorkflowResumed,
     command_from_dict,
 )
-from wfaas.engine.core import decide, validate_workflow_input
+from wfaas.engine.core import check_vars, decide, validate_workflow_input
 from wfaas.engine.events import (
     ActionCompleted,
     ActionPaused,
@@ -144,6 +144,7 @@ from wfaas.engine.model import (
 )
 
 __all__ = [
+    "check_vars",
     "ActionCompleted", "ActionPaused", "ActionResumed", "ActionState", "CancelChild",
     "CancelTimer", "Command", "Event", "Notify", "PauseChild", "PauseWorkflow", "RerunTask",
     "ResumeChild", "ResumeWorkflow", "RunAction", "ScheduleTimer", "SkipTask",

@@ -52,6 +52,7 @@ def decide(spec: WorkflowSpec, state: WorkflowState, event: Event,
     if handler is None:
         raise EngineError(f"Unknown event {event!r}")
     step = Step(spec, state, now)
+    state.spec_ref = spec  # type: ignore[misc]  # read by task() / execution() spec
     state.changed_task_ids = set()
     state.changed_action_ids = set()
     try:
@@ -91,11 +92,29 @@ def validate_workflow_input(spec: WorkflowSpec, given: dict[str, Any] | None) ->
     return given
 
 
+def check_vars(spec: WorkflowSpec, input: dict[str, Any], params: dict[str, Any]) -> None:
+    """Raise InputError when the workflow's ``vars`` cannot be evaluated: Mistral refuses
+    to start such an execution (HTTP 400) instead of creating it in ERROR."""
+    if not spec.vars:
+        return
+    st = WorkflowState(id="00000000-0000-0000-0000-000000000000", workflow_name=spec.name)
+    st.input = dict(input)
+    st.params = dict(params)
+    st.env = _initial_env(dict(params))
+    st.spec_ref = spec  # type: ignore[misc]
+    try:
+        dataflow.evaluate(dict(spec.vars), dataflow.base_data(st, {}), EngineFunctions(st),
+                          "workflow vars")
+    except EvalFailure as e:
+        raise InputError(e.message.removeprefix("Failed to evaluate workflow vars: ")) from None
+
+
 def _start(step: Step, ev: StartWorkflow) -> None:
     st, spec = step.st, step.spec
     if st.state != states.IDLE:
         raise NotAllowed(f"Workflow execution {st.id} is already started [state={st.state}]")
     params = dict(ev.params or {})
+    params.setdefault("env", {})  # Mistral always shows params.env
     given = dict(ev.input or {})
     if params.get("task_execution_id"):
         # A sub-workflow: task input keys it does not declare are params (env, ...).
@@ -330,7 +349,7 @@ def _rerun(step: Step, ev: RerunTask) -> None:
 def _skip(step: Step, ev: SkipTask) -> None:
     task = _error_task(step, ev.task_id, "skip")
     _reopen(step, task, None)
-    tasks.finish_task(step, task, states.SKIPPED, None, task.result)
+    tasks.finish_task(step, task, states.SKIPPED, "Task was skipped.", task.result)
 
 
 _HANDLERS: dict[type[Event], Callable[[Step, Any], None]] = {

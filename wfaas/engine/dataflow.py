@@ -20,6 +20,7 @@ from typing import Any
 from wfaas import expressions
 from wfaas.engine import states
 from wfaas.engine.model import TaskState, WorkflowState
+from wfaas.engine.specdict import task_spec_dict, workflow_spec_dict
 from wfaas.exceptions import WfaasError
 
 EMPTY: dict[str, Any] = {}
@@ -62,20 +63,75 @@ def outbound(st: WorkflowState, task: TaskState) -> dict[str, Any]:
             stack.append((t, True))
             stack.extend((u, False) for u in ups if u.id not in st.out_cache)
             continue
-        inbound_ctx = merge_contexts([st.out_cache[u.id] for u in ups])
-        st.out_cache[t.id] = (
-            merge_contexts([inbound_ctx, t.published]) if t.published else inbound_ctx)
+        inbound_ctx, versions = _merge_upstream(st, ups)
+        if t.published:
+            versions = dict(versions)
+            for path in _leaf_paths(t.published):
+                versions[path] = versions.get(path, 0) + 1
+            inbound_ctx = merge_contexts([inbound_ctx, t.published])
+        st.out_cache[t.id] = inbound_ctx
+        st.ver_cache[t.id] = versions
     return st.out_cache[task.id]
+
+
+def _leaf_paths(published: Mapping[str, Any], prefix: str = "") -> list[str]:
+    out: list[str] = []
+    for key, value in published.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, dict) and value:
+            out.extend(_leaf_paths(value, path))
+        else:
+            out.append(path)
+    return out
+
+
+def _merge_upstream(st: WorkflowState, ups: list[TaskState]
+                    ) -> tuple[dict[str, Any], dict[str, int]]:
+    """Mistral's context versioning: merge the outbound contexts of ``ups`` starting
+    from the last one; another branch's value replaces it only when that branch
+    published the variable more times (a higher version)."""
+    if not ups:
+        return EMPTY, {}
+    last = ups[-1]
+    ctx, vers = outbound(st, last), st.ver_cache.get(last.id, {})
+    for u in ups[:-1]:
+        right, rvers = outbound(st, u), st.ver_cache.get(u.id, {})
+        if right is ctx or not right:
+            continue
+        ctx = _merge_versioned(ctx, vers, right, rvers, "")
+        vers = {**vers, **{k: max(v, vers.get(k, 0)) for k, v in rvers.items()}}
+    return ctx, vers
+
+
+def _merge_versioned(left: dict[str, Any], lv: dict[str, int], right: dict[str, Any],
+                     rv: dict[str, int], prefix: str) -> dict[str, Any]:
+    merged = dict(left)
+    for key, value in right.items():
+        if key not in merged:
+            merged[key] = value
+            continue
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(merged[key], dict) and isinstance(value, dict):
+            merged[key] = _merge_versioned(merged[key], lv, value, rv, path)
+        elif rv.get(path, 0) > lv.get(path, 0):
+            merged[key] = value
+    return merged
 
 
 def inbound(st: WorkflowState, task: TaskState) -> dict[str, Any]:
     """The inbound context of ``task``: its upstream outbound contexts merged."""
-    return merge_contexts([outbound(st, st.tasks[u]) for u in task.upstream if u in st.tasks])
+    return _merge_upstream(st, [st.tasks[u] for u in task.upstream if u in st.tasks])[0]
+
+
+def merge_outbound(st: WorkflowState, tasks: list[TaskState]) -> dict[str, Any]:
+    """The outbound contexts of ``tasks`` merged with context versioning."""
+    return _merge_upstream(st, tasks)[0]
 
 
 def invalidate(st: WorkflowState, task: TaskState) -> None:
     """Forget the cached outbound context of ``task`` (after it published)."""
     st.out_cache.pop(task.id, None)
+    st.ver_cache.pop(task.id, None)
 
 
 def base_data(st: WorkflowState, ctx: Mapping[str, Any]) -> dict[str, Any]:
@@ -117,7 +173,9 @@ def collect_items(st: WorkflowState, task: TaskState) -> list[Any]:
     base = int(wi.get("base", 0))
     for aid in st.by_task.get(task.id, ()):
         a = st.actions[aid]
-        if a.attempt >= base and a.state == states.SUCCESS and a.index < len(results):
+        # Mistral's with-items result holds the error of a failed iteration too
+        if a.attempt >= base and a.state in (states.SUCCESS, states.ERROR) and \
+                a.index < len(results):
             results[a.index] = a.result
     return results
 
@@ -131,7 +189,8 @@ def timestamp(value: float) -> str:
 def task_dict(st: WorkflowState, task: TaskState) -> dict[str, Any]:
     """What ``task()`` / ``tasks()`` return for a task execution."""
     return {
-        "id": task.id, "name": task.name, "spec": {}, "state": task.state,
+        "id": task.id, "name": task.name, "spec": task_spec_dict(st.spec_ref, task.name),
+        "state": task.state,
         "state_info": task.state_info, "result": task_result(st, task),
         "published": task.published, "type": task.type.upper(),
         "workflow_execution_id": st.id, "created_at": timestamp(task.created_at),
@@ -153,10 +212,10 @@ class EngineFunctions:
     def execution(self) -> dict[str, Any]:
         """The current workflow execution as a dict."""
         st = self.st
-        return {"id": st.id, "name": st.workflow_name, "spec": {}, "input": st.input,
-                "params": st.params, "state": st.state,
+        return {"id": st.id, "name": st.workflow_name, "spec": workflow_spec_dict(st.spec_ref),
+                "input": st.input, "params": st.params,
                 "created_at": timestamp(st.created_at), "updated_at": timestamp(st.updated_at),
-                "root_execution_id": st.root_execution_id or st.id}
+                "root_execution_id": st.root_execution_id}
 
     def task(self, name: str | None = None) -> dict[str, Any] | None:
         """The current task (no name) or the last execution of the named task."""

@@ -86,9 +86,7 @@ def after_task(step: Step, task: TaskState) -> None:
         try:
             items = _fired_transitions(step, task)
         except EvalFailure as e:
-            task.processed = True
-            step.st.touch_task(task)
-            workflow.fail(step, e.message)
+            tasks.force_fail(step, task, e.message, tasks.action_name(step, task))
             return
         task.error_handled = any(i[3] == "on-error" for i in items)
         task.next_tasks = [[i[0], i[3]] for i in items if not i[1]]
@@ -232,6 +230,7 @@ def evaluate_join(step: Step, jt: TaskState, *, force: bool = False) -> None:
     elif errors > total - need or force:
         failed = [n for n, s in induced if s == states.ERROR] or \
             [n for n, s in induced if s != states.RUNNING]
+        jt.upstream = list(jt.join_arrivals)  # Mistral: a failed join keeps its context
         tasks.finish_task(step, jt, states.ERROR, f"Failed by tasks: {failed}", None)
     else:
         blocked = [n for n, s in induced if s == states.WAITING]

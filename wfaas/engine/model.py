@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from wfaas.engine import states
 
@@ -132,6 +132,9 @@ class WorkflowState:
     engine-command lists interrupted by ``pause`` (continued on resume).
     """
 
+    # The spec being run (set by ``decide``; not part of the stored state).
+    spec_ref: ClassVar[Any] = None
+
     id: str
     workflow_name: str
     state: str = states.IDLE
@@ -158,6 +161,7 @@ class WorkflowState:
     active: set[str] = field(default_factory=set, repr=False)
     order: dict[str, int] = field(default_factory=dict, repr=False)
     out_cache: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    ver_cache: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
     items_cache: dict[str, dict[str, list[Any]]] = field(default_factory=dict, repr=False)
 
     # ---- ids and indexes -----------------------------------------------------------
@@ -201,6 +205,7 @@ class WorkflowState:
         self.active = set()
         self.order = {}
         self.out_cache = {}
+        self.ver_cache = {}
         self.items_cache = {}
         for t in self.tasks.values():
             self.order[t.id] = len(self.order)

@@ -36,6 +36,38 @@ def _seconds(step: Step, task: TaskState, value: Any, what: str) -> float:
 
 
 # ---- start ---------------------------------------------------------------------------
+def _policy_values(spec: TaskSpec) -> list[tuple[str, str, Any, str]]:
+    out = [("WaitBeforePolicy", "wait-before", spec.wait_before, "integer"),
+           ("WaitAfterPolicy", "wait-after", spec.wait_after, "integer"),
+           ("TimeoutPolicy", "timeout", spec.timeout, "integer"),
+           ("PauseBeforePolicy", "pause-before", spec.pause_before, "boolean")]
+    if spec.retry is not None:
+        out += [("RetryPolicy", "retry count", spec.retry.count, "integer"),
+                ("RetryPolicy", "retry delay", spec.retry.delay, "integer")]
+    if spec.with_items is not None:
+        out.append(("ConcurrencyPolicy", "concurrency", spec.concurrency, "integer"))
+    return out
+
+
+def check_policies(step: Step, task: TaskState, spec: TaskSpec) -> None:
+    """Like Mistral, a policy given as an expression must evaluate to a non-negative
+    integer (pause-before: a boolean) before the task runs; raises EvalFailure."""
+    for policy, what, raw, kind in _policy_values(spec):
+        if not isinstance(raw, str) or not dataflow.has_expr(raw):
+            continue
+        value = _eval(step, task, raw, what)
+        if kind == "boolean":
+            ok = isinstance(value, bool)
+        else:
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        if not ok:
+            raise EvalFailure(f"Invalid data type in {policy}: {value!r} is not of type "
+                              f"'{kind}'")
+        if kind == "integer" and value < 0:
+            raise EvalFailure(f"Invalid data type in {policy}: {value!r} is less than the "
+                              f"minimum of 0")
+
+
 def start_task(step: Step, task: TaskState, *, skip_pause: bool = False,
                skip_wait: bool = False) -> None:
     """Start a created (IDLE or WAITING) task: pause-before, wait-before, then run."""
@@ -46,6 +78,7 @@ def start_task(step: Step, task: TaskState, *, skip_pause: bool = False,
         return
     spec = step.task_spec(task)
     try:
+        check_policies(step, task, spec)
         if not skip_pause and spec.pause_before is not None and \
                 _eval(step, task, spec.pause_before, "pause-before"):
             if task.state != states.IDLE:
@@ -92,11 +125,15 @@ def _action_input(step: Step, task: TaskState, spec: TaskSpec, data: dict[str, A
                   fc: EngineFunctions, action: str) -> dict[str, Any]:
     inline = _eval(step, task, spec.inline_input, "input", data, fc) if spec.inline_input \
         else {}
-    given = _eval(step, task, spec.input, "input", data, fc) if spec.input is not None else {}
+    raw = spec.input
+    if isinstance(raw, dict) and inline:
+        # Mistral merges the inline parameters over ``input`` before evaluating anything.
+        raw = {k: v for k, v in raw.items() if k not in inline}
+    given = _eval(step, task, raw, "input", data, fc) if raw is not None else {}
     if not isinstance(given, dict):
         raise EvalFailure(f"Input of task '{task.name}' must be a dictionary, "
                           f"got {type(given).__name__}: {given!r}")
-    merged = {**inline, **given}
+    merged = {**given, **inline}
     if spec.type == "action":
         defaults = (step.st.env.get("__actions") or {}).get(action) \
             if isinstance(step.st.env, dict) else None
@@ -151,6 +188,8 @@ def _items(step: Step, task: TaskState, spec: TaskSpec) -> dict[str, list[Any]]:
     items: dict[str, list[Any]] = {}
     for var, raw in spec.with_items.items:
         value = _eval(step, task, raw, "with-items", data, fc)
+        if isinstance(value, str | dict):
+            value = list(value)  # Mistral iterates any iterable: characters, keys
         if not isinstance(value, list | tuple):
             raise EvalFailure(
                 f"Wrong input format for 'with-items' of task '{task.name}': "
@@ -231,7 +270,7 @@ def on_action_done(step: Step, action: ActionState) -> None:
             return
         _item_done(step, task, action, wi)
     except EvalFailure as e:
-        fail_task(step, task, e.message)
+        fail_task(step, task, e.message, action=action.name)
 
 
 def _item_done(step: Step, task: TaskState, action: ActionState, wi: dict[str, Any]) -> None:
@@ -267,6 +306,17 @@ class _TentativeFunctions(EngineFunctions):
             d["result"] = self._result
         return d
 
+    def tasks(self, workflow_execution_id: str | None = None, recursive: bool = False,
+              state: str | None = None, flat: bool = False) -> list[dict[str, Any]]:
+        """As Mistral, the current task already has its new state in ``tasks()``."""
+        out = []
+        for d in super().tasks(workflow_execution_id, recursive, None, flat):
+            if self.current is not None and d["id"] == self.current.id:
+                d["state"], d["result"] = self._state, self._result
+            if state is None or d["state"] == state:
+                out.append(d)
+        return out
+
 
 def result_ready(step: Step, task: TaskState, state: str, result: Any,
                  info: str | None) -> None:
@@ -295,15 +345,19 @@ def result_ready(step: Step, task: TaskState, state: str, result: Any,
                     return
             fc = _TentativeFunctions(step, task, state, result)
             published, glob = _publish_values(step, task, state, fc)
-            if state == states.SUCCESS and spec.fail_on is not None and \
-                    _eval(step, task, spec.fail_on, "fail-on", None, fc):
+            task.published = published if isinstance(published, dict) else task.published
+            # Mistral evaluates fail-on after any attempt, and acts on a success only
+            if spec.fail_on is not None and state in (states.SUCCESS, states.ERROR) and \
+                    _eval(step, task, spec.fail_on, "fail-on", None, fc) and \
+                    state == states.SUCCESS:
                 state, info = states.ERROR, "Failed by 'fail-on' policy"
             if spec.retry is not None and state in (states.SUCCESS, states.ERROR) and \
                     _retry(step, task, spec, state, (result, info), published):
                 return
         except EvalFailure as e:
-            state, info = states.ERROR, _join_info(info if state == states.ERROR else None,
-                                                   e.message)
+            task.result = result
+            fail_task(step, task, e.message, action=action_name(step, task))
+            return
     finish_task(step, task, state, info, result, (published, glob))
 
 
@@ -430,14 +484,14 @@ def finish_task(step: Step, task: TaskState, state: str, info: str | None, resul
             info = _join_info(info if state == states.ERROR else None, e.message)
             state = states.ERROR
     published, glob = publish
-    try:
-        keep = _eval(step, task, spec.keep_result, "keep-result", None, fc)
-    except EvalFailure:
-        keep = True
+    # Mistral does not evaluate keep-result: only a literal false drops the result
+    keep = spec.keep_result if not isinstance(spec.keep_result, str) else True
     task.published = published if isinstance(published, dict) else {"published": published}
     if glob:
         st.context = {**st.context, **glob}
     task.result = result if (keep or keep is None) else None
+    if task.result is None and state == states.ERROR and not st.by_task.get(task.id):
+        task.result = []  # Mistral's result of a task that never ran an action
     task.runtime.pop("after", None)
     dataflow.invalidate(st, task)
     step.cancel_timers(task)
@@ -450,16 +504,45 @@ def finish_task(step: Step, task: TaskState, state: str, info: str | None, resul
         graph.after_task(step, task)
 
 
-def fail_task(step: Step, task: TaskState, msg: str) -> None:
-    """Fail a task because of a user mistake (bad expression, bad input)."""
+def fail_task(step: Step, task: TaskState, msg: str, *, action: str | None = None) -> None:
+    """Fail a task because of a user mistake (bad expression, bad input): like Mistral,
+    the task goes to ERROR and the whole workflow fails with the same message (no
+    transition of the task runs).  ``action`` names the action whose completion was
+    being handled (None: the task could not be started)."""
     workflow.cancel_children(step, task, msg)
     if task.state in (states.SUCCESS, states.SKIPPED, states.CANCELLED):
         return
-    if task.state == states.ERROR:
-        task.state_info = msg
+    force_fail(step, task, msg, action)
+
+
+def force_fail(step: Step, task: TaskState, msg: str, action: str | None) -> None:
+    """Task ERROR and workflow ERROR with Mistral's 'Failed to run task' / 'Failed to
+    handle action completion' text, whatever state the task had."""
+    wf_name = step.spec.name
+    if action is None:
+        text = f"Failed to run task [error={msg}, wf={wf_name}, task={task.name}]"
+    else:
+        text = (f"Failed to handle action completion [error={msg}, wf={wf_name}, "
+                f"task={task.name}, action={action}]")
+    step.cancel_timers(task)
+    task.runtime.pop("after", None)
+    if not step.st.by_task.get(task.id):
+        task.result = []  # Mistral's result of a task without action executions
+    if task.state != states.ERROR:
+        step.set_task(task, states.ERROR, text, force=True)
+    else:
+        task.state_info = text
         step.st.touch_task(task)
-        return
-    finish_task(step, task, states.ERROR, msg, None)
+    task.processed = True
+    task.error_handled = False
+    dataflow.invalidate(step.st, task)
+    workflow.fail(step, text)
+
+
+def action_name(step: Step, task: TaskState) -> str:
+    """Name of the action (or sub-workflow) of the task's latest action execution."""
+    ids = step.st.by_task.get(task.id, ())
+    return step.st.actions[ids[-1]].name if ids else str(step.task_spec(task).action_name)
 
 
 # ---- timers --------------------------------------------------------------------------

@@ -65,10 +65,10 @@ def final_context(step: Step) -> dict[str, Any]:
         target = st.params.get("task_name")
         t = st.last_task(str(target)) if target else None
         return dataflow.outbound(st, t) if t is not None else {}
-    parts = [dataflow.outbound(st, t) for t in st.tasks.values()
-             if t.state in (states.SUCCESS, states.ERROR, states.SKIPPED)
-             and t.processed and not t.next_tasks]
-    return dataflow.merge_contexts(parts)
+    ends = [t for t in st.tasks.values()
+            if t.state in (states.SUCCESS, states.ERROR, states.SKIPPED)
+            and t.processed and not t.next_tasks]
+    return dataflow.merge_outbound(st, ends)
 
 
 def _public(ctx: dict[str, Any]) -> dict[str, Any]:
@@ -96,28 +96,33 @@ def succeed(step: Step, msg: str | None = None) -> None:
             output = dataflow.evaluate(step.spec.output, dataflow.base_data(step.st, ctx),
                                        EngineFunctions(step.st), "workflow output")
         except EvalFailure as e:
-            fail(step, e.message)
+            fail(step, f"Failed to check and complete [wf_ex_id={step.st.id}, "
+                       f"wf_name={step.spec.name}]: {e.message}")
             return
     _finish(step, states.SUCCESS, output or _public(ctx), msg)
 
 
 def fail(step: Step, msg: str | None) -> None:
-    """Finish with ERROR; output is ``{"result": msg}`` plus ``output-on-error``."""
+    """Finish with ERROR; output is ``{"result": msg}`` plus ``output-on-error`` (without
+    one, plus the final context, as Mistral does)."""
     if states.is_terminal(step.st.state):
         return
+    ctx = final_context(step)
     extra: Any = {}
     if step.spec.output_on_error is not None:
-        ctx = final_context(step)
         try:
             extra = dataflow.evaluate(step.spec.output_on_error,
                                       dataflow.base_data(step.st, ctx),
                                       EngineFunctions(step.st), "workflow output-on-error")
         except EvalFailure as e:
-            msg = f"{msg}; {e.message}" if msg else e.message
+            msg = (f"Failed to evaluate expression in output-on-error! (output-on-error: "
+                   f"'{step.spec.output_on_error}', exception: '{e.message}' Cause: '{msg}'")
             extra = {}
+    if not extra:
+        extra = _public(ctx)
     output = {"result": msg}
     if isinstance(extra, dict):
-        output.update(extra)
+        output.update({k: v for k, v in extra.items() if k != "result"})
     _finish(step, states.ERROR, output, msg)
 
 

@@ -377,9 +377,15 @@ class LocalExecutor:
 
             runner = run_action
         context = ActionContext.from_dict(request.get("context"))
+        kw: dict[str, Any] = {}
+        if request.get("env"):
+            # env() in an ad-hoc action's base-input sees the execution's environment
+            from wfaas.expressions.context import StaticFunctionContext
+
+            kw["wf_ctx"] = {"functions": StaticFunctionContext(environment=request["env"])}
         with log_context(execution_id=context.execution.workflow_execution_id,
                          task_id=context.execution.task_execution_id,
                          project_id=context.security.project_id):
             return runner(self.provider, request["action"], dict(request.get("input") or {}),
                           context, namespace=request.get("namespace") or "",
-                          timeout=request.get("timeout"), conf=self.conf)
+                          timeout=request.get("timeout"), conf=self.conf, **kw)

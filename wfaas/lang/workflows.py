@@ -40,9 +40,9 @@ def check_name(chk: Checker, name: Any, path: Path, what: str) -> bool:
 
 
 def check_version(chk: Checker, value: Any, path: Path) -> None:
-    """Only DSL version 2.0 exists (given as a string, an int or a float)."""
+    """A number (string, int or float); Mistral 23 runs any such version as 2.0."""
     try:
-        ok = not isinstance(value, bool) and str(float(value)) in _SUPPORTED_VERSIONS
+        ok = not isinstance(value, bool) and float(value) >= 2.0
     except (TypeError, ValueError):
         ok = False
     if not ok:
@@ -75,6 +75,9 @@ def parse_workflow(chk: Checker, name: str, raw: Any, path: Path,
                    validate: Any = None) -> WorkflowSpec | None:
     """Build one workflow spec, recording every problem of it on ``chk``."""
     check_name(chk, name, path, "workflow")
+    if isinstance(raw, dict):
+        # Mistral's workflow schema does not forbid unknown top-level keys: ignore them.
+        raw = {k: v for k, v in raw.items() if k in schema.WORKFLOW_FIELDS}
     good = chk.mapping(raw, path, schema.WORKFLOW_FIELDS, f"workflow '{name}'")
     if not isinstance(raw, dict):
         return None

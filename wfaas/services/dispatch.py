@@ -78,6 +78,9 @@ def action_request(loaded: Loaded, cmd: RunAction) -> dict[str, Any]:
                 "task_name": cmd.task_name,
             },
         },
+        # env() inside an ad-hoc action's base-input (std actions do not need it)
+        **({"env": loaded.state.env}
+           if loaded.state.env and not cmd.action.startswith("std.") else {}),
     }
 
 

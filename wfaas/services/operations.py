@@ -17,7 +17,7 @@ from wfaas import metrics
 from wfaas.db import api
 from wfaas.db import models as m
 from wfaas.db.types import utcnow
-from wfaas.engine import validate_workflow_input
+from wfaas.engine import check_vars, validate_workflow_input
 from wfaas.engine.states import WORKFLOW_TERMINAL as TERMINAL
 from wfaas.exceptions import (
     ClientError,
@@ -52,7 +52,8 @@ def resolve_env(session: Session, params: dict[str, Any]) -> dict[str, Any]:
     if isinstance(env, str):
         row = api.find_by_name(session, m.Environment, env)
         if row is None:
-            raise NotFound(f"Environment not found [name={env}]")
+            # Mistral: 400 "Environment is not found: <name>" (an input problem).
+            raise InputError(f"Environment is not found: {env}")
         params = {**params, "env": dict(row.variables or {})}
     elif env is not None and not isinstance(env, dict):
         raise InputError("params.env must be an object or an environment name")
@@ -111,9 +112,13 @@ class Operations:
             spec = spec_from_text(text, wf.name)
             input = validate_workflow_input(spec, input)
             params = resolve_env(s, params)
+            check_vars(spec, input, params)  # Mistral: a failing 'vars' is a 400 at start
             params.setdefault("namespace", wf.namespace)
-            if spec.type == "reverse" and not params.get("task_name"):
-                raise InputError(f"Reverse workflow {wf.name} needs params.task_name")
+            if spec.type == "reverse" and params.get("task_name") not in spec.tasks:
+                # Mistral: 400 "Invalid task name [...]" for a missing or unknown target
+                raise InputError(f"Invalid task name [wf={wf.name}, "
+                                 f"task_name={params.get('task_name')}]: reverse workflow "
+                                 f"{wf.name} needs params.task_name naming one of its tasks")
             project = project_id or wf.project_id
             problem = project_problem(s, self.engine.limits, project)
             if problem:

@@ -58,8 +58,9 @@ def test_non_zero_exit(provider: StdProvider, sshd: Any) -> None:
     cmd = "echo out; echo err >&2; exit 3"
     res = run_action(provider, "std.ssh", _base(sshd, cmd=cmd, private_key=key))
     assert res.is_error()
-    assert res.error == ("Failed to run action [action_name=std.ssh]: Failed to execute ssh "
-                         f"cmd '{cmd}' on 127.0.0.1:{sshd.port} (exit code 3)")
+    assert res.error == ("The action raised an exception [action=std.ssh, action_ex_id=None, "
+                         f"msg='Failed to execute ssh cmd '{cmd}' on 127.0.0.1:{sshd.port} "
+                         "(exit code 3)']")
     res = run_action(provider, "std.ssh", _base(sshd, cmd=cmd, private_key=key,
                                                  return_result_on_error=True))
     assert res.data == {"stdout": "out", "stderr": "err", "exit_code": 3}

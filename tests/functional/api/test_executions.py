@@ -105,8 +105,8 @@ def test_env_by_name_and_object(client: Client, runtime: Any) -> None:
     assert json.loads(finished(client, runtime, by_name["id"])["output"]) == {"r": "named"}
     assert json.loads(finished(client, runtime, by_obj["id"])["output"]) == {"r": "inline"}
     assert_fault(client.post_json("/v2/executions", {"workflow_name": "env_wf",
-                                                     "params": {"env": "nope"}}, 404), 404,
-                 "nope")
+                                                     "params": {"env": "nope"}}, 400), 400,
+                 "Environment is not found: nope")
 
 
 def test_list_filters_output_and_pagination(client: Client, runtime: Any) -> None:

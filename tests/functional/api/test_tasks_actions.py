@@ -161,8 +161,8 @@ def test_async_action_is_completed_by_put(client: Client) -> None:
 
 
 def test_run_action_errors(client: Client) -> None:
-    assert_fault(client.post_json("/v2/action_executions", {"name": "std.nope"}, 404), 404,
-                 "Failed to find action [action_name=std.nope")
+    assert_fault(client.post_json("/v2/action_executions", {"name": "std.nope"}, 400), 400,
+                 "Failed to find action [action_name=std.nope]")
     assert_fault(client.post_json("/v2/action_executions", {"name": "std.echo", "input": {}},
                                   400), 400, "output")
     assert_fault(client.post_json("/v2/action_executions", {"input": {}}, 400), 400, "name")

@@ -48,7 +48,12 @@ def load_transcript() -> dict[str, tuple[str, int]]:
     out = {}
     for cmd, body, rc in re.findall(r"```console\n\$ (.*?)\n(.*?)\[exit (\d+)\]\n```", text,
                                     re.S):
-        out[command_key(cmd)] = (body, int(rc))
+        key = command_key(cmd)
+        n = 2
+        while key in out:  # the same command (ids masked) run again: "<cmd> #2", ...
+            key = f"{command_key(cmd)} #{n}"
+            n += 1
+        out[key] = (body, int(rc))
     return out
 
 

@@ -78,13 +78,15 @@ def test_input_error(provider: CompositeProvider) -> None:
 
 def test_exceptions_become_errors(provider: CompositeProvider) -> None:
     assert run_action(provider, "t.boom", {}).error == \
-        "Failed to run action [action_name=t.boom]: ValueError: bad value"
+        "The action raised an exception [action=t.boom, action_ex_id=None, msg='bad value']"
     assert run_action(provider, "t.boom", {"kind": "action"}).error == \
-        "Failed to run action [action_name=t.boom]: explicit failure"
+        ("The action raised an exception [action=t.boom, action_ex_id=None, "
+         "msg='explicit failure']")
     assert run_action(provider, "t.boom", {"kind": "ctor"}).error == \
         "Failed to create action t.boom: RuntimeError: bad constructor"
     assert run_action(provider, "std.fail", {}).error == \
-        "Failed to run action [action_name=std.fail]: Fail action expected exception."
+        ("The action raised an exception [action=Fail action, action_ex_id=None, "
+         "msg='Fail action expected exception.']")
     assert run_action(provider, "std.fail", {"error_data": {"x": 1}}).error == {"x": 1}
     assert "delay must be a number" in run_action(
         provider, "std.echo", {"output": 1, "delay": "soon"}).error

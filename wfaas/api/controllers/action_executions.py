@@ -23,6 +23,9 @@ def _wire(row: dict[str, Any], view: str = "get", fields: list[str] | None = Non
     data.setdefault("workflow_namespace", "")
     if data.get("workflow_namespace") is None:
         data["workflow_namespace"] = ""
+    if "state" in data and "accepted" in data:
+        # Mistral's meaning: the engine has accepted the action's result.
+        data["accepted"] = data["state"] in TERMINAL
     return ACTION_EXECUTION.to_wire(data, view, fields)
 
 

@@ -71,10 +71,19 @@ def update_action(req: ApiRequest, identifier: str) -> dict[str, Any]:
        query=("marker", Param("limit", "integer"), "sort_keys", "sort_dirs", "fields",
               *FILTERS))
 def list_actions(req: ApiRequest) -> dict[str, Any]:
-    """Paginated, filtered list of actions, sorted by name by default."""
+    """Filtered list of actions, sorted by name by default. Like Mistral 23, the list is
+    not capped at ``[api] max_limit`` unless ``limit`` is given (the client does not
+    follow ``next``, and ``mistral action-list`` shows every action)."""
     fields = fields_arg(req, ACTION)
-    page = req.services.actions.list_page(req.ctx, list_args(req), FILTERS)
-    return list_answer(req, ACTION, page, fields=fields)
+    page = req.services.actions.list_page(req.ctx, list_args(req), FILTERS, uncapped=True)
+    return list_answer(req, ACTION, page, fields=fields, overrides=mistral_view)
+
+
+def mistral_view(row: Any) -> dict[str, Any]:
+    """Mistral 23 shows a system action with its name as id, and ``is_system`` false."""
+    if row.get("source") != "adhoc":
+        return {"id": row["name"], "is_system": False}
+    return {}
 
 
 @route("GET", "/v2/actions/{identifier}", summary="Get an action by name or id",
@@ -83,8 +92,8 @@ def get_action(req: ApiRequest, identifier: str) -> dict[str, Any]:
     """One action."""
     namespace = namespace_arg(req)
     fields = fields_arg(req, ACTION)
-    return ACTION.to_wire(req.services.actions.get(req.ctx, identifier, namespace), "get",
-                          fields)
+    row = req.services.actions.get(req.ctx, identifier, namespace)
+    return ACTION.to_wire(row, "get", fields, mistral_view(row))
 
 
 @route("DELETE", "/v2/actions/{identifier}", summary="Delete an ad-hoc action", status=204,

@@ -57,9 +57,9 @@ class ServiceBase:
         self.conf = conf
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """One transaction on the service's database."""
-        with self.runtime.session() as session:
+    def session(self, *, readonly: bool = False) -> Iterator[Session]:
+        """One transaction on the service's database (``readonly``: a snapshot read)."""
+        with self.runtime.session(readonly=readonly) as session:
             yield session
 
     def lookup(self, session: Session, ctx: RequestContext, collection: str, identifier: str,
@@ -84,15 +84,19 @@ class ServiceBase:
 
     def page(self, ctx: RequestContext, collection: str, args: ListArgs, *,
              filterable: Sequence[str], default_sort: str = "created_at",
-             equal: dict[str, Any] | None = None, nulls: Sequence[str] = ()) -> Page:
+             equal: dict[str, Any] | None = None, nulls: Sequence[str] = (),
+             max_limit: int | None = None) -> Page:
         """One page of the visible rows of ``collection`` (``equal``: column -> value
-        conditions the service adds; ``nulls``: columns that must be null)."""
+        conditions the service adds; ``nulls``: columns that must be null; ``max_limit``:
+        the largest page, default ``[api] max_limit``). Read on a snapshot: a list never
+        waits for the database write lock."""
         model = MODELS[collection]
         q = parse_list_query(args, model, filterable=filterable, collection=collection,
-                             max_limit=int(self.conf.api.max_limit), default_sort=default_sort)
+                             max_limit=max_limit or int(self.conf.api.max_limit),
+                             default_sort=default_sort)
         extra = [getattr(model, k) == v for k, v in (equal or {}).items()]
         extra += null_filters(model, nulls, filterable)
-        with self.session() as session:
+        with self.session(readonly=True) as session:
             rows = run_list_query(session, model, q,
                                   [*db_visible(model, ctx), *extra])
             return Page([row_dict(r) for r in rows], q)

@@ -41,6 +41,9 @@ def workbook_not_found(name: str, namespace: str) -> str:
 
 
 @dataclass(frozen=True)
+#: the page size of an action list without ``limit`` (Mistral 23 does not cap it)
+UNCAPPED = 1_000_000
+
 class Definition:
     """One parsed definition to store: its name and its column values."""
 
@@ -196,9 +199,12 @@ class ActionService(ServiceBase):
             raise NotAllowed(f"Can not {verb} an action of another project [id={row.id}]")
         return row
 
-    def list_page(self, ctx: RequestContext, args: ListArgs, filterable: Sequence[str]) -> Page:
-        """The actions the caller can see, one page (sorted by name by default)."""
-        return self.page(ctx, "actions", args, filterable=filterable, default_sort="name")
+    def list_page(self, ctx: RequestContext, args: ListArgs, filterable: Sequence[str],
+                  *, uncapped: bool = False) -> Page:
+        """The actions the caller can see, one page (sorted by name by default);
+        ``uncapped``: without ``limit`` every action (Mistral 23 slices only on request)."""
+        return self.page(ctx, "actions", args, filterable=filterable, default_sort="name",
+                         max_limit=UNCAPPED if uncapped and args.limit is None else None)
 
     def get(self, ctx: RequestContext, identifier: str, namespace: str) -> dict[str, Any]:
         """One visible action by id or name."""

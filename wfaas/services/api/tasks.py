@@ -11,7 +11,7 @@ from sqlalchemy import select
 from wfaas.db import api as db
 from wfaas.db import models as m
 from wfaas.db.listing import ListArgs
-from wfaas.exceptions import ClientError, NotAllowed, NotFound
+from wfaas.exceptions import ClientError, InputError, NotAllowed, NotFound
 from wfaas.services.api.base import Page, ServiceBase, row_dict
 from wfaas.services.api.context import RequestContext, may_change, project_filter
 
@@ -119,8 +119,8 @@ class ActionExecutionService(ServiceBase):
         unknown action, or an ad-hoc action of another project -> 404, bad input -> 400."""
         descriptor = self.runtime.provider.find(name, namespace)
         if descriptor is None or not self._visible_action(ctx, name, namespace):
-            raise NotFound(f"Failed to find action [action_name={name}, "
-                           f"namespace={namespace}]")
+            # Mistral answers 400, naming the action (not the namespace)
+            raise InputError(f"Failed to find action [action_name={name}]")
         descriptor.check_parameters(action_input)
         try:
             return bool(descriptor.instantiate(dict(action_input)).is_sync())
