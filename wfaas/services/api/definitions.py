@@ -40,10 +40,11 @@ def workbook_not_found(name: str, namespace: str) -> str:
     return f"Workbook not found [name={name}, namespace={namespace}]"
 
 
-@dataclass(frozen=True)
 #: the page size of an action list without ``limit`` (Mistral 23 does not cap it)
 UNCAPPED = 1_000_000
 
+
+@dataclass(frozen=True)
 class Definition:
     """One parsed definition to store: its name and its column values."""
 
