@@ -35,6 +35,7 @@ from wfaas import metrics
 from wfaas.executors.outbox import Outbox
 from wfaas.rpc.base import Message, Transport
 from wfaas.utils.logcontext import log_context
+from wfaas.utils.scope import acting_for
 
 LOG = logging.getLogger(__name__)
 #: the early-acknowledgement callable a broker transport may put into a request
@@ -385,7 +386,8 @@ class LocalExecutor:
             kw["wf_ctx"] = {"functions": StaticFunctionContext(environment=request["env"])}
         with log_context(execution_id=context.execution.workflow_execution_id,
                          task_id=context.execution.task_execution_id,
-                         project_id=context.security.project_id):
+                         project_id=context.security.project_id), \
+                acting_for(context.security.project_id):
             return runner(self.provider, request["action"], dict(request.get("input") or {}),
                           context, namespace=request.get("namespace") or "",
                           timeout=request.get("timeout"), conf=self.conf, **kw)

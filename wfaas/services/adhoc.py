@@ -7,7 +7,7 @@ import logging
 import textwrap
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import case, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from wfaas.db import models as m
@@ -15,6 +15,7 @@ from wfaas.db.session import session_scope
 from wfaas.exceptions import DSLError
 from wfaas.lang import parse_actions
 from wfaas.lang.specs import ActionSpec
+from wfaas.utils.scope import current_project
 
 LOG = logging.getLogger(__name__)
 
@@ -36,7 +37,9 @@ def spec_of_row(name: str, definition: str) -> ActionSpec | None:
 
 
 class DbAdHocLoader:
-    """``loader(namespace, name)`` -> ad-hoc ActionSpecs from action_definitions."""
+    """``loader(namespace, name)`` -> ad-hoc ActionSpecs from action_definitions: while an
+    action runs for a project (:mod:`wfaas.utils.scope`), only that project's own and
+    public definitions (own first)."""
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
@@ -48,10 +51,19 @@ class DbAdHocLoader:
             m.ActionDefinition.is_system.is_(False))
         if name is not None:
             stmt = stmt.where(m.ActionDefinition.name == name)
-        with session_scope(self.sessions) as s:
+        project = current_project()
+        if project is not None:
+            # the project's own definitions shadow public ones of the same name
+            own = m.ActionDefinition.project_id == project
+            stmt = stmt.where(or_(own, m.ActionDefinition.scope == "public")).order_by(
+                case((own, 0), else_=1))
+        with session_scope(self.sessions, readonly=True) as s:
             rows = s.execute(stmt).all()
-        out = []
+        out, seen = [], set()
         for row_name, definition in rows:
+            if row_name in seen:
+                continue
+            seen.add(row_name)
             spec = spec_of_row(row_name, definition or "")
             if spec is not None:
                 out.append(spec)
