@@ -39,6 +39,7 @@ from wfaas.engine import (
     event_from_dict,
     new_workflow_state,
 )
+from wfaas.engine import decide as engine_decide
 from wfaas.engine.states import WORKFLOW_TERMINAL as TERMINAL_WF
 from wfaas.lang.specs import WorkflowSpec
 from wfaas.rpc.base import Message, Transport
@@ -67,6 +68,8 @@ from wfaas.services.state_store import (
 from wfaas.services.watchdog import RunningStep, StepWatchdog, WatchdogSettings
 from wfaas.utils.logcontext import log_context
 
+#: ``decide(spec, state, event, now) -> (state, commands)``: the pure engine
+Decider = Callable[[WorkflowSpec, Any, Event, float], tuple[Any, list[Command]]]
 LOG = logging.getLogger(__name__)
 
 Listener = Callable[[str, dict[str, Any]], None]
@@ -91,8 +94,11 @@ class EngineService:
                  limits: ExecutionLimits | None = None,
                  watchdog: WatchdogSettings | None = None,
                  clock: Callable[[], float] = time.time,
-                 wake_scheduler: Callable[[float], None] | None = None) -> None:
+                 wake_scheduler: Callable[[float], None] | None = None,
+                 decide: Decider = engine_decide) -> None:
         self.sessions = sessions
+        #: the pure core (injected like the clock: a test seam)
+        self.decide = decide
         self.transport = transport
         self.specs = specs
         self.clock = clock
@@ -456,8 +462,7 @@ class EngineService:
     def _decide(self, loaded: Loaded | None, events: list[Event], now: float
                 ) -> Decided | None:
         """Apply one execution's events to its state (no database access)."""
-        from wfaas.engine import decide
-
+        decide = self.decide
         if loaded is None:
             return None
         running = self._running.get(threading.get_ident())

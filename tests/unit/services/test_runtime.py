@@ -229,18 +229,13 @@ asy:
         runtime.complete_action(action_id, "SUCCESS", 1)
 
 
-def test_failure_inside_a_step_fails_the_execution(runtime: Runtime,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    import wfaas.engine
-    import wfaas.engine.core as core
-
+def test_failure_inside_a_step_fails_the_execution(runtime: Runtime) -> None:
     define(runtime, SEQUENCE)
 
     def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("kaputt")
 
-    monkeypatch.setattr(core, "decide", broken)
-    monkeypatch.setattr(wfaas.engine, "decide", broken, raising=False)
+    runtime.engine.decide = broken
     ex = runtime.start_workflow("seq", input={"x": 1})
     done = runtime.wait_execution(ex["id"], T)
     assert done["state"] == "ERROR"
