@@ -179,7 +179,9 @@ def _fill(path: str, values: dict[tuple[str, str], str]) -> str:
 #: routes that create in the caller's own project or only read the caller's own rows
 OWN_PROJECT_POSTS = {"/v2/workflows", "/v2/workbooks", "/v2/actions", "/v2/environments",
                      "/v2/workflows/validate", "/v2/workbooks/validate",
-                     "/v2/actions/validate"}
+                     "/v2/actions/validate",
+                     # pure layout of the definition the caller sends: reads nothing stored
+                     "/v2/graphs"}
 
 
 def test_every_route_needs_a_token(demo: Caller, world: dict[str, Any]) -> None:
@@ -207,6 +209,8 @@ def test_no_route_reads_or_writes_another_projects_objects(demo: Caller, admin: 
         resp = demo.call(method, _fill(path, values),
                          **_body(method, path, _kind(operation), world))
         expected = {404} if method == "GET" else {403, 404}
+        if (method, path) == ("POST", "/v2/action_executions"):
+            expected = {400}   # Mistral: "Failed to find action" is a 400, as for a missing one
         if path == "/v2/workflows/{identifier}/members" and method == "GET":
             if resp.status_code != 200 or resp.json()["members"] != []:
                 leaks.append(f"{method} {path}: {resp.status_code} {resp.text[:200]}")

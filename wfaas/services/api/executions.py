@@ -18,7 +18,7 @@ from wfaas.db import models as m
 from wfaas.db.listing import ListArgs
 from wfaas.db.session import read_connection
 from wfaas.db.types import utcnow
-from wfaas.exceptions import ClientError, NotAllowed, NotFound
+from wfaas.exceptions import ClientError, InputError, NotAllowed, NotFound
 from wfaas.services.api.base import Page, ServiceBase, row_dict
 from wfaas.services.api.context import RequestContext, project_filter
 from wfaas.services.api.definitions import WorkflowService
@@ -100,8 +100,12 @@ class ExecutionService(ServiceBase):
                      ) -> dict[str, Any]:
         env = params.get("env")
         if isinstance(env, str):
-            row = self.lookup(session, ctx, "environments", env, by_name=True,
-                              not_found=f"Environment not found [name={env}]")
+            try:
+                row = self.lookup(session, ctx, "environments", env, by_name=True,
+                                  not_found=env)
+            except NotFound:
+                # Mistral: 400 "Environment is not found: <name>" (an input problem)
+                raise InputError(f"Environment is not found: {env}") from None
             params = {**params, "env": dict(row.variables or {})}
         return params
 
