@@ -25,7 +25,7 @@ from wfaas.engine import (
     WorkflowResumed,
 )
 from wfaas.exceptions import WfaasError
-from wfaas.services.state_store import Loaded
+from wfaas.services.state_store import ExecutionMeta, Loaded
 
 if TYPE_CHECKING:
     from wfaas.services.engine_service import EngineService
@@ -60,9 +60,10 @@ def create_child(service: EngineService, session: Session, loaded: Loaded,
     metrics.execution_started()
 
 
-def action_request(loaded: Loaded, cmd: RunAction) -> dict[str, Any]:
-    """The executor request of a RunAction command (plain data)."""
-    meta = loaded.meta
+def action_request(meta: ExecutionMeta, cmd: RunAction,
+                   env: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The executor request of a RunAction command (plain data); ``env``: the
+    execution's environment (for ``env()`` in an ad-hoc action's base-input)."""
     return {
         "action_id": cmd.action_id, "execution_id": meta.id, "task_id": cmd.task_id,
         "task_name": cmd.task_name, "action": cmd.action, "namespace": meta.workflow_namespace,
@@ -79,8 +80,7 @@ def action_request(loaded: Loaded, cmd: RunAction) -> dict[str, Any]:
             },
         },
         # env() inside an ad-hoc action's base-input (std actions do not need it)
-        **({"env": loaded.state.env}
-           if loaded.state.env and not cmd.action.startswith("std.") else {}),
+        **({"env": env} if env and not cmd.action.startswith("std.") else {}),
     }
 
 
@@ -92,7 +92,8 @@ def dispatch(service: EngineService, loaded: Loaded, commands: list[Command]) ->
         service.send(ex_id, event)
     for cmd in commands:
         if isinstance(cmd, RunAction):
-            service.transport.send_to_executor(action_request(loaded, cmd), cmd.target)
+            service.transport.send_to_executor(
+                action_request(meta, cmd, loaded.state.env), cmd.target)
         elif isinstance(cmd, ScheduleTimer):
             service.wake_scheduler(cmd.due)
         elif isinstance(cmd, CancelChild):

@@ -21,7 +21,6 @@ from __future__ import annotations
 import datetime as _dt
 import logging
 import threading
-from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import and_, exists, func, or_, select, update
@@ -57,7 +56,7 @@ def rebuild_request(rt: Runtime, s: Session, action: m.ActionExecution) -> dict[
                     safe_rerun=bool(tspec is not None and tspec.safe_rerun is True),
                     index=int(rc.get("index", 0)),
                     rerun_no=int((task.engine_state or {}).get("rerun_no", 0)))
-    return action_request(SimpleNamespace(meta=meta_of(ex_row)), cmd)  # type: ignore[arg-type]
+    return action_request(meta_of(ex_row), cmd, (ex_row.params or {}).get("env") or None)
 
 
 class IntegrityChecker:

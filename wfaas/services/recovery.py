@@ -102,6 +102,6 @@ def _recover_one(rt: Runtime, s: object, row: m.WorkflowExecution, redispatch: b
                         safe_rerun=safe)
         LOG.info("Redelivering interrupted action %s of task %s (safe-rerun: %s)",
                  action.name, task.name, safe)
-        request = action_request(loaded, cmd)
+        request = action_request(loaded.meta, cmd, loaded.state.env)
         request["_redelivered"] = True  # the executor fails it unless safe-rerun
         rt.transport.send_to_executor(request, cmd.target)
