@@ -41,6 +41,7 @@ from wfaas.engine import (
 )
 from wfaas.engine import decide as engine_decide
 from wfaas.engine.states import WORKFLOW_TERMINAL as TERMINAL_WF
+from wfaas.exceptions import NotAllowed
 from wfaas.lang.specs import WorkflowSpec
 from wfaas.rpc.base import Message, Transport
 from wfaas.services import dispatch
@@ -423,6 +424,10 @@ class EngineService:
 
     def _fail_step(self, ex_id: str, exc: Exception) -> None:
         self._cache.pop(ex_id, None)
+        if isinstance(exc, NotAllowed):
+            # e.g. a parent's cancel reaching a child that has just finished: nothing to do
+            LOG.info("Event for execution %s dropped: %s", ex_id, exc)
+            return
         LOG.exception("Engine step of execution %s failed", ex_id)
         self.fail_execution(ex_id, f"Engine failure: {exc.__class__.__name__}: {exc}")
 

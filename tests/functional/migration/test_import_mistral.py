@@ -260,22 +260,15 @@ def test_cli_dry_run_json_then_import(tmp_path: Path, mistral_url: str) -> None:
     assert body["dry_run"] is True and body["counts"]["workflows"]["create"] == 7
     real = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert real.returncode == 0, real.stderr
-    assert "created 15 object(s)" in real.stdout and "workflows" in real.stdout
+    assert "created 17 object(s)" in real.stdout and "workflows" in real.stdout  # 2 members
     assert "workflows: 7 read" in real.stderr  # progress
     bad = subprocess.run([*cmd[:5], "import-mistral", "--from", target],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "Not a Mistral v2 database" in bad.stderr
 
 
-def test_members_go_to_the_members_table_when_there_is_one(runtime: Any,
-                                                           mistral_url: str) -> None:
-    without = _import(runtime, mistral_url, dry_run=True).counts()["members"]
-    assert without["skip"] == 2  # no members table yet: reported, not lost silently
-    with runtime.db.begin() as conn:  # the members table's shape (resource_members_v2's)
-        conn.execute(sa.text(
-            "CREATE TABLE resource_members (id VARCHAR(36) PRIMARY KEY, resource_id VARCHAR(80),"
-            " resource_type VARCHAR(50), project_id VARCHAR(80), member_id VARCHAR(80),"
-            " status VARCHAR(20), created_at DATETIME, updated_at DATETIME)"))
+def test_members_go_to_the_members_table(runtime: Any, mistral_url: str) -> None:
+    assert _import(runtime, mistral_url, dry_run=True).counts()["members"]["create"] == 2
     assert _import(runtime, mistral_url).counts()["members"]["create"] == 2
     with runtime.db.connect() as conn:
         rows = conn.execute(sa.text("SELECT member_id, status, resource_type FROM "

@@ -192,6 +192,9 @@ class Sim:
                 continue
             elif isinstance(event, e.ActionCompleted) and event.action_id in self.cancelled:
                 continue
+            elif isinstance(event, e.StopWorkflow) and self.execs[target].state.state in (
+                    "SUCCESS", "ERROR", "CANCELLED"):
+                continue  # a parent's cancel reached a child that had finished: the shell drops it
             else:
                 self.feed(target, event)
 
