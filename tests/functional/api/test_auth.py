@@ -206,11 +206,12 @@ def test_private_workflow_of_another_project_cannot_be_started(secured: webtest.
         "name": "e", "workflow_id": private["id"], "exchange": "x", "topic": "t",
         "event": "ev", "workflow_input": {"name": "x"}}, 404), 404)
     assert b.get("/v2/executions").json["executions"] == []
-    # b's own copy wins by name; a's environment is not b's to use.
+    # b's own copy wins by name; a's environment is not b's to use (Mistral's answer for
+    # an environment it cannot find: 400 "Environment is not found").
     b.yaml("POST", "/v2/workflows", HELLO_WF, 201)
     assert_fault(b.json("POST", "/v2/executions", {
         "workflow_name": "rs_hello", "input": {"name": "x"}, "params": {"env": "a-env"}},
-        404), 404, "Environment")
+        400), 400, "Environment is not found")
     ex = b.json("POST", "/v2/executions", {"workflow_name": "rs_hello",
                                            "input": {"name": "x"}}, 201).json
     assert ex["workflow_id"] != private["id"] and ex["project_id"] == "proj-b"

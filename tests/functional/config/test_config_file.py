@@ -217,12 +217,12 @@ def test_openstack_actions_reach_the_provider_and_the_auth(server: ServerProcess
 def test_cron_trigger_enabled_false(server: ServerProcess) -> None:
     import datetime as dt
 
-    first = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
+    first = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=3)  # still ahead when it arrives
     resp = requests.post(server.url + "/v2/cron_triggers", timeout=30, json={
         "name": "cfg_cron", "workflow_name": "cfg_plain",
         "first_execution_time": first.strftime("%Y-%m-%d %H:%M:%S")})
     assert resp.status_code == 201, resp.text
-    time.sleep(3)
+    time.sleep(5)
     executions = requests.get(server.url + "/v2/executions?limit=100", timeout=30).json()
     # max_limit=2 caps pages: follow them all
     names: list[str] = [e["workflow_name"] for e in executions["executions"]]
