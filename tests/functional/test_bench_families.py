@@ -159,10 +159,13 @@ def test_families_smoke_against_real_wfaas_server(tmp_path: Path, conf: str) -> 
     assert len(fams["nesting"]["points"]) == 2 and len(fams["context"]["points"]) == 2
     for fam in ("seq_n", "real_action", "retries", "nesting", "listing"):
         assert all(p["median"] > 0 for p in fams[fam]["points"]), fam
-    delayed = fams["retries"]["points"][-1]
-    assert delayed["params"] == {"retries": 1, "delay": 1}
+    retries = {p["name"]: p for p in fams["retries"]["points"]}
+    assert set(retries) == {"fail N=2 delay=0", "fail N=1 delay=1", "http N=1 delay=1"}
+    delayed = retries["fail N=1 delay=1"]
     assert delayed["median"] * 2 >= 1.0  # two attempts, one second apart at least
     assert "lateness_s" in delayed["extra"]
+    gap = retries["http N=1 delay=1"]  # arrival times of the attempts at the runner's server
+    assert gap["median"] >= 1.0 and gap["extra"]["lateness_s"] >= 0
     assert all("server_cpu_s" in p["extra"] for p in fams["seq_n"]["points"])
     assert fams["standalone"]["output"]["size"] == 3
     assert fams["standalone"]["output"]["url"] == doc["info"]["url"]

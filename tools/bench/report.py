@@ -30,7 +30,8 @@ README = os.path.join(os.path.dirname(os.path.abspath(__file__)), "README.md")
 #: Extra numbers worth showing per family: (key in a point's "extra", label, scale, unit).
 NOTES: dict[str, list[tuple[str, str, float, str]]] = {
     "context": [("written_bytes_per_task", "written", 1 / 1024, " KB/task")],
-    "retries": [("lateness_s", "late", 1000.0, " ms")],
+    "retries": [("lateness_s", "late", 1000.0, " ms"),
+                ("max_lateness_s", "at most", 1000.0, " ms")],
     "listing": [("rows", "rows", 1.0, ""), ("last_page_s", "last page", 1000.0, " ms")],
     "nesting": [("executions", "executions", 1.0, "")],
 }
@@ -47,10 +48,10 @@ def load(path: str) -> tuple[str, dict[str, Any]]:
 
 
 def fmt_value(v: float | None, unit: str) -> str:
-    """A time in ms (3 significant digits) or s when it is 10 s or more; '-' if absent."""
+    """A time in ms below 1 s, else in s (3 significant digits); '-' if absent."""
     if v is None:
         return "-"
-    if unit.startswith("s") and abs(v) < 10:
+    if unit.startswith("s") and abs(v) < 1:
         return f"{v * 1000:.3g} ms"
     return f"{v:.3g} s" if unit.startswith("s") else f"{v:.3g}"
 

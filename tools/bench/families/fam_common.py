@@ -69,10 +69,11 @@ def written_bytes(pids: list[int]) -> int | None:
 
 
 class HitServer:
-    """A loopback HTTP server for ``std.http``: answers 200 ``{"ok": true}`` and counts hits."""
+    """A loopback HTTP server for ``std.http``: answers 200 ``{"ok": true}``, or 500 on
+    paths ending in ``/fail``; ``hits`` records ``(perf_counter time, path)`` of each request."""
 
     def __init__(self, port: int = 0) -> None:
-        hits: list[float] = []
+        hits: list[tuple[float, str]] = []
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -84,9 +85,10 @@ class HitServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 if length:
                     self.rfile.read(length)
-                hits.append(time.perf_counter())
-                body = b'{"ok": true}'
-                self.send_response(200)
+                hits.append((time.perf_counter(), self.path))
+                fail = self.path.endswith("/fail")
+                body = b'{"ok": false}' if fail else b'{"ok": true}'
+                self.send_response(500 if fail else 200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()

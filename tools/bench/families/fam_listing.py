@@ -1,8 +1,9 @@
 """Family ``listing``: ``GET /v2/executions`` with N executions in the database.
 
 Setup (untimed) POSTs one-task executions until this run has created N (other families
-may have added more: ``rows`` says how many the list really returned). Two points per N:
-``limit=1000``, one request (value: seconds until its last byte); and ``pages of 100``,
+may have added more: ``rows`` says how many the list really returned). Points per N:
+``limit=1000``, one request (value: seconds until its last byte; also with
+``fields=id,workflow_name,state``, which leaves out the JSON columns); and ``pages of 100``,
 the whole list walked with ``limit=100`` following the ``next`` links (Mistral's
 ``marker`` paging; value: seconds per page; ``last_page_s`` is the deepest page).
 """
@@ -14,6 +15,7 @@ from typing import Any
 
 from fam_common import CheckFailed, Ctx, Point, output_of
 
+FIELDS = "id,workflow_name,state"
 ONE = "version: '2.0'\nfam_list_one:\n  tasks:\n    t0:\n      action: std.noop\n"
 
 
@@ -34,15 +36,17 @@ def _path(url: str | None, prefix: str) -> str | None:
     return path + ("?" + parts.query if parts.query else "")
 
 
-def _limit_point(n: int, limit: int) -> Point:
+def _limit_point(n: int, limit: int, fields: str = "") -> Point:
+    query = f"limit={limit}" + (f"&fields={fields}" if fields else "")
+
     def rep(ctx: Ctx) -> dict[str, Any]:
-        dt, body = ctx.timed_get(f"/executions?limit={limit}")
+        dt, body = ctx.timed_get(f"/executions?{query}")
         rows = len(body.get("executions", []))
         if rows < min(n, limit):
             raise CheckFailed(f"limit={limit}: {rows} rows, expected at least {min(n, limit)}")
         return {"value": dt, "rows": rows}
 
-    return Point("listing", f"N={n} limit={limit}", {"n": n, "limit": limit},
+    return Point("listing", f"N={n} {query}", {"n": n, "limit": limit, "fields": fields},
                  "s per request", rep, lambda ctx: fill(ctx, n))
 
 
@@ -69,4 +73,5 @@ def points(smoke: bool) -> list[Point]:
     """limit=1000 and pages of 100 for N = 100 and 1000 (smoke: N = 6, pages of 4)."""
     if smoke:
         return [_limit_point(6, 1000), _pages_point(6, 4)]
-    return [p for n in (100, 1000) for p in (_limit_point(n, 1000), _pages_point(n, 100))]
+    return [p for n in (100, 1000) for p in (
+        _limit_point(n, 1000), _limit_point(n, 1000, FIELDS), _pages_point(n, 100))]
