@@ -29,7 +29,8 @@ README = os.path.join(os.path.dirname(os.path.abspath(__file__)), "README.md")
 
 #: Extra numbers worth showing per family: (key in a point's "extra", label, scale, unit).
 NOTES: dict[str, list[tuple[str, str, float, str]]] = {
-    "context": [("written_bytes_per_task", "written", 1 / 1024, " KB/task")],
+    "context": [("server_cpu_per_task_s", "CPU", 1000.0, " ms/task"),
+                ("written_bytes_per_task", "written", 1 / 1024, " KB/task")],
     "retries": [("lateness_s", "late", 1000.0, " ms"),
                 ("max_lateness_s", "at most", 1000.0, " ms")],
     "listing": [("rows", "rows", 1.0, ""), ("last_page_s", "last page", 1000.0, " ms")],
@@ -72,7 +73,7 @@ def _cell(point: dict[str, Any] | None) -> str:
 
 
 def _num(v: float) -> str:
-    return str(int(v)) if float(v).is_integer() and abs(v) >= 1000 else f"{v:.3g}"
+    return f"{v:.0f}" if abs(v) >= 1000 else f"{v:.3g}"
 
 
 def _notes(family: str, labels: list[str], pts: list[dict[str, Any] | None]) -> str:

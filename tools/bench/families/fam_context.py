@@ -4,8 +4,9 @@ The value arrives as workflow input ``blob`` and task ``big`` publishes it as ``
 then ``follow`` small sequential ``std.noop`` tasks run. Each rep runs the workflow with
 ``follow`` tasks and the same workflow with none; the reported value is
 ``(wall with follow - wall without) / follow``: the time per following task. With
-``--pid`` the bytes the server wrote per following task are reported the same way
-(``written_bytes_per_task``, from ``wchar`` in /proc/PID/io).
+``--pid`` the server's CPU seconds and the bytes it wrote per following task are
+reported the same way (``server_cpu_per_task_s``; ``written_bytes_per_task``, from
+``wchar`` in /proc/PID/io): less sensitive to other load than the wall time.
 Sizes: an empty dict, a 2,000-key dict, about 100 KB and about 1 MB (lists of 100-character
 strings, below Mistral's default 1024 KB field limit).
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fam_common import Ctx, Point, expect, written_bytes
+from fam_common import Ctx, Point, cpu_seconds, expect, written_bytes
 
 SIZES: list[tuple[str, str, int]] = [  # label, kind, size
     ("0", "dict", 0), ("2k_keys", "dict", 2000), ("100KB", "list", 100_000),
@@ -51,21 +52,25 @@ def _point(label: str, kind: str, size: int, follow: int) -> Point:
         for n, name in names.items():
             ctx.register(name, definition(name, n))
 
-    def timed(ctx: Ctx, n: int) -> tuple[float, int | None]:
-        before = written_bytes(ctx.pids)
+    def timed(ctx: Ctx, n: int) -> tuple[float, float | None, float | None]:
+        """Wall, server CPU seconds and bytes written by the server for one execution."""
+        io0, cpu0 = written_bytes(ctx.pids), cpu_seconds(ctx.pids)
         dt, ex = ctx.run_wf(names[n], {"blob": value})
-        after = written_bytes(ctx.pids)
+        io1, cpu1 = written_bytes(ctx.pids), cpu_seconds(ctx.pids)
         expect(ex, "n", len(value))
-        grown = None if before is None or after is None else after - before
-        return dt, grown
+        cpu = None if cpu0 is None or cpu1 is None else cpu1 - cpu0
+        io = None if io0 is None or io1 is None else io1 - io0
+        return dt, cpu, io
 
     def rep(ctx: Ctx) -> dict[str, Any]:
-        base, base_db = timed(ctx, 0)
-        full, full_db = timed(ctx, follow)
+        base, base_cpu, base_io = timed(ctx, 0)
+        full, full_cpu, full_io = timed(ctx, follow)
         out: dict[str, Any] = {"value": (full - base) / follow, "wall_follow_s": full,
                                "wall_alone_s": base}
-        if base_db is not None and full_db is not None:
-            out["written_bytes_per_task"] = (full_db - base_db) / follow
+        if base_io is not None and full_io is not None:
+            out["written_bytes_per_task"] = (full_io - base_io) / follow
+        if base_cpu is not None and full_cpu is not None:
+            out["server_cpu_per_task_s"] = round((full_cpu - base_cpu) / follow, 6)
         return out
 
     return Point("context", f"S={label}", {"value": label, "kind": kind, "size": size,
