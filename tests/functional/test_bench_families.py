@@ -116,6 +116,23 @@ def test_select_families_and_scripts() -> None:
         runner.select("context,nope")
 
 
+def test_a_point_folds_only_successful_reps() -> None:
+    import fam_common  # on sys.path once run.py is loaded
+
+    point = fam_common.Point("f", "p", {"n": 1}, "s per task", lambda ctx: {"value": 0.0})
+    runs = [{"ok": True, "value": 2.0, "wall_s": 20.0, "server_cpu_s": 1.0},
+            {"ok": False, "error": "CheckFailed: ended ERROR", "wall_s": 1.0},
+            {"ok": True, "value": 4.0, "wall_s": 40.0, "server_cpu_s": 3.0}]
+    res = fam_common.fold(point, runs)
+    assert (res["status"], res["reps"], res["ok_reps"]) == ("partial", 3, 2)
+    assert (res["median"], res["min"], res["max"]) == (3.0, 2.0, 4.0)
+    assert res["wall_s"] == {"median": 30.0, "min": 20.0, "max": 40.0}
+    assert res["extra"] == {"server_cpu_s": 2.0, "wall_s": 30.0}
+    assert res["errors"] == ["CheckFailed: ended ERROR"]
+    failed = fam_common.fold(point, runs[1:2])
+    assert failed["status"] == "failed" and "median" not in failed
+
+
 # ------------------------------------------------------ smoke against wfaas
 
 _SCRIPT = """\

@@ -33,7 +33,8 @@ NOTES: dict[str, list[tuple[str, str, float, str]]] = {
                 ("written_bytes_per_task", "written", 1 / 1024, " KB/task")],
     "retries": [("lateness_s", "late", 1000.0, " ms"),
                 ("max_lateness_s", "at most", 1000.0, " ms")],
-    "listing": [("rows", "rows", 1.0, ""), ("last_page_s", "last page", 1000.0, " ms")],
+    "listing": [("rows", "rows", 1.0, ""), ("first_page_s", "first page", 1000.0, " ms"),
+                ("last_page_s", "last page", 1000.0, " ms")],
     "nesting": [("executions", "executions", 1.0, "")],
 }
 

@@ -200,7 +200,11 @@ def _one_rep(ctx: Ctx, point: Point, pid: int | None) -> dict[str, Any]:
 
 
 def fold(point: Point, runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """The reps of one point as one result: statistics over the successful reps only."""
+    """The reps of one point as one result: statistics over the successful reps only.
+
+    ``median``/``min``/``max`` are of the point's value, ``wall_s`` of the wall time of a
+    whole rep, ``extra`` holds the medians of the other numbers the reps returned.
+    """
     ok = [r for r in runs if r.get("ok")]
     status = "ok" if ok and len(ok) == len(runs) else ("partial" if ok else "failed")
     res: dict[str, Any] = {"name": point.name, "params": point.params, "unit": point.unit,
@@ -212,6 +216,9 @@ def fold(point: Point, runs: list[dict[str, Any]]) -> dict[str, Any]:
                        if k not in ("value", "ok") and isinstance(v, int | float)
                        and not isinstance(v, bool)})
         res["extra"] = {k: statistics.median([r[k] for r in ok if k in r]) for k in keys}
+        walls = [r["wall_s"] for r in ok]
+        res["wall_s"] = {"median": statistics.median(walls), "min": min(walls),
+                         "max": max(walls)}
     peaks = [r["peak_rss_mb"] for r in runs if r.get("peak_rss_mb") is not None]
     if peaks:
         res["peak_rss_mb"] = max(peaks)

@@ -5,7 +5,7 @@ may have added more: ``rows`` says how many the list really returned). Points pe
 ``limit=1000``, one request (value: seconds until its last byte; also with
 ``fields=id,workflow_name,state``, which leaves out the JSON columns); and ``pages of 100``,
 the whole list walked with ``limit=100`` following the ``next`` links (Mistral's
-``marker`` paging; value: seconds per page; ``last_page_s`` is the deepest page).
+``marker`` paging; value: seconds per page; ``last_page_s`` is the deepest page with rows).
 """
 
 from __future__ import annotations
@@ -53,17 +53,21 @@ def _limit_point(n: int, limit: int, fields: str = "") -> Point:
 def _pages_point(n: int, page: int) -> Point:
     def rep(ctx: Ctx) -> dict[str, Any]:
         times: list[float] = []
-        rows = 0
+        # deepest: the last page with rows. A list ending on a full page ends with an empty
+        # page, as in Mistral (``next`` comes with every full page).
+        rows, deepest = 0, 0.0
         path: str | None = f"/executions?limit={page}"
         while path:
             dt, body = ctx.timed_get(path)
             times.append(dt)
-            rows += len(body.get("executions", []))
+            got = len(body.get("executions", []))
+            rows += got
+            deepest = dt if got else deepest
             path = _path(body.get("next"), ctx.client.prefix)
         if rows < n:
             raise CheckFailed(f"paging by {page}: {rows} rows, expected at least {n}")
         return {"value": sum(times) / len(times), "pages": len(times), "rows": rows,
-                "walk_s": sum(times), "first_page_s": times[0], "last_page_s": times[-1]}
+                "walk_s": sum(times), "first_page_s": times[0], "last_page_s": deepest}
 
     return Point("listing", f"N={n} pages of {page}", {"n": n, "page": page},
                  "s per page", rep, lambda ctx: fill(ctx, n))
