@@ -298,11 +298,13 @@ def _server_command(conf: Path) -> list[str]:
 
 
 @contextlib.contextmanager
-def _wfaas_server(tmp_path: Path) -> Iterator[tuple[str, int, Path]]:
+def _wfaas_server(tmp_path: Path, extra: str = "") -> Iterator[tuple[str, int, Path]]:
+    """A real ``wfaas-server`` on a free port and a temporary SQLite file; ``extra``
+    is appended to its config file."""
     port, db = _free_port(), tmp_path / "wfaas.db"
     conf = tmp_path / "wfaas.conf"
     conf.write_text(f"[DEFAULT]\nstate_dir = {tmp_path}\n[api]\nhost = 127.0.0.1\n"
-                    f"port = {port}\n[database]\nconnection = sqlite:///{db}\n")
+                    f"port = {port}\n[database]\nconnection = sqlite:///{db}\n{extra}")
     log = (tmp_path / "server.log").open("wb")
     proc = subprocess.Popen(_server_command(conf), stdout=log, stderr=subprocess.STDOUT,
                             cwd=tmp_path)
