@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from wfaas.db import models as m
 from wfaas.db.types import utcnow_precise
-from wfaas.engine import RunAction
+from wfaas.engine import ActionCompleted, RunAction, StartWorkflow
 from wfaas.services.dispatch import action_request
 from wfaas.services.state_store import meta_of
 
@@ -197,9 +197,8 @@ class IntegrityChecker:
             return
         message = LOST_MESSAGE.format(action=name, task=task_name)
         LOG.warning("%s (action %s, execution %s)", message, action_id, ex_id)
-        self.rt.engine.send(ex_id, {"kind": "action_completed", "action_id": action_id,
-                                    "state": "ERROR", "result": message,
-                                    "state_info": message})
+        self.rt.engine.send(ex_id, ActionCompleted(action_id=action_id, state="ERROR",
+                                                   result=message, state_info=message))
         counts["failed"] += 1
 
     def _handle_stuck(self, now: _dt.datetime, counts: dict[str, int]) -> None:
@@ -216,8 +215,7 @@ class IntegrityChecker:
             ).limit(self.batch_size)).all()
         for ex_id, never_started, inp, params in rows:
             if never_started:
-                self.rt.engine.send(ex_id, {"kind": "start_workflow", "input": inp or {},
-                                            "params": params or {}})
+                self.rt.engine.send(ex_id, StartWorkflow(input=inp or {}, params=params or {}))
                 counts["restarted"] += 1
                 continue
             if self._has_running_subworkflow_task(ex_id):

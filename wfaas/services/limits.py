@@ -216,8 +216,7 @@ def cancel_descendants(service: EngineService, loaded: Loaded) -> None:
         return
     message = f"Cancelled with its parent execution {loaded.meta.id}"
     for child in ids:
-        service.send(child, {"kind": "stop_workflow", "state": "CANCELLED",
-                             "message": message})
+        service.send(child, StopWorkflow(state="CANCELLED", message=message))
 
 
 def project_problem(session: Session, limits: ExecutionLimits, project_id: str) -> str | None:

@@ -46,6 +46,7 @@ from sqlalchemy.engine import CursorResult
 
 from wfaas.db import models as m
 from wfaas.db.types import utcnow_precise
+from wfaas.engine import ActionCompleted, StartWorkflow
 
 if TYPE_CHECKING:
     from wfaas.services.runtime import Runtime
@@ -172,8 +173,7 @@ class Ownership:
         for ex_id, never_started, inp, params, created in owned:
             if never_started and created < cutoff:
                 LOG.warning("Hand-over: starting execution %s again (it never started)", ex_id)
-                self.rt.engine.send(ex_id, {"kind": "start_workflow", "input": inp or {},
-                                            "params": params or {}})
+                self.rt.engine.send(ex_id, StartWorkflow(input=inp or {}, params=params or {}))
                 counts["started"] += 1
         ids = [r[0] for r in owned if not r[1]]
         for chunk in _chunks(ids):
@@ -214,7 +214,6 @@ class Ownership:
         for child_id, parent_id, state, output, info in rows:
             LOG.warning("Hand-over: telling execution %s again that its sub-workflow %s "
                         "finished (%s)", parent_id, child_id, state)
-            self.rt.engine.send(parent_id, {"kind": "action_completed", "action_id": child_id,
-                                            "state": state, "result": output,
-                                            "state_info": info})
+            self.rt.engine.send(parent_id, ActionCompleted(action_id=child_id, state=state,
+                                                           result=output, state_info=info))
         return len(rows)

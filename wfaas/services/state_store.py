@@ -70,8 +70,8 @@ class Loaded:
     started: bool
     task_ids: set[str] = field(default_factory=set)
     action_ids: set[str] = field(default_factory=set)
-    #: engine messages to send after the commit (execution id, event dict)
-    post: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    #: engine messages to send after the commit (execution id, event)
+    post: list[tuple[str, Event]] = field(default_factory=list)
     #: bytes of each task's published values ("": the input), measured lazily
     #: (wfaas.services.limits); ancestors of this execution (None: not counted yet)
     data_sizes: dict[str, int] | None = None
