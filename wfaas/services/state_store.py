@@ -223,7 +223,7 @@ def _task_row(loaded: Loaded, task: TaskState, subs: list[dict[str, Any]]) -> di
         "workflow_id": meta.workflow_id, "project_id": meta.project_id,
         "type": "WORKFLOW" if task.type == "workflow" else "ACTION",
         "state": task.state, "state_info": task.state_info, "published": task.published,
-        "result": task.result, "runtime_context": task.runtime, "engine_state": extra,
+        "result": task.result, "runtime_context": task.runtime_dict(), "engine_state": extra,
         "processed": task.processed, "has_next_tasks": bool(task.next_tasks),
         "error_handled": task.error_handled,
         "started_at": to_datetime(task.created_at),
