@@ -48,13 +48,13 @@ from wfaas.db import models as m
 from wfaas.db.types import utcnow_precise
 from wfaas.engine import ActionCompleted, StartWorkflow
 from wfaas.utils.periodic import PeriodicThread
+from wfaas.utils.states import WORKFLOW_TERMINAL as TERMINAL
 
 if TYPE_CHECKING:
     from wfaas.services.runtime import Runtime
 
 LOG = logging.getLogger(__name__)
 PARTITIONS = 64
-TERMINAL = ("SUCCESS", "ERROR", "CANCELLED")
 CHUNK = 500
 
 
