@@ -30,9 +30,10 @@ ALLOWED: dict[str, set[str]] = {
     "db": {"exceptions", "utils", "config"},
     "rpc": {"exceptions", "utils", "config"},
     # executors accept a request with a compare-and-set on its action row (so a broker
-    # redelivery never runs an action twice): they reach the database for that
-    "executors": {"exceptions", "utils", "expressions", "lang", "actions", "rpc", "config",
-                  "db", "metrics"},
+    # redelivery never runs an action twice): they reach the database for that; they
+    # report with the engine's (pure) event classes
+    "executors": {"exceptions", "utils", "expressions", "lang", "engine", "actions", "rpc",
+                  "config", "db", "metrics"},
     "scheduler": {"exceptions", "utils", "db", "config", "metrics"},
     "triggers": {"exceptions", "utils", "expressions", "lang", "engine", "actions", "db", "rpc",
                  "config"},

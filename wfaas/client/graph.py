@@ -16,9 +16,9 @@ from datetime import datetime
 from typing import Any
 
 from wfaas.lang.specs import OnClause, WorkflowSpec
+from wfaas.utils.states import TERMINAL
 
 EVENTS = ("on-success", "on-error", "on-complete", "on-skip")
-TERMINAL = ("SUCCESS", "ERROR", "CANCELLED", "SKIPPED")
 
 
 @dataclass

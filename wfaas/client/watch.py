@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from wfaas.client.graph import duration, format_duration, precise
+from wfaas.utils.states import WORKFLOW_TERMINAL as TERMINAL
 
 PRECISE_HEADER = "X-Wfaas-Precise-Times"
-TERMINAL = ("SUCCESS", "ERROR", "CANCELLED")
 TASK_DONE = ("SUCCESS", "ERROR", "CANCELLED", "SKIPPED")
 SYMBOLS = {"SUCCESS": "✔", "ERROR": "✘", "CANCELLED": "⊘", "SKIPPED": "↷"}
 COLOURS = {"SUCCESS": "32", "ERROR": "31", "CANCELLED": "35", "SKIPPED": "90",

@@ -9,7 +9,7 @@ from typing import Any
 
 from wfaas.client import Client
 from wfaas.client.graph import format_duration
-from wfaas.client.watch import TERMINAL, failed_tasks, follow
+from wfaas.client.watch import failed_tasks, follow
 from wfaas.cmd.client_common import (
     UsageError,
     add_list_options,
@@ -26,6 +26,7 @@ from wfaas.cmd.client_common import (
     verb,
 )
 from wfaas.cmd.client_graph import add_graph_verb, task_rank
+from wfaas.utils.states import WORKFLOW_TERMINAL as TERMINAL
 
 COLUMNS = ("id", "workflow_name", "workflow_namespace", "description", "task_execution_id",
            "root_execution_id", "state", "state_info", "created_at", "updated_at")

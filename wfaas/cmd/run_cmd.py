@@ -22,9 +22,8 @@ import threading
 from typing import Any, TextIO
 
 from wfaas.exceptions import DSLError, WfaasError
+from wfaas.utils.states import WORKFLOW_TERMINAL as TERMINAL
 
-#: wfaas.engine.states.WORKFLOW_TERMINAL, spelled out: the CLI starts without importing the engine
-TERMINAL = ("SUCCESS", "ERROR", "CANCELLED")
 WAIT_CHUNK = 3600.0
 
 

@@ -56,6 +56,8 @@ Events (wfaas.engine.events; frozen, ``to_dict()`` / ``event_from_dict()``):
     TimerFired(timer_id, timer_kind, task_id)
     PauseWorkflow() / ResumeWorkflow(env) / StopWorkflow(state, message)
     RerunTask(task_id, reset=True, env=None) / SkipTask(task_id)
+    ExecutorHeartbeat(executor, group, action_ids, async_action_ids, announce)
+                                            shell-only (never given to decide)
 
 Commands (wfaas.engine.commands; frozen, ``to_dict()`` / ``command_from_dict()``):
     RunAction(action_id, task_id, task_name, action, input, target, timeout,
@@ -126,6 +128,7 @@ from wfaas.engine.events import (
     ActionPaused,
     ActionResumed,
     Event,
+    ExecutorHeartbeat,
     PauseWorkflow,
     RerunTask,
     ResumeWorkflow,
@@ -146,7 +149,8 @@ from wfaas.engine.model import (
 __all__ = [
     "check_vars",
     "ActionCompleted", "ActionPaused", "ActionResumed", "ActionState", "CancelChild",
-    "CancelTimer", "Command", "Event", "Notify", "PauseChild", "PauseWorkflow", "RerunTask",
+    "CancelTimer", "Command", "Event", "ExecutorHeartbeat", "Notify", "PauseChild",
+    "PauseWorkflow", "RerunTask",
     "ResumeChild", "ResumeWorkflow", "RunAction", "ScheduleTimer", "SkipTask",
     "StartSubWorkflow", "StartWorkflow", "StopWorkflow", "TaskState", "TimerFired",
     "TimerState", "WorkflowFinished", "WorkflowPaused", "WorkflowResumed", "WorkflowState",

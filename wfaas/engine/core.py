@@ -179,7 +179,7 @@ def _late_completion(step: Step, task_id: str, state: str) -> None:
     task = step.st.tasks.get(task_id)
     if task is None or task.state not in (states.RUNNING, states.PAUSED):
         return
-    if "wi" in task.runtime and any(
+    if task.with_items is not None and any(
             step.st.actions[x].state in (states.RUNNING, states.PAUSED)
             for x in step.st.by_task.get(task.id, ())):
         return
@@ -267,7 +267,7 @@ def _replay(step: Step) -> None:
         op = item["op"]
         if op == "start" and task.state in (states.IDLE, states.WAITING):
             tasks.start_task(step, task, skip_pause=bool(item.get("skip_pause")))
-        elif op == "refill" and task.state == states.RUNNING and "wi" in task.runtime:
+        elif op == "refill" and task.state == states.RUNNING and task.with_items is not None:
             tasks.refill(step, task)
         elif op == "items":
             graph.run_items(step, task.id, item["items"])
@@ -325,19 +325,19 @@ def _rerun(step: Step, ev: RerunTask) -> None:
     task = _error_task(step, ev.task_id, "rerun")
     _reopen(step, task, ev.env)
     st = step.st
-    wi = task.runtime.get("wi")
+    wi = task.with_items
     todo: list[int] | None = None
     if wi is not None and not ev.reset:
-        base = int(wi.get("base", 0))
+        base = wi.base
         ok = {st.actions[a].index for a in st.by_task.get(task.id, ())
               if st.actions[a].state == states.SUCCESS and st.actions[a].attempt >= base}
-        todo = [i for i in range(int(wi["count"])) if i not in ok]
+        todo = [i for i in range(wi.count) if i not in ok]
     task.rerun_no += 1
     task.retry_no = 0
     task.attempt += 1
     task.result = None
     if todo is None:
-        task.runtime.pop("wi", None)
+        task.with_items = None
         st.items_cache.pop(task.id, None)
     step.emit(Notify(event="TASK_RERUN", task_id=task.id))
     try:

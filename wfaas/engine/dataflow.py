@@ -158,9 +158,8 @@ def task_result(st: WorkflowState, task: TaskState) -> Any:
     """The task result: stored once complete, else built from its actions."""
     if states.is_terminal(task.state) or task.result is not None:
         return task.result
-    wi = task.runtime.get("wi")
     acts = [st.actions[a] for a in st.by_task.get(task.id, ())]
-    if wi is None:
+    if task.with_items is None:
         done = [a for a in acts if a.attempt == task.attempt and a.state == states.SUCCESS]
         return done[-1].result if done else None
     return collect_items(st, task)
@@ -168,9 +167,10 @@ def task_result(st: WorkflowState, task: TaskState) -> Any:
 
 def collect_items(st: WorkflowState, task: TaskState) -> list[Any]:
     """With-items results by index: the latest SUCCESS of each index since ``base``."""
-    wi = task.runtime["wi"]
-    results: list[Any] = [None] * int(wi["count"])
-    base = int(wi.get("base", 0))
+    wi = task.with_items
+    assert wi is not None, "with-items results of a task without with-items"
+    results: list[Any] = [None] * wi.count
+    base = wi.base
     for aid in st.by_task.get(task.id, ()):
         a = st.actions[aid]
         # Mistral's with-items result holds the error of a failed iteration too

@@ -125,6 +125,23 @@ class SkipTask(Event):
     task_id: str = ""
 
 
+@dataclass(frozen=True)
+class ExecutorHeartbeat(Tagged):
+    """An executor tells the engines which actions it runs (sent with no execution id).
+
+    Not a workflow event (``decide`` never sees it): the shell marks the listed action
+    rows accepted and fresh; ``async_action_ids`` are asynchronous actions whose result
+    comes later; ``announce`` marks the first beat of a starting executor.
+    """
+
+    kind: ClassVar[str] = "executor_heartbeat"
+    executor: str = ""
+    group: str = ""
+    action_ids: list[str] = field(default_factory=list)
+    async_action_ids: list[str] = field(default_factory=list)
+    announce: bool = False
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.kind: cls
     for cls in (StartWorkflow, ActionCompleted, ActionPaused, ActionResumed, TimerFired,

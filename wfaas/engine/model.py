@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from wfaas.engine import states
+from wfaas.engine.withitems import RUNTIME_KEY, WithItems
 
 
 def derive_id(base: str, counter: int) -> str:
@@ -36,9 +37,10 @@ class TaskState:
     inbound context (merged in order; nothing is copied into the task);
     ``published`` is what the task itself published on its branch;
     ``result`` is the task result (a list by item index for with-items, kept
-    only when keep-result is true); ``runtime`` holds policy and with-items
-    counters (small, O(1) size); ``next_tasks`` the [task name, event] pairs its
-    transitions fired (``processed`` once done).
+    only when keep-result is true); ``runtime`` holds policy counters (small, O(1)
+    size) and ``with_items`` the progress of a with-items task (both stored in the
+    row's ``runtime_context``, the progress under ``"wi"``); ``next_tasks`` the
+    [task name, event] pairs its transitions fired (``processed`` once done).
     """
 
     id: str
@@ -59,15 +61,31 @@ class TaskState:
     runtime: dict[str, Any] = field(default_factory=dict)
     created_at: float = 0.0
     updated_at: float = 0.0
+    with_items: WithItems | None = None
+
+    def runtime_dict(self) -> dict[str, Any]:
+        """The stored ``runtime_context``: ``runtime`` plus the with-items progress."""
+        if self.with_items is None:
+            return self.runtime
+        return {**self.runtime, RUNTIME_KEY: self.with_items.to_dict()}
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (shallow: nested values are shared, not copied)."""
-        return dict(self.__dict__)
+        data = dict(self.__dict__)
+        del data["with_items"]
+        data["runtime"] = self.runtime_dict()
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TaskState:
         """Rebuild from ``to_dict()`` output (or its JSON round trip)."""
-        return cls(**data)
+        runtime = data.get("runtime") or {}
+        if RUNTIME_KEY not in runtime:
+            return cls(**data)
+        runtime = dict(runtime)
+        raw = runtime.pop(RUNTIME_KEY)
+        progress = WithItems.from_dict(raw) if isinstance(raw, dict) else None
+        return cls(**{**data, "runtime": runtime}, with_items=progress)
 
 
 @dataclass

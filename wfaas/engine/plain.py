@@ -22,6 +22,13 @@ class Tagged:
             data[f.name] = getattr(self, f.name)
         return data
 
+    @classmethod
+    def from_dict(cls: type[T], data: dict[str, Any]) -> T:
+        """Rebuild an instance of this class from its ``to_dict()`` output."""
+        if data.get("kind") != cls.kind:
+            raise ValueError(f"not a {cls.kind!r}: {data.get('kind')!r}")
+        return from_tagged_dict({cls.kind: cls}, data)
+
 
 def from_tagged_dict(types: dict[str, type[T]], data: dict[str, Any]) -> T:
     """Rebuild the instance that ``to_dict()`` wrote, choosing its class by ``kind``."""

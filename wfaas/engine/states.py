@@ -9,22 +9,20 @@ table forbids (that is an engine bug, never a user mistake).
 from __future__ import annotations
 
 from wfaas.exceptions import IllegalTransition
-
-IDLE = "IDLE"
-WAITING = "WAITING"
-RUNNING = "RUNNING"
-RUNNING_DELAYED = "RUNNING_DELAYED"
-PAUSED = "PAUSED"
-SUCCESS = "SUCCESS"
-ERROR = "ERROR"
-CANCELLED = "CANCELLED"
-SKIPPED = "SKIPPED"
+from wfaas.utils.states import CANCELLED as CANCELLED
+from wfaas.utils.states import ERROR as ERROR
+from wfaas.utils.states import IDLE as IDLE
+from wfaas.utils.states import PAUSED as PAUSED
+from wfaas.utils.states import RUNNING as RUNNING
+from wfaas.utils.states import RUNNING_DELAYED as RUNNING_DELAYED
+from wfaas.utils.states import SKIPPED as SKIPPED
+from wfaas.utils.states import SUCCESS as SUCCESS
+from wfaas.utils.states import TERMINAL as TERMINAL
+from wfaas.utils.states import WAITING as WAITING
+from wfaas.utils.states import WORKFLOW_TERMINAL as WORKFLOW_TERMINAL
 
 ALL: tuple[str, ...] = (IDLE, WAITING, RUNNING, RUNNING_DELAYED, PAUSED, SUCCESS, ERROR,
                         CANCELLED, SKIPPED)
-TERMINAL: frozenset[str] = frozenset({SUCCESS, ERROR, CANCELLED, SKIPPED})
-#: the states a workflow execution (or an action execution) ends in
-WORKFLOW_TERMINAL: frozenset[str] = frozenset({SUCCESS, ERROR, CANCELLED})
 # Task states that keep a workflow from completing.
 ACTIVE: frozenset[str] = frozenset({IDLE, WAITING, RUNNING, RUNNING_DELAYED, PAUSED})
 

@@ -11,6 +11,7 @@ from wfaas.engine.commands import StartSubWorkflow as StartSubWorkflowCmd
 from wfaas.engine.dataflow import EngineFunctions, EvalFailure
 from wfaas.engine.model import ActionState, TaskState
 from wfaas.engine.step import Step
+from wfaas.engine.withitems import WithItems
 from wfaas.lang.specs import TaskSpec
 
 
@@ -213,10 +214,9 @@ def _launch_items(step: Step, task: TaskState, spec: TaskSpec,
         conc_n = int(conc or 0)
     except (TypeError, ValueError):
         raise EvalFailure(f"Invalid concurrency of task '{task.name}': {conc!r}") from None
-    old = task.runtime.get("wi") or {}
-    base = task.attempt if todo is None else int(old.get("base", task.attempt))
-    task.runtime["wi"] = {"count": count, "todo": todo, "pos": 0, "running": 0, "ok": 0,
-                          "err": 0, "cancel": 0, "conc": conc_n, "base": base}
+    old = task.with_items
+    base = task.attempt if todo is None or old is None else old.base
+    task.with_items = WithItems(count=count, todo=todo, conc=conc_n, base=base)
     if count == 0 or (todo is not None and not todo):
         result_ready(step, task, states.SUCCESS,
                      dataflow.collect_items(step.st, task) if count else [], None)
@@ -226,10 +226,10 @@ def _launch_items(step: Step, task: TaskState, spec: TaskSpec,
 
 def refill(step: Step, task: TaskState) -> None:
     """Start as many pending iterations as concurrency allows."""
-    wi = task.runtime["wi"]
-    todo = wi["todo"]
-    total = len(todo) if todo is not None else wi["count"]
-    if wi["pos"] >= total:
+    wi = task.with_items
+    assert wi is not None, "refill of a task without with-items"
+    total = wi.total
+    if wi.pos >= total:
         return
     if not step.running():
         step.defer({"op": "refill", "task_id": task.id})
@@ -237,11 +237,9 @@ def refill(step: Step, task: TaskState) -> None:
     spec = step.task_spec(task)
     items = _items(step, task, spec)
     base = dataflow.task_data(step.st, task)
-    conc = wi["conc"]
-    while wi["pos"] < total and (conc <= 0 or wi["running"] < conc):
-        idx = todo[wi["pos"]] if todo is not None else wi["pos"]
-        wi["pos"] += 1
-        wi["running"] += 1
+    conc = wi.conc
+    while wi.pos < total and (conc <= 0 or wi.running < conc):
+        idx = wi.next_index()
         data = dict(base)
         for var, values in items.items():
             data[var] = values[idx]
@@ -258,7 +256,7 @@ def on_action_done(step: Step, action: ActionState) -> None:
         return
     if task.state == states.PAUSED:
         step.set_task(task, states.RUNNING)
-    wi = task.runtime.get("wi")
+    wi = task.with_items
     try:
         if wi is None:
             info = None
@@ -273,18 +271,21 @@ def on_action_done(step: Step, action: ActionState) -> None:
         fail_task(step, task, e.message, action=action.name)
 
 
-def _item_done(step: Step, task: TaskState, action: ActionState, wi: dict[str, Any]) -> None:
-    wi["running"] -= 1
-    key = {states.SUCCESS: "ok", states.ERROR: "err"}.get(action.state, "cancel")
-    wi[key] += 1
+def _item_done(step: Step, task: TaskState, action: ActionState, wi: WithItems) -> None:
+    wi.running -= 1
+    if action.state == states.SUCCESS:
+        wi.ok += 1
+    elif action.state == states.ERROR:
+        wi.err += 1
+    else:
+        wi.cancel += 1
     step.st.touch_task(task)
-    total = len(wi["todo"]) if wi["todo"] is not None else wi["count"]
-    if wi["ok"] + wi["err"] + wi["cancel"] < total:
+    if wi.finished < wi.total:
         refill(step, task)
         return
-    if wi["cancel"]:
+    if wi.cancel:
         result_ready(step, task, states.CANCELLED, None, "One or more actions was cancelled.")
-    elif wi["err"]:
+    elif wi.err:
         result_ready(step, task, states.ERROR, dataflow.collect_items(step.st, task),
                      "One or more actions had failed.")
     else:
@@ -432,7 +433,7 @@ def new_attempt(step: Step, task: TaskState) -> None:
     """Run the whole task again (retry): a new attempt, all iterations."""
     task.attempt += 1
     task.result = None
-    task.runtime.pop("wi", None)
+    task.with_items = None
     step.st.items_cache.pop(task.id, None)
     try:
         launch(step, task)

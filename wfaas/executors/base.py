@@ -32,6 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from wfaas import metrics
+from wfaas.engine import ActionCompleted, ExecutorHeartbeat
 from wfaas.executors.outbox import Outbox
 from wfaas.rpc.base import Message, Transport
 from wfaas.utils.logcontext import log_context
@@ -49,8 +50,8 @@ def completion_message(request: Message, state: str, result: Any,
     """The engine message telling that the action of ``request`` finished."""
     return {
         "execution_id": request.get("execution_id"),
-        "event": {"kind": "action_completed", "action_id": request["action_id"],
-                  "state": state, "result": result, "state_info": state_info},
+        "event": ActionCompleted(action_id=request["action_id"], state=state, result=result,
+                                 state_info=state_info).to_dict(),
     }
 
 
@@ -188,9 +189,9 @@ class LocalExecutor:
             self._async_done, self._new_started = [], False
         if not running and not async_done and not announce:
             return None
-        return {"execution_id": None, "event": {
-            "kind": "executor_heartbeat", "executor": self.executor_id, "group": self.group,
-            "action_ids": running, "async_action_ids": async_done, "announce": announce}}
+        return {"execution_id": None, "event": ExecutorHeartbeat(
+            executor=self.executor_id, group=self.group, action_ids=running,
+            async_action_ids=async_done, announce=announce).to_dict()}
 
     def _beat_loop(self) -> None:
         self._send_beat(self.heartbeat_message(announce=True))

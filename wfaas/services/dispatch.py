@@ -12,14 +12,21 @@ from wfaas import metrics
 from wfaas.db import api
 from wfaas.db import models as m
 from wfaas.engine import (
+    ActionCompleted,
+    ActionPaused,
+    ActionResumed,
     CancelChild,
     Command,
     Notify,
     PauseChild,
+    PauseWorkflow,
     ResumeChild,
+    ResumeWorkflow,
     RunAction,
     ScheduleTimer,
     StartSubWorkflow,
+    StartWorkflow,
+    StopWorkflow,
     WorkflowFinished,
     WorkflowPaused,
     WorkflowResumed,
@@ -44,10 +51,10 @@ def create_child(service: EngineService, session: Session, loaded: Loaded,
                                        project_id=meta.project_id)  # what its project sees
         text = service.specs.execution_text(session, wf)
     except WfaasError as exc:
-        loaded.post.append((meta.id, {
-            "kind": "action_completed", "action_id": cmd.execution_id, "state": "ERROR",
-            "result": f"Failed to start sub-workflow {cmd.workflow_name}: {exc}",
-            "state_info": str(exc)}))
+        loaded.post.append((meta.id, ActionCompleted(
+            action_id=cmd.execution_id, state="ERROR",
+            result=f"Failed to start sub-workflow {cmd.workflow_name}: {exc}",
+            state_info=str(exc))))
         return
     api.create(session, m.WorkflowExecution, id=cmd.execution_id, workflow_name=wf.name,
                workflow_namespace=wf.namespace, workflow_id=wf.id, spec=text,
@@ -55,8 +62,7 @@ def create_child(service: EngineService, session: Session, loaded: Loaded,
                root_execution_id=meta.root_execution_id or meta.id,
                parent_execution_id=meta.id, task_execution_id=cmd.task_id,
                project_id=meta.project_id, security=meta.security)
-    loaded.post.append((cmd.execution_id, {"kind": "start_workflow", "input": cmd.input,
-                                           "params": cmd.params}))
+    loaded.post.append((cmd.execution_id, StartWorkflow(input=cmd.input, params=cmd.params)))
     metrics.execution_started()
 
 
@@ -98,12 +104,11 @@ def dispatch(service: EngineService, loaded: Loaded, commands: list[Command]) ->
             service.wake_scheduler(cmd.due)
         elif isinstance(cmd, CancelChild):
             if cmd.is_workflow:
-                service.send(cmd.child_id, {"kind": "stop_workflow", "state": "CANCELLED",
-                                            "message": cmd.message})
+                service.send(cmd.child_id, StopWorkflow(state="CANCELLED", message=cmd.message))
         elif isinstance(cmd, PauseChild):
-            service.send(cmd.child_id, {"kind": "pause_workflow"})
+            service.send(cmd.child_id, PauseWorkflow())
         elif isinstance(cmd, ResumeChild):
-            service.send(cmd.child_id, {"kind": "resume_workflow", "env": cmd.env})
+            service.send(cmd.child_id, ResumeWorkflow(env=cmd.env))
         elif isinstance(cmd, (WorkflowFinished, WorkflowPaused, WorkflowResumed)):
             _to_parent(service, loaded, cmd)
         elif isinstance(cmd, Notify):
@@ -117,10 +122,9 @@ def _to_parent(service: EngineService, loaded: Loaded, cmd: Command) -> None:
         return
     child = loaded.meta.id
     if isinstance(cmd, WorkflowFinished):
-        service.send(parent, {"kind": "action_completed", "action_id": child,
-                              "state": cmd.state, "result": cmd.output,
-                              "state_info": cmd.state_info})
+        service.send(parent, ActionCompleted(action_id=child, state=cmd.state,
+                                             result=cmd.output, state_info=cmd.state_info))
     elif isinstance(cmd, WorkflowPaused):
-        service.send(parent, {"kind": "action_paused", "action_id": child})
+        service.send(parent, ActionPaused(action_id=child))
     else:
-        service.send(parent, {"kind": "action_resumed", "action_id": child})
+        service.send(parent, ActionResumed(action_id=child))

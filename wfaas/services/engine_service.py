@@ -29,6 +29,7 @@ from wfaas.db import models as m
 from wfaas.db.session import session_scope
 from wfaas.db.types import utcnow_precise
 from wfaas.engine import (
+    ActionCompleted,
     Command,
     Event,
     ScheduleTimer,
@@ -568,9 +569,9 @@ class EngineService:
             elif isinstance(cmd, StartSubWorkflow):
                 if refused:
                     state, message = refused
-                    loaded.post.append((loaded.meta.id, {
-                        "kind": "action_completed", "action_id": cmd.execution_id,
-                        "state": state, "result": message, "state_info": message}))
+                    loaded.post.append((loaded.meta.id, ActionCompleted(
+                        action_id=cmd.execution_id, state=state, result=message,
+                        state_info=message)))
                 else:
                     dispatch.create_child(self, session, loaded, cmd)
 
@@ -607,8 +608,8 @@ class EngineService:
             LOG.exception("Could not mark execution %s as failed", ex_id)
             return
         if parent_id and parent_task:
-            self.send(parent_id, {"kind": "action_completed", "action_id": ex_id,
-                                  "state": state, "result": message, "state_info": message})
+            self.send(parent_id, ActionCompleted(action_id=ex_id, state=state, result=message,
+                                                 state_info=message))
         self._emit("execution", {"id": ex_id, "state": state, "state_info": message,
                                  "old_state": "RUNNING"})
 
@@ -628,9 +629,9 @@ class EngineService:
         self._emit("action", data)
 
     # ------------------------------------------------------------------ helpers
-    def send(self, ex_id: str, event: dict[str, Any]) -> None:
-        """Queue an event dict for execution ``ex_id`` through the transport."""
-        self.transport.send_to_engine({"execution_id": ex_id, "event": event})
+    def send(self, ex_id: str, event: Event) -> None:
+        """Queue ``event`` for execution ``ex_id`` through the transport (as plain data)."""
+        self.transport.send_to_engine({"execution_id": ex_id, "event": event.to_dict()})
 
     def _notify(self, loaded: Loaded, tasks: list[dict[str, Any]], old_state: str) -> None:
         for task in tasks:

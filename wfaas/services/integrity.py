@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
-import threading
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import and_, exists, func, or_, select, update
@@ -29,9 +28,10 @@ from sqlalchemy.orm import Session
 
 from wfaas.db import models as m
 from wfaas.db.types import utcnow_precise
-from wfaas.engine import RunAction
+from wfaas.engine import ActionCompleted, RunAction, StartWorkflow
 from wfaas.services.dispatch import action_request
 from wfaas.services.state_store import meta_of
+from wfaas.utils.periodic import PeriodicThread
 
 if TYPE_CHECKING:
     from wfaas.services.runtime import Runtime
@@ -76,8 +76,8 @@ class IntegrityChecker:
         self.first_heartbeat_timeout = first_heartbeat_timeout
         self.stuck_timeout = stuck_timeout
         self.batch_size = batch_size
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._checks = PeriodicThread("wfaas-integrity", self.run_once, interval, log=LOG,
+                                      failure="Integrity check failed")
 
     @staticmethod
     def settings(conf: Any) -> dict[str, float]:
@@ -105,30 +105,17 @@ class IntegrityChecker:
 
     def start(self) -> None:
         """Check every ``interval`` seconds in a daemon thread (interval <= 0: never)."""
-        if self.interval <= 0 or self._thread is not None:
+        if self.interval <= 0 or self._checks.running:
             return
         if self.ownership is not None:
             self.ownership.start()
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="wfaas-integrity",
-                                        daemon=True)
-        self._thread.start()
+        self._checks.start()
 
     def stop(self) -> None:
         """Stop checking."""
-        self._stop.set()
-        thread, self._thread = self._thread, None
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(10)
+        self._checks.stop(10)
         if self.ownership is not None:
             self.ownership.stop()
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.run_once()
-            except Exception:  # noqa: BLE001 - the next round tries again
-                LOG.exception("Integrity check failed")
 
     # ---------------------------------------------------------------- one round
     def run_once(self) -> dict[str, int]:
@@ -197,9 +184,8 @@ class IntegrityChecker:
             return
         message = LOST_MESSAGE.format(action=name, task=task_name)
         LOG.warning("%s (action %s, execution %s)", message, action_id, ex_id)
-        self.rt.engine.send(ex_id, {"kind": "action_completed", "action_id": action_id,
-                                    "state": "ERROR", "result": message,
-                                    "state_info": message})
+        self.rt.engine.send(ex_id, ActionCompleted(action_id=action_id, state="ERROR",
+                                                   result=message, state_info=message))
         counts["failed"] += 1
 
     def _handle_stuck(self, now: _dt.datetime, counts: dict[str, int]) -> None:
@@ -216,8 +202,7 @@ class IntegrityChecker:
             ).limit(self.batch_size)).all()
         for ex_id, never_started, inp, params in rows:
             if never_started:
-                self.rt.engine.send(ex_id, {"kind": "start_workflow", "input": inp or {},
-                                            "params": params or {}})
+                self.rt.engine.send(ex_id, StartWorkflow(input=inp or {}, params=params or {}))
                 counts["restarted"] += 1
                 continue
             if self._has_running_subworkflow_task(ex_id):

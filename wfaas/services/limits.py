@@ -95,9 +95,9 @@ def step_breach(limits: ExecutionLimits, loaded: Loaded, task_ids: set[str]) -> 
         task = st.tasks.get(tid)
         if task is None:
             continue
-        wi = task.runtime.get("wi")
-        if wi and 0 < limits.max_with_items < int(wi.get("count", 0)):
-            return (f"Limit exceeded: with-items of task '{task.name}' has {wi['count']} "
+        wi = task.with_items
+        if wi is not None and 0 < limits.max_with_items < wi.count:
+            return (f"Limit exceeded: with-items of task '{task.name}' has {wi.count} "
                     f"items, more than {limits.max_with_items} ([limits] max_with_items)")
         if task.published and task.state in _TASK_DONE:
             size = json_size(task.published)
@@ -216,8 +216,7 @@ def cancel_descendants(service: EngineService, loaded: Loaded) -> None:
         return
     message = f"Cancelled with its parent execution {loaded.meta.id}"
     for child in ids:
-        service.send(child, {"kind": "stop_workflow", "state": "CANCELLED",
-                             "message": message})
+        service.send(child, StopWorkflow(state="CANCELLED", message=message))
 
 
 def project_problem(session: Session, limits: ExecutionLimits, project_id: str) -> str | None:

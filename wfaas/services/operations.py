@@ -17,7 +17,20 @@ from wfaas import metrics
 from wfaas.db import api
 from wfaas.db import models as m
 from wfaas.db.types import utcnow
-from wfaas.engine import check_vars, validate_workflow_input
+from wfaas.engine import (
+    ActionCompleted,
+    ActionPaused,
+    ActionResumed,
+    Event,
+    PauseWorkflow,
+    RerunTask,
+    ResumeWorkflow,
+    SkipTask,
+    StartWorkflow,
+    StopWorkflow,
+    check_vars,
+    validate_workflow_input,
+)
 from wfaas.engine.states import WORKFLOW_TERMINAL as TERMINAL
 from wfaas.exceptions import (
     ClientError,
@@ -135,14 +148,14 @@ class Operations:
             result["project_id"], security), spec)
         with log_context(execution_id=ex_id, project_id=result["project_id"]):
             LOG.info("Execution %s of workflow %s started", ex_id, wf.name)
-        self.engine.send(ex_id, {"kind": "start_workflow", "input": input, "params": params})
+        self.engine.send(ex_id, StartWorkflow(input=input, params=params))
         metrics.execution_started()
         return result
 
     def _execution(self, s: Session, ex_id: str) -> m.WorkflowExecution:
         return api.get(s, m.WorkflowExecution, ex_id)
 
-    def _send_and_wait(self, ex_id: str, event: dict[str, Any],
+    def _send_and_wait(self, ex_id: str, event: Event,
                        done: Any) -> dict[str, Any]:
         with self.session() as s:
             version = self._execution(s, ex_id).version
@@ -168,7 +181,7 @@ class Operations:
                 return row.to_dict()
             if row.state != "RUNNING":
                 raise NotAllowed(f"Can not pause execution {id} in state {row.state}")
-        return self._send_and_wait(id, {"kind": "pause_workflow"},
+        return self._send_and_wait(id, PauseWorkflow(),
                                    lambda r: r.state != "RUNNING")
 
     def resume_execution(self, id: str, env: dict[str, Any] | None = None
@@ -180,7 +193,7 @@ class Operations:
                 return row.to_dict()
             if row.state != "PAUSED":
                 raise NotAllowed(f"Can not resume execution {id} in state {row.state}")
-        return self._send_and_wait(id, {"kind": "resume_workflow", "env": env},
+        return self._send_and_wait(id, ResumeWorkflow(env=env),
                                    lambda r: r.state != "PAUSED")
 
     def stop_execution(self, id: str, state: str, message: str | None = None
@@ -194,8 +207,8 @@ class Operations:
                 if row.state == state:
                     return row.to_dict()
                 raise NotAllowed(f"Execution {id} is already {row.state}")
-        return self._send_and_wait(id, {"kind": "stop_workflow", "state": state,
-                                        "message": message}, lambda r: r.state in TERMINAL)
+        return self._send_and_wait(id, StopWorkflow(state=state, message=message),
+                                   lambda r: r.state in TERMINAL)
 
     def update_execution_env(self, id: str, env: dict[str, Any]) -> dict[str, Any]:
         """Deep-merge ``env`` into the environment of an IDLE, PAUSED or ERROR execution:
@@ -236,7 +249,7 @@ class Operations:
             return self._execution(s, id).to_dict()
 
     # ------------------------------------------------------------------ tasks
-    def _task_op(self, task_id: str, event: dict[str, Any],
+    def _task_op(self, task_id: str, event: Event,
                  allowed: tuple[str, ...], what: str) -> dict[str, Any]:
         with self.session() as s:
             task = api.get(s, m.TaskExecution, task_id)
@@ -251,13 +264,12 @@ class Operations:
     def rerun_task(self, task_id: str, reset: bool = True,
                    env: dict[str, Any] | None = None) -> dict[str, Any]:
         """Re-run a task in ERROR (its execution goes back to RUNNING)."""
-        return self._task_op(task_id, {"kind": "rerun_task", "task_id": task_id,
-                                       "reset": reset, "env": env},
+        return self._task_op(task_id, RerunTask(task_id=task_id, reset=reset, env=env),
                              ("ERROR", "CANCELLED"), "rerun")
 
     def skip_task(self, task_id: str) -> dict[str, Any]:
         """Skip a task in ERROR: it becomes SKIPPED and the workflow continues."""
-        return self._task_op(task_id, {"kind": "skip_task", "task_id": task_id},
+        return self._task_op(task_id, SkipTask(task_id=task_id),
                              ("ERROR",), "skip")
 
     # ------------------------------------------------------------------ actions
@@ -319,17 +331,16 @@ class Operations:
                                  f"{row.state}")
             ex_id = row.workflow_execution_id
         if state == "PAUSED":
-            event: dict[str, Any] = {"kind": "action_paused", "action_id": action_execution_id}
+            event: Event = ActionPaused(action_id=action_execution_id)
         elif state == "RUNNING":
-            event = {"kind": "action_resumed", "action_id": action_execution_id}
+            event = ActionResumed(action_id=action_execution_id)
         else:
-            event = {"kind": "action_completed", "action_id": action_execution_id,
-                     "state": state, "result": output,
-                     "state_info": str(output) if state == "ERROR" else None}
+            event = ActionCompleted(action_id=action_execution_id, state=state, result=output,
+                                    state_info=str(output) if state == "ERROR" else None)
         if ex_id is not None and state in ("PAUSED", "RUNNING"):
             self._send_and_wait(ex_id, event, lambda r: True)
         else:
-            self.transport.send_to_engine({"execution_id": ex_id, "event": event})
+            self.transport.send_to_engine({"execution_id": ex_id, "event": event.to_dict()})
 
             def check(s: Session) -> dict[str, Any] | None:
                 row = api.get(s, m.ActionExecution, action_execution_id)

@@ -46,13 +46,15 @@ from sqlalchemy.engine import CursorResult
 
 from wfaas.db import models as m
 from wfaas.db.types import utcnow_precise
+from wfaas.engine import ActionCompleted, StartWorkflow
+from wfaas.utils.periodic import PeriodicThread
+from wfaas.utils.states import WORKFLOW_TERMINAL as TERMINAL
 
 if TYPE_CHECKING:
     from wfaas.services.runtime import Runtime
 
 LOG = logging.getLogger(__name__)
 PARTITIONS = 64
-TERMINAL = ("SUCCESS", "ERROR", "CANCELLED")
 CHUNK = 500
 
 
@@ -84,40 +86,25 @@ class Ownership:
         self.grace = grace
         self.engine_id = uuid.uuid4().hex
         self._live: list[str] | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._beats = PeriodicThread("wfaas-ownership", self.beat, max(0.2, lease / 4),
+                                     at_start=True, log=LOG, failure="Engine heartbeat failed",
+                                     level=logging.WARNING)
         self._lock = threading.Lock()
 
     # ---------------------------------------------------------------- lifecycle
     def start(self) -> None:
         """Register and beat every ``lease / 4`` seconds (lease <= 0: never)."""
-        if self.lease <= 0 or self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="wfaas-ownership",
-                                        daemon=True)
-        self._thread.start()
+        if self.lease > 0:
+            self._beats.start()
 
     def stop(self) -> None:
         """Stop beating and leave (the others take the partitions over at once)."""
-        self._stop.set()
-        thread, self._thread = self._thread, None
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(10)
+        self._beats.stop(10)
         try:
             with self.rt.session() as s:
                 s.execute(delete(m.EngineMember).where(m.EngineMember.id == self.engine_id))
         except Exception:  # noqa: BLE001 - the lease expires anyway
             LOG.debug("Could not remove the engine row", exc_info=True)
-
-    def _loop(self) -> None:
-        while True:
-            try:
-                self.beat()
-            except Exception:  # noqa: BLE001 - the next beat retries
-                LOG.warning("Engine heartbeat failed", exc_info=True)
-            if self._stop.wait(max(0.2, self.lease / 4)):
-                return
 
     # ---------------------------------------------------------------- membership
     def live_engines(self) -> list[str]:
@@ -172,8 +159,7 @@ class Ownership:
         for ex_id, never_started, inp, params, created in owned:
             if never_started and created < cutoff:
                 LOG.warning("Hand-over: starting execution %s again (it never started)", ex_id)
-                self.rt.engine.send(ex_id, {"kind": "start_workflow", "input": inp or {},
-                                            "params": params or {}})
+                self.rt.engine.send(ex_id, StartWorkflow(input=inp or {}, params=params or {}))
                 counts["started"] += 1
         ids = [r[0] for r in owned if not r[1]]
         for chunk in _chunks(ids):
@@ -214,7 +200,6 @@ class Ownership:
         for child_id, parent_id, state, output, info in rows:
             LOG.warning("Hand-over: telling execution %s again that its sub-workflow %s "
                         "finished (%s)", parent_id, child_id, state)
-            self.rt.engine.send(parent_id, {"kind": "action_completed", "action_id": child_id,
-                                            "state": state, "result": output,
-                                            "state_info": info})
+            self.rt.engine.send(parent_id, ActionCompleted(action_id=child_id, state=state,
+                                                           result=output, state_info=info))
         return len(rows)

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from wfaas.db import api
 from wfaas.db import models as m
 from wfaas.db.types import utcnow_precise
-from wfaas.engine import RunAction
+from wfaas.engine import ActionCompleted, RunAction, StartWorkflow
 from wfaas.engine.states import WORKFLOW_TERMINAL as TERMINAL
 from wfaas.services.dispatch import action_request
 from wfaas.services.state_store import Loaded, load_state, meta_of
@@ -71,8 +71,7 @@ def _fail_interrupted_adhoc_actions(s: Session) -> None:
 
 def _recover_one(rt: Runtime, s: object, row: m.WorkflowExecution, redispatch: bool) -> None:
     if row.engine_state is None:
-        rt.engine.send(row.id, {"kind": "start_workflow", "input": row.input or {},
-                                "params": row.params or {}})
+        rt.engine.send(row.id, StartWorkflow(input=row.input or {}, params=row.params or {}))
         return
     st, _, _ = load_state(s, row)  # type: ignore[arg-type]
     for action in st.actions.values():
@@ -82,9 +81,9 @@ def _recover_one(rt: Runtime, s: object, row: m.WorkflowExecution, redispatch: b
             child = s.scalar(select(m.WorkflowExecution)  # type: ignore[attr-defined]
                              .where(m.WorkflowExecution.id == action.id))
             if child is not None and child.state in TERMINAL:
-                rt.engine.send(row.id, {"kind": "action_completed", "action_id": action.id,
-                                        "state": child.state, "result": child.output,
-                                        "state_info": child.state_info})
+                rt.engine.send(row.id, ActionCompleted(action_id=action.id, state=child.state,
+                                                       result=child.output,
+                                                       state_info=child.state_info))
             continue
         if not redispatch:
             continue

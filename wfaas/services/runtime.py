@@ -29,6 +29,7 @@ from wfaas.db import api, migration
 from wfaas.db import models as m
 from wfaas.db.config import engine_from_config
 from wfaas.db.session import session_factory, session_scope
+from wfaas.engine import TimerFired
 from wfaas.engine.states import WORKFLOW_TERMINAL as TERMINAL
 from wfaas.executors.base import LocalExecutor
 from wfaas.rpc.base import Transport, get_transport
@@ -230,10 +231,9 @@ class Runtime(operations.Operations):
     def _on_delayed_call(self, call: dict[str, Any]) -> None:
         if call["kind"] == "engine_timer" and call.get("execution_id"):
             payload = call.get("payload") or {}
-            self.engine.send(call["execution_id"], {
-                "kind": "timer_fired", "timer_id": payload.get("timer_id", call["key"]),
-                "timer_kind": payload.get("timer_kind", ""),
-                "task_id": payload.get("task_id", "")})
+            self.engine.send(call["execution_id"], TimerFired(
+                timer_id=payload.get("timer_id", call["key"]),
+                timer_kind=payload.get("timer_kind", ""), task_id=payload.get("task_id", "")))
         elif call["kind"] == GUARD_KIND:
             pass  # not a timer: it stays until its step ends (services/watchdog.py)
         else:

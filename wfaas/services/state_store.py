@@ -70,8 +70,8 @@ class Loaded:
     started: bool
     task_ids: set[str] = field(default_factory=set)
     action_ids: set[str] = field(default_factory=set)
-    #: engine messages to send after the commit (execution id, event dict)
-    post: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    #: engine messages to send after the commit (execution id, event)
+    post: list[tuple[str, Event]] = field(default_factory=list)
     #: bytes of each task's published values ("": the input), measured lazily
     #: (wfaas.services.limits); ancestors of this execution (None: not counted yet)
     data_sizes: dict[str, int] | None = None
@@ -223,7 +223,7 @@ def _task_row(loaded: Loaded, task: TaskState, subs: list[dict[str, Any]]) -> di
         "workflow_id": meta.workflow_id, "project_id": meta.project_id,
         "type": "WORKFLOW" if task.type == "workflow" else "ACTION",
         "state": task.state, "state_info": task.state_info, "published": task.published,
-        "result": task.result, "runtime_context": task.runtime, "engine_state": extra,
+        "result": task.result, "runtime_context": task.runtime_dict(), "engine_state": extra,
         "processed": task.processed, "has_next_tasks": bool(task.next_tasks),
         "error_handled": task.error_handled,
         "started_at": to_datetime(task.created_at),

@@ -31,6 +31,7 @@ from sqlalchemy import delete, select
 
 from wfaas.db import models as m
 from wfaas.db.session import session_scope
+from wfaas.utils.periodic import PeriodicThread
 
 if TYPE_CHECKING:
     from wfaas.services.engine_service import EngineService
@@ -83,32 +84,20 @@ class StepWatchdog:
                  ) -> None:
         self.engine = engine
         self.settings = settings or WatchdogSettings()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._watch = PeriodicThread("wfaas-step-watchdog", lambda: self.check(time.monotonic()),
+                                     self.settings.interval, log=LOG,
+                                     failure="Step watchdog check failed")
         self.extra_workers = 0
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
         """Quarantine what crashed too often, then watch in a daemon thread."""
         self.quarantine_interrupted()
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="wfaas-step-watchdog",
-                                        daemon=True)
-        self._thread.start()
+        self._watch.start()
 
     def stop(self) -> None:
         """Stop watching."""
-        self._stop.set()
-        thread, self._thread = self._thread, None
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(1)
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.settings.interval):
-            try:
-                self.check(time.monotonic())
-            except Exception:  # noqa: BLE001 - the watchdog must keep watching
-                LOG.exception("Step watchdog check failed")
+        self._watch.stop(1)
 
     # ------------------------------------------------------------------ one look
     def check(self, now: float) -> None:

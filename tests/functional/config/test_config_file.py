@@ -76,6 +76,27 @@ enabled = false
 
 [event_engine]
 event_definitions_file = {d}/events.yaml
+
+[limits]
+max_with_items = 2
+
+[metrics]
+enabled = false
+
+[dashboard]
+enabled = false
+
+[egress]
+use_environment_proxies = true
+
+[action_std_ssh]
+key_dirs = {d}/keys
+
+[actions]
+rescan_interval = 4.5
+
+[execution_expiration_policy]
+batch_size = 9
 """
 
 EVENTS = """
@@ -100,6 +121,11 @@ cfg_big:
 cfg_plain:
   tasks:
     t:
+      action: std.noop
+cfg_items:
+  tasks:
+    t:
+      with-items: i in <% [1, 2, 3] %>
       action: std.noop
 """
 
@@ -258,7 +284,11 @@ def test_log_file_json_debug_and_every_section(server: ServerProcess) -> None:
     # the DEBUG dump of effective values: options acting only in distributed mode too
     for option, value in (("scheduler.batch_size", "7"), ("action_heartbeat.check_interval",
                           "3.5"), ("api.max_limit", "2"), ("pecan.auth_enable", "False"),
-                          ("openstack_actions.cloud", "wfaas-no-such-cloud")):
+                          ("openstack_actions.cloud", "wfaas-no-such-cloud"),
+                          ("egress.use_environment_proxies", "True"),
+                          ("action_std_ssh.key_dirs", f"['{server.workdir}/keys']"),
+                          ("actions.rescan_interval", "4.5"),
+                          ("execution_expiration_policy.batch_size", "9")):
         assert re.search(rf"{re.escape(option)}\s+= {re.escape(value)}$", messages,
                          re.MULTILINE), option
     # the server's standard error got no log lines: they all went to log_file
@@ -290,3 +320,21 @@ def test_pecan_auth_enable(tmp_path: Path) -> None:
         assert first_answer(proc, "/v2/workflows").status_code == 401
     finally:
         assert proc.stop() == 0
+
+
+def test_limits_max_with_items(server: ServerProcess) -> None:
+    done = run(server, "cfg_items")
+    assert done["state"] == "ERROR", done
+    assert "[limits] max_with_items" in done["state_info"], done["state_info"]
+
+
+def test_metrics_and_dashboard_disabled(server: ServerProcess) -> None:
+    for path in ("/metrics", "/ui/"):
+        assert requests.get(server.url + path, timeout=30).status_code == 404, path
+
+
+def test_every_section_of_the_sample_is_given_here() -> None:
+    sample = Path(__file__).parents[3] / "etc" / "wfaas.conf.sample"
+    sections = set(re.findall(r"^\[(\w+)\]$", sample.read_text(), re.MULTILINE))
+    given = set(re.findall(r"^\[(\w+)\]$", CONF, re.MULTILINE))
+    assert len(sections) > 10 and sections - given == set(), sections - given

@@ -11,6 +11,7 @@ from sqlalchemy import update
 from tests.functional.distributed.test_integrity import Recorder, rt, started  # noqa: F401
 from wfaas.db import models as m
 from wfaas.db.types import utcnow_precise
+from wfaas.engine import ActionCompleted
 from wfaas.executors.acceptance import Acceptance, Verdict
 from wfaas.services.ownership import PARTITIONS, Ownership, owner_of, partition_of
 from wfaas.services.runtime import Runtime
@@ -28,8 +29,7 @@ def test_only_the_first_copy_of_a_request_is_accepted(rt: Runtime) -> None:  # n
     assert acceptance.accept(action_id) is Verdict.RUN
     assert acceptance.accept(action_id) is Verdict.TAKEN  # a redelivery: dropped
     assert acceptance.accept("no-such-action") is Verdict.UNKNOWN
-    rt.engine.send(ex, {"kind": "action_completed", "action_id": action_id,
-                        "state": "SUCCESS", "result": 1})
+    rt.engine.send(ex, ActionCompleted(action_id=action_id, state="SUCCESS", result=1))
     assert rt.wait_execution(ex, timeout=10)["state"] == "SUCCESS"
     assert acceptance.accept(action_id) is Verdict.FINISHED
 

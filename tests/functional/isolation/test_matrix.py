@@ -280,3 +280,18 @@ def test_admin_sees_other_projects_only_with_all_projects(admin: Caller, demo: C
         assert wanted in [r["id"] for r in everything]
     assert admin.call("GET", f"/v2/workflows/{demo_wf}").status_code == 404
     assert admin.call("DELETE", f"/v2/executions/{ex['id']}?force=true").status_code == 404
+    # by id, an admin reaches another project's event trigger no more than its workflow
+    # (Mistral's admin does: docs/compatibility.md)
+    trigger = _ok(demo.call("POST", "/v2/event_triggers", json={
+        "name": "iso_demo_event", "workflow_id": demo_wf, "exchange": "iso_demo",
+        "topic": "iso_demo", "event": "iso.demo"}), 201)
+    by_id = f"/v2/event_triggers/{trigger['id']}"
+    assert admin.call("GET", by_id).status_code == 404
+    assert admin.call("PUT", by_id, json={"name": "taken"}).status_code == 404
+    assert admin.call("DELETE", by_id).status_code == 404
+    listed = _ok(admin.call("GET", "/v2/event_triggers"))["event_triggers"]
+    assert trigger["id"] not in [t["id"] for t in listed]
+    everything = _ok(admin.call("GET", "/v2/event_triggers?all_projects=true"))["event_triggers"]
+    assert trigger["id"] in [t["id"] for t in everything]
+    assert _ok(demo.call("GET", by_id))["name"] == "iso_demo_event"
+    _ok(demo.call("DELETE", by_id), 204)

@@ -9,12 +9,12 @@ from wfaas.api.controllers.common import fields_arg, list_answer, list_args
 from wfaas.api.errors import BadRequest
 from wfaas.api.resources import ACTION_EXECUTION
 from wfaas.api.routing import Param, route
+from wfaas.utils.states import WORKFLOW_TERMINAL as TERMINAL
 
 FILTERS = ("name", "tags", "workflow_name", "task_name", "task_execution_id", "state",
            "state_info", "accepted", "input", "output", "params", "description", "project_id",
            "created_at", "updated_at")
 STATES = ("SUCCESS", "ERROR", "CANCELLED", "PAUSED", "RUNNING")
-TERMINAL = ("SUCCESS", "ERROR", "CANCELLED")
 
 
 def _wire(row: dict[str, Any], view: str = "get", fields: list[str] | None = None

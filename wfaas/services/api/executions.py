@@ -22,8 +22,8 @@ from wfaas.exceptions import ClientError, InputError, NotAllowed, NotFound
 from wfaas.services.api.base import Page, ServiceBase, row_dict
 from wfaas.services.api.context import RequestContext, project_filter
 from wfaas.services.api.definitions import WorkflowService
+from wfaas.utils.states import WORKFLOW_TERMINAL as TERMINAL
 
-TERMINAL = ("SUCCESS", "ERROR", "CANCELLED")
 #: what a GET reads: every column but the definition text and the engine's own state,
 #: which grow with the workflow and are never on the wire (polling a 10k-task execution
 #: must not cost more than polling a small one), and the credentials

@@ -14,8 +14,7 @@ from wfaas.db.listing import ListArgs
 from wfaas.exceptions import ClientError, InputError, NotAllowed, NotFound
 from wfaas.services.api.base import Page, ServiceBase, row_dict
 from wfaas.services.api.context import RequestContext, may_change, project_filter
-
-TERMINAL = ("SUCCESS", "ERROR", "CANCELLED")
+from wfaas.utils.states import WORKFLOW_TERMINAL as TERMINAL
 
 
 def task_not_found(identifier: str) -> str:
