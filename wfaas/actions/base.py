@@ -52,6 +52,8 @@ class Result:
     cancel: bool = False
     #: False when the action is asynchronous and its result comes later (set by the runner).
     sync: bool = field(default=True, compare=False)
+    #: the limit that refused the action (``egress``), counted by the executor's metrics
+    limit: str | None = field(default=None, compare=False)
 
     def is_error(self) -> bool:
         """True when the action failed (``error`` is set) and was not cancelled."""
