@@ -47,17 +47,18 @@ if TYPE_CHECKING:
 
 LOG = logging.getLogger(__name__)
 _TASK_DONE = frozenset({"SUCCESS", "ERROR", "CANCELLED", "SKIPPED"})
-#: the option a limit message of this module (or the watchdog's) names: ``([limits] x)``
-_OPTION = re.compile(r"\[(\w+)\] (\w+)")
+#: the option a limit message of this module names (``([limits] x)``); the last one
+#: counts, as a task name earlier in the message is the tenant's text
+_OPTION = re.compile(r"\[(limits|engine)\] (\w+)")
 
 
 def count_breach(message: str | None) -> None:
     """Count a breach in the ``wfaas_limit_breaches_total`` metric, labelled by the
     option its message names (``limits.max_nesting_depth``); a message naming none (a
     refusal that is no limit, such as a stopped root) is not counted."""
-    found = _OPTION.search(message or "")
+    found = _OPTION.findall(message or "")
     if found:
-        metrics.limit_breached(f"{found[1]}.{found[2]}")
+        metrics.limit_breached(".".join(found[-1]))
 
 
 @dataclass(frozen=True)

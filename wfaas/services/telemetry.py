@@ -21,8 +21,9 @@ from wfaas import metrics
 FINAL = frozenset({"SUCCESS", "ERROR", "CANCELLED"})
 #: an expression budget breach (wfaas.expressions.budget) in a failed task's state_info:
 #: the pure engine turns it into the task's failure, the shell counts it here
-_BUDGET = re.compile(r"expression (?:exceeded its|would build|built more than) "
-                     r"[^()]*\(\[expressions\] (\w+)\)")
+_BUDGET = re.compile(r"expression (?:exceeded its|would build|built more than) [^()]*"
+                     r"\(\[expressions\] (evaluation_timeout|max_fuel|max_value_size_kb|"
+                     r"max_total_size_kb|max_int_bits)\)")
 _T0 = "wfaas_commit_t0"
 
 

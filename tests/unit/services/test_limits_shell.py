@@ -127,3 +127,14 @@ def test_running_executions_per_project(tmp_path: Path) -> None:
             assert breaches("limits.max_running_executions_per_project") == before + 1
             rt.stop_execution(first, "CANCELLED")
             assert rt.start_workflow("waiting", project_id="p1")["state"] == "RUNNING"
+
+
+def test_breach_label_is_the_option_not_the_tenants_text() -> None:
+    from wfaas.services.limits import count_breach
+
+    before = breaches("limits.max_with_items")
+    count_breach("Limit exceeded: with-items of task '[limits] evil1' has 9 items, more "
+                 "than 3 ([limits] max_with_items)")
+    count_breach("Root execution r is CANCELLED: no new sub-workflow")  # not a limit
+    assert breaches("limits.max_with_items") == before + 1
+    assert breaches("limits.evil1") == 0
