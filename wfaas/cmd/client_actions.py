@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 from wfaas.client import Client
+from wfaas.client.errors import BadRequestError
 from wfaas.cmd.client_common import (
     add_list_options,
     command,
@@ -62,8 +63,15 @@ class ActionVerbs(DefinitionVerbs):
     """The definition verbs of actions; ``get`` also shows the input JSON Schema."""
 
     def get(self, client: Client, args: argparse.Namespace) -> int:
-        """Show one action with its input schema (readable; JSON with ``-f json``)."""
-        row = dict(client.actions.get(args.name, namespace=args.namespace, fields=GET_FIELDS))
+        """Show one action with its input schema (readable; JSON with ``-f json``); a
+        Mistral server, which has no schema, shows the action without it."""
+        try:
+            row = dict(client.actions.get(args.name, namespace=args.namespace,
+                                          fields=GET_FIELDS))
+        except BadRequestError as exc:
+            if "params_schema" not in str(exc):
+                raise
+            row = dict(client.actions.get(args.name, namespace=args.namespace))
         if args.format == "table":
             row["params_schema"] = describe_schema(row.get("params_schema"))
         print_one(args, row, self.show_columns)
