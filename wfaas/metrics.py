@@ -53,7 +53,7 @@ COMMIT_SECONDS = Histogram("wfaas_db_commit_seconds", "Time of one database comm
 SCHEDULER_LAG = Histogram("wfaas_scheduler_lag_seconds",
                           "How late a delayed call or cron trigger fired after its due time.",
                           ["kind"], buckets=FAST + (5.0, 30.0), registry=REGISTRY)
-LIMIT_BREACHES = Counter("wfaas_limit_breaches", "Limits and budgets that stopped a workflow.",
+LIMIT_BREACHES = Counter("wfaas_limit_breaches", "Limits and budgets that stopped work, by limit.",
                          ["limit"], registry=REGISTRY)
 QUEUE_DEPTH = Gauge("wfaas_queue_depth", "Work waiting in an in-process queue.", ["queue"],
                     registry=REGISTRY)

@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from wfaas.exceptions import ActionError, InputError
+from wfaas.lang.inline import input_json_schema
 
 WF_CTX_FUNCTIONS = "functions"
 WF_CTX_DATA = "data"
@@ -51,6 +52,8 @@ class Result:
     cancel: bool = False
     #: False when the action is asynchronous and its result comes later (set by the runner).
     sync: bool = field(default=True, compare=False)
+    #: the limit that refused the action (``egress``), counted by the executor's metrics
+    limit: str | None = field(default=None, compare=False)
 
     def is_error(self) -> bool:
         """True when the action failed (``error`` is set) and was not cancelled."""
@@ -254,14 +257,6 @@ def description_from_doc(obj: Any) -> str:
     return doc.strip()
 
 
-def _json_type(value: Any) -> str | None:
-    for typ, name in ((bool, "boolean"), (int, "integer"), (float, "number"), (str, "string"),
-                      (list, "array"), (tuple, "array"), (dict, "object")):
-        if isinstance(value, typ):
-            return name
-    return None
-
-
 # ---------------------------------------------------------------------------
 # Descriptors and providers
 # ---------------------------------------------------------------------------
@@ -327,23 +322,7 @@ class ActionDescriptor:
 
     def params_json_schema(self) -> dict[str, Any]:
         """JSON Schema of the parameters (types guessed from the defaults)."""
-        props: dict[str, Any] = {}
-        for p in self.params:
-            if p.var_keyword:
-                continue
-            prop: dict[str, Any] = {}
-            if p.has_default:
-                prop["default"] = p.default
-                typ = _json_type(p.default)
-                if typ:
-                    prop["type"] = [typ, "null"] if typ != "null" else "null"
-            props[p.name] = prop
-        return {
-            "type": "object",
-            "properties": props,
-            "required": [p.name for p in self.params if p.required],
-            "additionalProperties": any(p.var_keyword for p in self.params),
-        }
+        return input_json_schema(self.params)
 
     def to_dict(self) -> dict[str, Any]:
         """The columns ``populate`` writes and the API shows."""

@@ -67,6 +67,21 @@ def raised_message(action: Any, name: str, context: ActionContext, exc: BaseExce
             f"action_ex_id={context.execution.action_execution_id}, msg='{exc}']")
 
 
+def refused_by(exc: BaseException) -> str | None:
+    """``egress`` when the egress policy's refusal is ``exc`` or what caused it (std.ssh
+    and std.email wrap it in their own message), else None."""
+    from wfaas.actions.egress import EgressDenied
+
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return None
+        if isinstance(seen, EgressDenied):
+            return "egress"
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 def run_descriptor(descriptor: ActionDescriptor, input: dict[str, Any], context: ActionContext,
                    *, timeout: float | None = None,
                    wf_ctx: dict[str, Any] | None = None, conf: Any = None) -> Result:
@@ -91,7 +106,7 @@ def run_descriptor(descriptor: ActionDescriptor, input: dict[str, Any], context:
         return Result(error=f"Action {name} {exc}")
     except Exception as exc:  # noqa: BLE001 - every failure becomes an error result
         LOG.debug("Action %s failed", name, exc_info=True)
-        return Result(error=raised_message(action, name, context, exc))
+        return Result(error=raised_message(action, name, context, exc), limit=refused_by(exc))
     result = Result.from_value(value)
     if not sync:
         return Result(data=result.data, error=result.error, cancel=result.cancel, sync=False)

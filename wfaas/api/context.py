@@ -16,7 +16,7 @@ from typing import Any
 from oslo_config import cfg
 from webob import Request
 
-from wfaas.api.errors import BadRequest
+from wfaas.api.errors import BadRequest, input_refused
 from wfaas.services.api import ApiServices, RequestContext
 from wfaas.utils import inputcheck
 from wfaas.utils.boolwords import to_bool
@@ -90,11 +90,13 @@ def decode_json_body(raw: bytes, max_depth: int) -> Any:
     try:
         data = inputcheck.loads(raw, field="body", max_depth=max_depth)
     except inputcheck.InputProblem as exc:
+        input_refused(exc.problem)
         raise BadRequest(f"Invalid JSON in the request body: {exc.problem}") from None
     if isinstance(data, dict) and max_depth >= 0:
         for key, value in data.items():
             if (isinstance(value, str) and value.lstrip()[:1] in ("[", "{")
                     and inputcheck.json_depth_exceeds(value, max_depth)):
+                input_refused("nested")
                 raise BadRequest(f"Invalid JSON in field {key!a}: JSON nested deeper than "
                                  f"{max_depth} levels ([api] max_json_depth)")
     return data
@@ -115,6 +117,7 @@ def json_field(body: dict[str, Any], name: str, *, default: Any = None,
         try:  # its nesting was checked with the body (decode_json_body)
             value = inputcheck.loads(value, field=name, max_depth=-1)
         except inputcheck.InputProblem as exc:
+            input_refused(exc.problem)
             raise BadRequest(f"Invalid JSON in field '{name}': {exc.problem}") from None
     if value is None:
         return default

@@ -69,6 +69,13 @@ def render_input(params: Any) -> str:
     return str(render(params))
 
 
+def input_schema(params: Any) -> dict[str, Any]:
+    """JSON Schema of a spec's input parameters (an ad-hoc action's ``params_schema``)."""
+    from wfaas.lang.inline import input_json_schema
+
+    return input_json_schema(params)
+
+
 def interface_input(params: Any) -> list[Any]:
     """The ``interface.input`` list: ``name`` or ``{name: default}`` per parameter."""
     return [{p.name: p.default} if p.has_default else p.name for p in params]

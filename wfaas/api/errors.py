@@ -16,6 +16,7 @@ from typing import Any, cast
 from webob import Response
 from webob import exc as webob_exc
 
+from wfaas import metrics
 from wfaas.exceptions import ClientError, DSLError, WfaasError
 from wfaas.utils.inputcheck import InputProblem
 
@@ -62,9 +63,17 @@ def fault_body(message: str, code: str = "Client", **extra: Any) -> dict[str, An
     return body
 
 
+def input_refused(problem: str) -> None:
+    """Count a request refused by the input checks at the edge in the limit-breach
+    metric: ``api.max_json_depth`` for too deep a document, ``input`` for the others
+    (Unicode, numbers, names, ids)."""
+    metrics.limit_breached("api.max_json_depth" if "nested" in problem else "input")
+
+
 def error_response(error: BaseException) -> Response:
     """The JSON fault response for ``error`` (any exception)."""
     if isinstance(error, InputProblem):  # refused at the edge (wfaas.utils.inputcheck)
+        input_refused(error.problem)
         error = BadRequest(f"Invalid {error.field}: {error.problem}")
     if isinstance(error, WfaasError):
         status = int(error.http_code)

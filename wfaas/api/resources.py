@@ -168,6 +168,8 @@ ACTION = Resource("Action", "actions", (
     _f("id"), _f("name"), _f("is_system", "bool"), _f("input"), _f("description"),
     _f("tags", "tags"), _f("definition"), _f("scope"), _f("project_id"),
     _f("created_at", "time"), _CREATE_UPDATED, _f("namespace"),
+    _f("params_schema", "json", hidden=("get", "list", "create"),
+       description="JSON Schema of the input (only with fields=...,params_schema)."),
 ), "An action: system (std.*, packs, OpenStack) or ad-hoc.")
 
 EXECUTION = Resource("Execution", "executions", (

@@ -139,6 +139,7 @@ class ActionManager(DefinitionManager):
     """``/v2/actions`` (system and ad-hoc actions)."""
 
     path, key = "actions", "actions"
+    json_fields = ("params_schema",)
 
     def create(self, definition: str, namespace: str = "",
                scope: str | None = None) -> Rows:

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from typing import Any
 
 from wfaas.client import Client
+from wfaas.client.errors import BadRequestError
 from wfaas.cmd.client_common import (
     add_list_options,
     command,
@@ -22,15 +24,58 @@ from wfaas.cmd.client_common import (
     resource_parser,
     verb,
 )
-from wfaas.cmd.client_definitions import add_definition_verbs
+from wfaas.cmd.client_definitions import DefinitionVerbs
 
 COLUMNS = ("name", "namespace", "is_system", "input", "description", "tags")
 SHOW_COLUMNS = ("id", "name", "namespace", "is_system", "input", "description", "tags",
-                "scope", "project_id", "created_at", "updated_at")
+                "scope", "project_id", "created_at", "updated_at", "params_schema")
+#: what ``action get`` asks the server for (the input schema is sent only when asked)
+GET_FIELDS = ",".join(SHOW_COLUMNS)
 AE_COLUMNS = ("id", "name", "workflow_name", "task_name", "task_execution_id", "state",
               "state_info", "accepted", "created_at", "updated_at")
 AE_SHOW = ("id", "name", "description", "workflow_name", "workflow_namespace", "task_name",
            "task_execution_id", "state", "state_info", "accepted", "created_at", "updated_at")
+
+
+def describe_schema(schema: Any) -> str:
+    """An action's input JSON Schema for people: one line a parameter (required first),
+    with its type and default; ``**kwargs`` actions say that more keys are taken."""
+    if not isinstance(schema, dict):
+        return ""
+    props = schema.get("properties") or {}
+    required = [n for n in schema.get("required") or [] if n in props]
+    lines = [f"{name}  (required)" for name in required]
+    for name, prop in props.items():
+        if name in required:
+            continue
+        types = prop.get("type") if isinstance(prop, dict) else None
+        kinds = [t for t in (types if isinstance(types, list) else [types]) if t and t != "null"]
+        words = ", ".join(kinds)
+        if isinstance(prop, dict) and "default" in prop:
+            words += ("; " if words else "") + f"default {json.dumps(prop['default'])}"
+        lines.append(f"{name}  ({words})" if words else name)
+    if schema.get("additionalProperties"):
+        lines.append("(other keys accepted)")
+    return "\n".join(lines) or "(no input)"
+
+
+class ActionVerbs(DefinitionVerbs):
+    """The definition verbs of actions; ``get`` also shows the input JSON Schema."""
+
+    def get(self, client: Client, args: argparse.Namespace) -> int:
+        """Show one action with its input schema (readable; JSON with ``-f json``); a
+        Mistral server, which has no schema, shows the action without it."""
+        try:
+            row = dict(client.actions.get(args.name, namespace=args.namespace,
+                                          fields=GET_FIELDS))
+        except BadRequestError as exc:
+            if "params_schema" not in str(exc):
+                raise
+            row = dict(client.actions.get(args.name, namespace=args.namespace))
+        if args.format == "table":
+            row["params_schema"] = describe_schema(row.get("params_schema"))
+        print_one(args, row, self.show_columns)
+        return 0
 
 
 @command
@@ -55,7 +100,7 @@ def add_action_parser(subparsers: Any) -> None:
     """Register ``wfaas action``."""
     verbs = resource_parser(subparsers, "action", "action definitions and ad-hoc actions",
                             aliases=["actions"])
-    add_definition_verbs(verbs, "action", "actions", COLUMNS, SHOW_COLUMNS, plural="actions")
+    ActionVerbs("action", "actions", COLUMNS, SHOW_COLUMNS, "actions").register(verbs)
     p = verb(verbs, "run", do_run, "run an action outside any workflow")
     p.add_argument("name", metavar="ACTION", help="action name")
     p.add_argument("input", nargs="?", metavar="INPUT",

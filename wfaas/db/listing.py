@@ -9,13 +9,19 @@ lists (``id`` is appended as a tie-breaker), and any filterable column takes
 (``in``/``nin`` take comma lists, ``has`` is a substring match); ``tags=a,b``
 keeps rows carrying every tag. Mistakes raise :class:`~wfaas.exceptions.ClientError`
 (HTTP 400) naming the parameter.
+
+A column with a fixed set of values (``state``, ``scope``: the caller passes them as
+``choices``) checks every value against it, as Mistral's typed parameters do: a value
+outside the set is a 400 listing the valid ones, and so is an unknown ``xxx:`` prefix
+(``state=bogus:ERROR``), named as an operator. On a free-text column an unknown prefix
+stays part of the value, as in Mistral (``name=my:flow`` looks for ``my:flow``).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,10 +67,11 @@ def split_list(value: str | None) -> list[str]:
 
 
 def parse_list_query(args: ListArgs, model: Any, *, filterable: Iterable[str],
-                     collection: str, max_limit: int, default_sort: str = "created_at"
-                     ) -> ListQuery:
+                     collection: str, max_limit: int, default_sort: str = "created_at",
+                     choices: Mapping[str, Sequence[str]] | None = None) -> ListQuery:
     """Check ``args`` against ``model``'s columns: unknown sort keys, filters, operators
-    or values of the wrong type -> 400."""
+    or values of the wrong type -> 400 (``choices``: the valid values of enumerated
+    columns, e.g. ``{"state": ("RUNNING", ...)}``)."""
     q = ListQuery()
     if args.limit is not None:
         if args.limit <= 0:
@@ -91,7 +98,10 @@ def parse_list_query(args: ListArgs, model: Any, *, filterable: Iterable[str],
             raise ClientError(f"Unknown filter '{name}'; filters of {collection}: "
                               f"{', '.join(sorted(allowed))}")
         q.raw_filters.append((name, raw))
-        q.filters.append(_parse_filter(name, raw, columns[name] if name in columns else None))
+        parsed = _parse_filter(name, raw, columns[name] if name in columns else None)
+        if choices and name in choices:
+            _check_choice(name, raw, parsed, choices[name])
+        q.filters.append(parsed)
     return q
 
 
@@ -118,6 +128,24 @@ def _parse_filter(name: str, raw: str, column: Any) -> tuple[str, str, Any]:
     if op == "has":
         return name, op, value
     return name, op, _convert(name, value, column)
+
+
+def _check_choice(name: str, raw: str, parsed: tuple[str, str, Any],
+                  valid: Sequence[str]) -> None:
+    """400 unless every value of an enumerated filter is one of ``valid`` (``has`` matches
+    substrings and is not checked)."""
+    _, op, value = parsed
+    if op == "has":
+        return
+    listed = ", ".join(valid)
+    head, sep, _tail = raw.partition(":")
+    if sep and head not in OPERATORS and raw not in valid:
+        raise ClientError(f"Invalid filter {name}={raw}: unknown operator '{head}' (operators: "
+                          f"{', '.join(OPERATORS)}); valid values of '{name}': {listed}")
+    for item in value if isinstance(value, list) else [value]:
+        if item not in valid:
+            raise ClientError(f"Invalid value for filter '{name}': {item!r}; valid values: "
+                              f"{listed}")
 
 
 def _convert(name: str, value: str, column: Any) -> Any:

@@ -79,6 +79,7 @@ def result_to_completion(request: Message, result: Any,
     value = result.error if result.is_error() else result.data
     problem = size_problem("ActionExecution", "output", value, size_limit_kb)
     if problem:
+        metrics.limit_breached("engine.execution_field_size_limit_kb")
         return completion_message(request, "ERROR", problem)
     if result.is_error():
         return completion_message(request, "ERROR", result.error)
@@ -341,6 +342,8 @@ class LocalExecutor:
         started = time.monotonic()
         try:
             result = self._run(request)
+            if getattr(result, "limit", None):
+                metrics.limit_breached(str(result.limit))
             message = result_to_completion(request, result, self.size_limit_kb)
             if message is None:  # asynchronous: its result comes later through the API
                 with self._lock:

@@ -202,6 +202,32 @@ def parse_with_items_entry(text: str) -> tuple[str, Any, str | None]:
     return var, coll, None
 
 
+_JSON_TYPES = ((bool, "boolean"), (int, "integer"), (float, "number"), (str, "string"),
+               (list, "array"), (tuple, "array"), (dict, "object"))
+
+
+def input_json_schema(params: Sequence[Any]) -> dict[str, Any]:
+    """JSON Schema of an input signature (``InputParam``s, or action parameters with a
+    ``var_keyword`` flag): the required names, each default, and a type guessed from it."""
+    props: dict[str, Any] = {}
+    required, extra = [], False
+    for p in params:
+        if getattr(p, "var_keyword", False):
+            extra = True
+            continue
+        prop: dict[str, Any] = {}
+        if p.has_default:
+            prop["default"] = p.default
+            typ = next((name for t, name in _JSON_TYPES if isinstance(p.default, t)), None)
+            if typ:
+                prop["type"] = [typ, "null"]
+        else:
+            required.append(p.name)
+        props[p.name] = prop
+    return {"type": "object", "properties": props, "required": required,
+            "additionalProperties": extra}
+
+
 def render_input(params: Sequence[InputParam]) -> str:
     """Mistral's input signature string: ``a, b="x", c=null``."""
     parts = []

@@ -51,6 +51,7 @@ from wfaas.services.limits import (
     ExecutionLimits,
     cancel_descendants,
     child_problem,
+    count_breach,
     enforce,
     step_breach,
 )
@@ -559,6 +560,8 @@ class EngineService:
         children = [c for c in commands if isinstance(c, StartSubWorkflow)]
         refused = (child_problem(session, self.limits, loaded, len(children))
                    if children else None)
+        if refused:
+            count_breach(refused[1])
         for cmd in commands:
             if isinstance(cmd, ScheduleTimer):
                 api.add_delayed_call(session, key=cmd.timer_id, kind="engine_timer",

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,7 @@ from oslo_config import cfg
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from wfaas import metrics
 from wfaas.db import models as m
 from wfaas.db.session import session_scope
 from wfaas.engine import (
@@ -45,6 +47,18 @@ if TYPE_CHECKING:
 
 LOG = logging.getLogger(__name__)
 _TASK_DONE = frozenset({"SUCCESS", "ERROR", "CANCELLED", "SKIPPED"})
+#: the option a limit message of this module names (``([limits] x)``); the last one
+#: counts, as a task name earlier in the message is the tenant's text
+_OPTION = re.compile(r"\[(limits|engine)\] (\w+)")
+
+
+def count_breach(message: str | None) -> None:
+    """Count a breach in the ``wfaas_limit_breaches_total`` metric, labelled by the
+    option its message names (``limits.max_nesting_depth``); a message naming none (a
+    refusal that is no limit, such as a stopped root) is not counted."""
+    found = _OPTION.findall(message or "")
+    if found:
+        metrics.limit_breached(".".join(found[-1]))
 
 
 @dataclass(frozen=True)
@@ -127,6 +141,7 @@ def enforce(loaded: Loaded, commands: list[Command], message: str,
     through ``apply``; an execution that already finished (too big an output) ends
     in ERROR instead. Returns the commands to dispatch."""
     st = loaded.state
+    count_breach(message)
     if st.state in TERMINAL_WF:
         st.state, st.state_info, st.output = "ERROR", message, None
         return [replace(c, state="ERROR", output=None, state_info=message)

@@ -41,7 +41,7 @@ from wfaas.exceptions import (
     SizeLimitExceeded,
 )
 from wfaas.executors.base import size_problem
-from wfaas.services.limits import project_problem
+from wfaas.services.limits import count_breach, project_problem
 from wfaas.services.state_store import ExecutionMeta
 from wfaas.utils.dicts import deep_merge
 from wfaas.utils.logcontext import log_context
@@ -116,6 +116,7 @@ class Operations:
             problem = size_problem("WorkflowExecution", field, value,
                                    self.field_size_limit_kb)
             if problem:
+                metrics.limit_breached("engine.execution_field_size_limit_kb")
                 raise SizeLimitExceeded(problem)
         with self.session() as s:
             wf = api.workflow_definition_brief(s, identifier, namespace=namespace)
@@ -135,6 +136,7 @@ class Operations:
             project = project_id or wf.project_id
             problem = project_problem(s, self.engine.limits, project)
             if problem:
+                count_breach(problem)
                 raise Conflict(problem)
             ex_id = execution_id or str(uuid.uuid4())
             result = api.insert_row(

@@ -9,6 +9,7 @@ with one call each into :mod:`wfaas.metrics`.
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -18,6 +19,11 @@ from sqlalchemy.orm import Session
 from wfaas import metrics
 
 FINAL = frozenset({"SUCCESS", "ERROR", "CANCELLED"})
+#: an expression budget breach (wfaas.expressions.budget) in a failed task's state_info:
+#: the pure engine turns it into the task's failure, the shell counts it here
+_BUDGET = re.compile(r"expression (?:exceeded its|would build|built more than) [^()]*"
+                     r"\(\[expressions\] (evaluation_timeout|max_fuel|max_value_size_kb|"
+                     r"max_total_size_kb|max_int_bits)\)")
 _T0 = "wfaas_commit_t0"
 
 
@@ -41,6 +47,10 @@ class EngineMetrics:
         state = data.get("state")
         if state not in FINAL and state != "SKIPPED":
             return
+        if state == "ERROR":
+            budget = _BUDGET.search(str(data.get("state_info") or ""))
+            if budget:
+                metrics.limit_breached(f"expressions.{budget[1]}")
         created, updated = data.get("created_at"), data.get("updated_at")
         seconds = None
         if isinstance(created, int | float) and isinstance(updated, int | float):

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
 
+from wfaas import metrics
 from wfaas.db import models as m
 from wfaas.db.session import session_scope
 from wfaas.utils.periodic import PeriodicThread
@@ -129,6 +130,7 @@ class StepWatchdog:
                     self.engine.fail_execution(
                         ex_id, f"quarantined: a step ran longer than {s.max_step_seconds:g} s "
                                "([limits] max_step_seconds)")
+                    metrics.limit_breached("limits.max_step_seconds")
 
     def _extra_left(self) -> None:
         self.extra_workers -= 1
@@ -181,6 +183,7 @@ class StepWatchdog:
                 LOG.warning("Execution %s: its step was interrupted %d times; failing it",
                             ex_id, attempts)
                 self.engine.fail_execution(ex_id, quarantine_message(attempts, limit))
+                metrics.limit_breached("limits.max_step_attempts")
                 out.append(ex_id)
         return out
 

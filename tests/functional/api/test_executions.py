@@ -135,6 +135,35 @@ def test_list_filters_output_and_pagination(client: Client, runtime: Any) -> Non
     assert "include_output=true" in nested["next"]
 
 
+def test_enumerated_filters_refuse_unknown_values_and_operators(client: Client,
+                                                                 runtime: Any) -> None:
+    client.post_yaml("/v2/workflows", FAIL_WF, 201)
+    bad = start(client, {"workflow_name": "rs_fail"})
+    finished(client, runtime, bad["id"])
+    ids = lambda q: [e["id"] for e in client.get(q, 200).json["executions"]]  # noqa: E731
+    assert ids("/v2/executions?state=eq:ERROR") == [bad["id"]]
+    assert ids("/v2/executions?state=in:ERROR,PAUSED") == [bad["id"]]
+    assert ids("/v2/executions?state=neq:ERROR") == []
+    assert ids("/v2/executions?state=has:ERR") == [bad["id"]]
+    # an unknown prefix on a state is a mistake, not a state named "bogus:ERROR"
+    body = assert_fault(client.get("/v2/executions?state=bogus:ERROR", 400), 400,
+                        "unknown operator 'bogus'")
+    assert "eq, neq" in body["faultstring"] and "CANCELLED" in body["faultstring"]
+    # Mistral's typed parameter: a state that does not exist is a 400 listing the states
+    body = assert_fault(client.get("/v2/executions?state=BOGUS", 400), 400, "'BOGUS'")
+    assert "RUNNING" in body["faultstring"] and "filter 'state'" in body["faultstring"]
+    assert_fault(client.get("/v2/executions?state=in:ERROR,NOPE", 400), 400, "'NOPE'")
+    tasks = client.get(f"/v2/executions/{bad['id']}/tasks?state=SKIPPED", 200).json["tasks"]
+    assert tasks == []
+    assert_fault(client.get("/v2/tasks?state=bogus:ERROR", 400), 400, "'bogus'")
+    assert_fault(client.get("/v2/tasks?type=FUNCTION", 400), 400, "ACTION, WORKFLOW")
+    assert_fault(client.get("/v2/action_executions?state=DONE", 400), 400, "'DONE'")
+    assert_fault(client.get("/v2/workflows?scope=secret", 400), 400, "private, public")
+    # on free-text fields a prefix that is no operator stays part of the value (Mistral)
+    assert ids("/v2/executions?workflow_name=rs:fail") == []
+    assert ids("/v2/executions?description=bogus:ERROR") == []
+
+
 def _async_execution(client: Client, runtime: Any) -> tuple[str, str]:
     client.post_yaml("/v2/workflows", ASYNC_WF, 201)
     ex = start(client, {"workflow_name": "rs_async"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 
 from tests.functional.api.conftest import HELLO_WF, TIME_RE, Client, assert_fault
@@ -32,6 +33,29 @@ def test_system_actions_are_listed_sorted_by_name(client: Client) -> None:
     # as Mistral 23 shows a system action: its name as id, is_system false
     assert echo["description"] and echo["is_system"] is False and echo["id"] == "std.echo"
     assert len(client.get("/v2/actions", 200).json["actions"]) > 1000  # not capped
+
+
+def test_action_input_json_schema_only_when_asked(client: Client) -> None:
+    one = client.get("/v2/actions/std.echo?fields=name,params_schema", 200).json
+    assert set(one) == {"id", "name", "params_schema"}
+    assert json.loads(one["params_schema"]) == {
+        "type": "object", "required": ["output"], "additionalProperties": False,
+        "properties": {"output": {}, "delay": {"default": 0, "type": ["integer", "null"]}}}
+    listed = client.get("/v2/actions?fields=name,params_schema&name=in:std.http,std.noop",
+                        200).json["actions"]
+    assert [a["name"] for a in listed] == ["std.http", "std.noop"]
+    assert json.loads(listed[0]["params_schema"])["required"] == ["url"]
+    assert "params_schema" not in client.get("/v2/actions?limit=2", 200).json["actions"][0]
+    # the generated OpenStack create actions: what the caller must give, no read-only fields
+    server = json.loads(client.get("/v2/actions/compute.create_server?fields=params_schema",
+                                   200).json["params_schema"])
+    assert "name" in server["required"] and "launched_at" not in server["properties"]
+    client.post_yaml("/v2/actions", ADHOC.replace("    - who", "    - who\n    - times: 2"),
+                     201)
+    adhoc = client.get("/v2/actions/greet?fields=params_schema", 200).json
+    assert json.loads(adhoc["params_schema"])["properties"] == {
+        "who": {}, "times": {"default": 2, "type": ["integer", "null"]}}
+    assert_fault(client.get("/v2/actions/std.echo?fields=bogus", 400), 400, "params_schema")
 
 
 def test_missing_action_is_404_like_mistral(client: Client) -> None:

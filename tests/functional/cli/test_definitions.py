@@ -149,6 +149,19 @@ def test_action_get_shows_a_generated_openstack_input(cli) -> None:
         assert server_set not in action["input"]
 
 
+def test_action_get_shows_the_input_schema(cli) -> None:
+    schema = cli.json("action", "get", "std.echo", "-c", "params_schema")["params_schema"]
+    assert schema["required"] == ["output"]
+    assert schema["properties"]["delay"] == {"default": 0, "type": ["integer", "null"]}
+    table = cli.ok("action", "get", "std.http")
+    assert "params_schema" in table and "url  (required)" in table
+    assert 'method  (string; default "GET")' in table
+    assert "{" not in table.split("params_schema", 1)[1]     # readable, not JSON
+    server = cli.json("action", "get", "compute.create_server")
+    assert {"name", "flavor_id"} <= set(server["params_schema"]["required"])
+    assert "launched_at" not in server["params_schema"]["properties"]
+
+
 def test_environments(cli, write) -> None:
     env = cli.json("environment", "create", "--name", "cli_env", "-v", "k=v", "-v", "n=2",
                    "--description", "d")

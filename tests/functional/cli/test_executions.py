@@ -239,3 +239,15 @@ def test_wait_timeout_exit_code(cli) -> None:
     cli.ok("execution", "cancel", ex_id)
 
 
+
+
+def test_list_filter_with_an_unknown_operator_is_an_error(cli) -> None:
+    cli("execution", "create", "cli_fail", "--wait")
+    rows = cli.json("execution", "list", "--filter", "state=in:ERROR,CANCELLED")
+    assert rows and {r["state"] for r in rows} <= {"ERROR", "CANCELLED"}
+    code, out, err = cli("execution", "list", "--filter", "state=bogus:ERROR")
+    assert code == 1 and out == ""
+    assert err.startswith("error: 400 ") and "unknown operator 'bogus'" in err, err
+    assert "eq, neq, lt, lte, gt, gte, in, nin, has" in err
+    code, _, err = cli("task", "list", "--filter", "state=FINISHED")
+    assert code == 1 and "'FINISHED'" in err and "SUCCESS" in err, err

@@ -61,3 +61,37 @@ def test_readme_walks_from_nothing_to_the_dashboard() -> None:
     assert "http://127.0.0.1:8989/ui/" in quick
     assert "pip install python-mistralclient" in readme
     assert "pip install -e '.[test]'" in quick
+
+
+def _documented_commands() -> list[tuple[str, str]]:
+    """Every ``wfaas ...`` command line of a fenced block of the README and the docs
+    (comments, pipes and redirections cut; synopsis lines with ``[...]`` left out)."""
+    found = []
+    for path in [ROOT / "README.md", *ROOT.glob("docs/*.md"), *ROOT.glob("plugins/*/README.md")]:
+        blocks = path.read_text(encoding="utf-8").split("```")[1::2]
+        for line in "\n".join(blocks).splitlines():
+            match = re.match(r"\s*(?:\$ |\. \.venv/bin/activate && )?wfaas (.+)$", line)
+            if not match:
+                continue
+            command = re.split(r"\s(?:#|\||>|&&)\s?", match.group(1))[0].strip()
+            if " [" not in command:
+                found.append((path.name, command))
+    return found
+
+
+def test_documented_commands_parse() -> None:
+    import contextlib
+    import io
+    import shlex
+
+    from wfaas.cmd.cli import build_parser
+
+    commands = _documented_commands()
+    assert len(commands) >= 15 and ("README.md", "action get std.http") in commands
+    for where, command in commands:
+        argv = shlex.split(command.replace("<id>", "ID"))
+        with contextlib.redirect_stderr(io.StringIO()) as err:
+            try:
+                build_parser().parse_args(argv)
+            except SystemExit as exc:
+                assert not exc.code, f"{where}: wfaas {command}: {err.getvalue()[-300:]}"

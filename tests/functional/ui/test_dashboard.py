@@ -152,6 +152,11 @@ def test_actions_triggers_and_environments_pages(browser: Any, server: ServerPro
                all("std.http" in r for r in _texts(browser, "main tbody tr")), what="filtered")
     browser.find_element(By.LINK_TEXT, "std.http").click()
     wait_until(lambda: "url" in _texts(browser, "main td.mono"), what="std.http parameters")
+    rows = {r.split()[0]: r for r in _texts(browser, "main tbody tr")}
+    assert list(rows)[0] == "url" and "yes" in rows["url"]          # required first
+    assert rows["method"].split()[1:] == ["string", '"GET"']        # type and default
+    schema = json.loads(browser.find_element(By.CSS_SELECTOR, "main pre.schema").text)
+    assert schema["required"] == ["url"] and schema["type"] == "object"
     shot("action")
     _open(browser, server, "cron_triggers")
     wait_until(lambda: any("nightly" in r and "0 3 * * *" in r

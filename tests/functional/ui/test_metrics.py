@@ -90,3 +90,54 @@ def test_metrics_off_and_on_their_own_port(tmp_path: Path) -> None:
         assert "wfaas_executions_started_total" in text
     finally:
         assert srv.stop() == 0
+
+
+BREACHES = """
+version: '2.0'
+greedy:
+  tasks:
+    spin:
+      action: std.echo output=<% range(100000).sum() %>
+wide:
+  tasks:
+    fan:
+      with-items: i in <% range(5).toList() %>
+      action: std.echo output=<% $.i %>
+outbound:
+  tasks:
+    call:
+      action: std.http url="http://127.0.0.1:9/" timeout=2
+"""
+
+
+def _breaches(url: str) -> dict[str, float]:
+    return {dict(labels)["limit"]: value for (name, labels), value in _samples(url).items()
+            if name == "wfaas_limit_breaches_total"}
+
+
+def test_limit_breaches_are_counted_by_limit(tmp_path: Path) -> None:
+    srv = ServerProcess(tmp_path, extra_conf=(
+        "[expressions]\nmax_fuel = 5000\n[limits]\nmax_with_items = 3\n")).start()
+    try:
+        api(srv, "POST", "/v2/workflows", data=BREACHES, headers={"Content-Type": "text/plain"})
+        assert _breaches(srv.url + "/metrics") == {}
+        for name, why in (("greedy", "([expressions] max_fuel)"),
+                          ("wide", "([limits] max_with_items)"),
+                          ("outbound", "denied network 127.0.0.0/8")):
+            ex_id = api(srv, "POST", "/v2/executions", json={"workflow_name": name})["id"]
+            assert wait_state(srv, ex_id, {"SUCCESS", "ERROR"}) == "ERROR"
+            ex = api(srv, "GET", f"/v2/executions/{ex_id}")
+            tasks = api(srv, "GET", f"/v2/executions/{ex_id}/tasks")["tasks"]
+            told = " ".join([ex["state_info"] or ""] + [t["state_info"] or "" for t in tasks])
+            assert why in told, told
+        bad = requests.post(srv.url + "/v2/executions", data='{"workflow_name": NaN}',
+                            headers={"Content-Type": "application/json"}, timeout=10)
+        assert bad.status_code == 400
+        deep = requests.post(srv.url + "/v2/executions", timeout=10, json={
+            "workflow_name": "greedy", "input": "[" * 200 + "]" * 200})
+        assert deep.status_code == 400 and "max_json_depth" in deep.text
+        assert _breaches(srv.url + "/metrics") == {
+            "expressions.max_fuel": 1.0, "limits.max_with_items": 1.0, "egress": 1.0,
+            "input": 1.0, "api.max_json_depth": 1.0}
+    finally:
+        assert srv.stop() == 0

@@ -119,3 +119,31 @@ def test_broken_provider_does_not_raise() -> None:
     res = run_action(Broken(), "std.echo", {"output": 1})
     assert res.error == ("Failed to find action [action_name=std.echo, namespace=]: "
                          "RuntimeError: db down")
+
+
+class Wrapped(Action):
+    """Refused by the egress policy, the way std.ssh and std.email report it."""
+
+    def __init__(self, wrap: bool = True) -> None:
+        self.wrap = wrap
+
+    def run(self, context: ActionContext) -> Any:
+        from wfaas.actions.egress import EgressDenied
+
+        try:
+            raise EgressDenied("10.0.0.1: address is in denied network 10.0.0.0/8")
+        except EgressDenied as exc:
+            if self.wrap:
+                raise ActionException(f"Failed to execute ssh cmd: {exc}") from exc
+            raise
+
+
+def test_an_egress_refusal_marks_the_result_with_its_limit() -> None:
+    provider = DictProvider([PythonActionDescriptor("t.wrapped", Wrapped),
+                             PythonActionDescriptor("t.boom", Boom)])
+    for wrap in (True, False):
+        result = run_action(provider, "t.wrapped", {"wrap": wrap}, ActionContext())
+        assert result.is_error() and "denied network" in str(result.error)
+        assert result.limit == "egress"
+    other = run_action(provider, "t.boom", {}, ActionContext())
+    assert other.is_error() and other.limit is None

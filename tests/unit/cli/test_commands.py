@@ -189,3 +189,17 @@ def test_token_without_auth_url_is_sent_as_is(fake, capsys, monkeypatch) -> None
     fake.on("GET", "/v2/cron_triggers", (200, {"cron_triggers": []}))
     assert run("cron-trigger", "list") == 0
     assert fake.last().headers["X-Auth-Token"] == "secret"
+
+
+def test_action_get_on_a_server_without_the_schema(fake, capsys) -> None:
+    """A Mistral server refuses fields=...,params_schema: the action is shown without it."""
+    def reply(request):  # type: ignore[no-untyped-def]
+        if "fields=" in (request.url or ""):
+            return 400, {"faultstring": "Some fields do not exist [params_schema], please "
+                                        "choose from: id, name, input"}
+        return 200, {"id": "std.echo", "name": "std.echo", "input": "output, delay=0"}
+    fake.on("GET", "/v2/actions/std.echo", reply)
+    assert run("action", "get", "std.echo", "-f", "json") == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["input"] == "output, delay=0" and shown["params_schema"] is None
+    assert len(fake.requests) == 2

@@ -25,6 +25,7 @@ FILTERS = ("name", "scope", "tags", "description", "definition", "is_system", "i
 
 def _adhoc_values(spec: Any) -> dict[str, Any]:
     return {"definition": spec.definition, "input": dsl.render_input(spec.input),
+            "params_schema": dsl.input_schema(spec.input),
             "description": spec.description, "tags": list(spec.tags), "source": "adhoc",
             "is_system": False}
 

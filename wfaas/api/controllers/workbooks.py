@@ -39,6 +39,7 @@ def _parse(req: ApiRequest, text: str) -> Workbook:
     actions = tuple(Definition(_member_name(spec.name, action.name), {
         "definition": action.definition, "source": "adhoc", "is_system": False,
         "input": dsl.render_input(action.input), "description": action.description,
+        "params_schema": dsl.input_schema(action.input),
         "tags": list(action.tags)}) for action in spec.actions.values())
     return Workbook(spec.name, {"definition": text, "checksum": checksum(text),
                                 "tags": list(spec.tags)}, workflows, actions)

@@ -128,17 +128,31 @@ W.parseParams = function (text) {
   });
 };
 
+/* An action's input JSON Schema -> [{name, required, type, default}] (required first). */
+W.schemaParams = function (schema) {
+  const props = (schema && schema.properties) || {};
+  const required = new Set((schema && schema.required) || []);
+  return Object.entries(props).map(([name, prop]) => ({
+    name, required: required.has(name),
+    type: [].concat(prop.type || []).filter((t) => t !== "null").join(", "),
+    default: "default" in prop ? JSON.stringify(prop.default) : "",
+  })).sort((a, b) => Number(b.required) - Number(a.required));
+};
+
 W.pages.actions = async function (main, name) {
   if (name) {
-    const action = await W.api("GET", `/v2/actions/${encodeURIComponent(name)}`);
+    const fields = "name,input,description,definition,params_schema";
+    const action = await W.api("GET", `/v2/actions/${encodeURIComponent(name)}?fields=${fields}`);
     const schema = action.params_schema ? W.jsonField(action.params_schema) : null;
+    const params = schema ? W.schemaParams(schema) : W.parseParams(action.input);
     W.add(main, W.el("h1", {text: action.name}),
       W.el("div", {class: "panel"}, W.el("pre", {text: action.description || "(no description)"})),
       W.el("h2", {text: "Input"}), W.table([
         {title: "Parameter", key: "name", cls: "mono"}, {title: "Required", render: (r) => (r.required ? "yes" : "")},
-        {title: "Default", key: "default", cls: "mono"}], W.parseParams(action.input)),
+        {title: "Type", key: "type"}, {title: "Default", key: "default", cls: "mono"}], params),
+      schema && schema.additionalProperties ? W.el("p", {text: "Other keys are accepted too."}) : null,
       schema ? W.el("h2", {text: "Input JSON Schema"}) : null,
-      schema ? W.el("pre", {text: JSON.stringify(schema, null, 2)}) : null,
+      schema ? W.el("pre", {class: "schema", text: JSON.stringify(schema, null, 2)}) : null,
       action.definition ? W.el("h2", {text: "Definition"}) : null,
       action.definition ? W.source(action.definition) : null);
     return;

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from wfaas.db import api as db
 from wfaas.db import models as m
 from wfaas.db.listing import ListArgs, ListQuery, null_filters, parse_list_query, run_list_query
+from wfaas.engine import states
 from wfaas.exceptions import NotAllowed, NotFound
 from wfaas.services.api.context import RequestContext, may_change, project_filter
 
@@ -31,6 +32,17 @@ MODELS: dict[str, Any] = {
     "action_executions": m.ActionExecution, "environments": m.Environment,
     "cron_triggers": m.CronTrigger, "event_triggers": m.EventTrigger,
     "members": m.ResourceMember,
+}
+
+_SCOPES = ("private", "public")
+#: the columns of each collection that take one of a fixed set of values (filters are
+#: checked against it: ``state=BOGUS`` is a 400 listing the valid states, as in Mistral)
+CHOICES: dict[str, dict[str, tuple[str, ...]]] = {
+    "executions": {"state": tuple(states.WORKFLOW_TRANSITIONS)},
+    "tasks": {"state": states.ALL, "type": ("ACTION", "WORKFLOW")},
+    "action_executions": {"state": states.ALL},
+    **{c: {"scope": _SCOPES} for c in ("workflows", "workbooks", "actions", "environments",
+                                       "cron_triggers", "event_triggers")},
 }
 
 
@@ -93,7 +105,7 @@ class ServiceBase:
         model = MODELS[collection]
         q = parse_list_query(args, model, filterable=filterable, collection=collection,
                              max_limit=max_limit or int(self.conf.api.max_limit),
-                             default_sort=default_sort)
+                             default_sort=default_sort, choices=CHOICES.get(collection))
         extra = [getattr(model, k) == v for k, v in (equal or {}).items()]
         extra += null_filters(model, nulls, filterable)
         with self.session(readonly=True) as session:
