@@ -104,21 +104,25 @@ def test_filtered_pages_and_a_marker_that_does_not_exist(runtime: Any, client: A
 
 def test_list_shape_without_unshown_columns(runtime: Any, client: Any) -> None:
     executions, _ = _fill(runtime)
-    first = executions[0]
+    first = min(executions, key=lambda r: (r["created_at"], r["id"]))
+    n = first["params"]["n"]
     item = client.get("/v2/executions?limit=1").json["executions"][0]
     assert list(item) == [
         "id", "workflow_id", "workflow_name", "workflow_namespace", "description", "tags",
         "params", "task_execution_id", "root_execution_id", "state", "state_info", "input",
         "created_at", "updated_at", "project_id"]
     assert item["id"] == first["id"] and item["root_execution_id"] is None
-    assert item["input"] == '{"x": 0, "name": "é"}' and item["params"] == '{"n": 0}'
-    assert item["tags"] == [] and item["created_at"] == "2026-12-01 12:00:00"
-    assert item["updated_at"] == item["created_at"]  # never updated: Mistral's view
+    assert item["input"] == f'{{"x": {n}, "name": "é"}}' and item["params"] == f'{{"n": {n}}}'
+    assert item["tags"] == (["t"] if n % 2 else []) and item["created_at"] == "2026-12-01 12:00:00"
+    if n % 4 == 0:
+        assert item["updated_at"] == item["created_at"]  # never updated: Mistral's view
+    else:
+        assert item["updated_at"] == f"2026-12-01 12:00:0{n}"
     with_output = client.get("/v2/executions?limit=1&include_output=true").json
-    assert with_output["executions"][0]["output"] == '{"out": 0}'
+    assert with_output["executions"][0]["output"] == f'{{"out": {n}}}'
     # a hidden field asked for by name is read and shown
     chosen = client.get("/v2/executions?limit=2&fields=output,state").json["executions"]
-    assert chosen[0] == {"id": first["id"], "state": "SUCCESS", "output": '{"out": 0}'}
+    assert chosen[0] == {"id": first["id"], "state": "SUCCESS", "output": f'{{"out": {n}}}'}
     precise = client.app.get("/v2/executions?limit=1", headers={
         "X-Wfaas-Precise-Times": "1"}).json["executions"][0]
     assert precise["created_at"] == "2026-12-01 12:00:00.000000"
