@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 import time
 from typing import Any
 
@@ -22,16 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))  # tools/bench for wfbench
 
-from api_calls import call  # noqa: E402
-from oslo_config import cfg  # noqa: E402
-from wfbench import definitions as d  # noqa: E402
-
-from wfaas import config  # noqa: E402
-from wfaas.api.app import setup_app  # noqa: E402
-from wfaas.cmd.run_cmd import store_file  # noqa: E402
-from wfaas.db import migration  # noqa: E402
-from wfaas.db.session import make_engine, sqlite_url  # noqa: E402
-from wfaas.services.runtime import Runtime  # noqa: E402
+from api_calls import call, make_app  # noqa: E402
 
 
 def batch_cpu(app: Any, args: tuple[str, str, Any], batches: int = 15, size: int = 20
@@ -51,16 +41,7 @@ def batch_cpu(app: Any, args: tuple[str, str, Any], batches: int = 15, size: int
 
 def main() -> None:
     """Print ``{"post": ms, "get": ms, "list100": ms}``."""
-    path = os.path.join(tempfile.mkdtemp(prefix="wfaas-api-min-"), "wfaas.db")
-    conf = cfg.ConfigOpts()
-    config.register_opts(conf)
-    conf([], project="wfaas")
-    engine = make_engine(sqlite_url(path))
-    migration.ensure_schema(engine)
-    runtime = Runtime(engine, provider=object())
-    with runtime.session() as session:
-        store_file(session, d.sequence("bench_seq10", 10))
-    app = setup_app(runtime, conf)
+    app, engine = make_app()
     start = {"workflow_name": "bench_seq10"}
     ex_id = json.loads(call(app, "POST", "/v2/executions", start)[1])["id"]
     out = {key: batch_cpu(app, args) for key, args in (
