@@ -14,15 +14,14 @@ METHODS = ("GET", "POST", "PUT", "DELETE", "HEAD", "PATCH")
 
 
 def _linear(method: str, path: str) -> Any:
-    parts, allowed = split_path(path), []
-    for candidate in ROUTER.routes:
-        params = candidate.match(parts)
-        if params is None:
-            continue
-        if candidate.method == method or (method == "HEAD" and candidate.method == "GET"):
-            return candidate, params
-        allowed.append(candidate.method)
-    return ("405", sorted(set(allowed))) if allowed else ("404", None)
+    parts = split_path(path)
+    matches = [(r, r.match(parts)) for r in ROUTER.routes]
+    matches = [(r, params) for r, params in matches if params is not None]
+    wanted = {method, "GET"} if method == "HEAD" else {method}
+    hit = next(((r, params) for r, params in matches if r.method in wanted), None)
+    if hit is not None:
+        return hit
+    return ("405", sorted({r.method for r, _ in matches})) if matches else ("404", None)
 
 
 def _indexed(method: str, path: str) -> Any:
