@@ -85,33 +85,48 @@ class RootController:
     @pecan.expose(content_type="application/json")  # type: ignore[untyped-decorator,unused-ignore]
     def dispatch(self, *args: Any, **kwargs: Any) -> Response:
         request = pecan.request
-        found: Route
         found, params = request.context["route"]
-        if request.GET:
-            found.check_query(request.GET.keys())
-        all_projects = request.GET.get("all_projects")
-        ctx = context_from_headers(
-            request.headers, auth_enabled=self.auth_enabled, conf=self.conf,
-            all_projects=all_projects is not None and to_bool(all_projects, "all_projects"))
-        api_req = ApiRequest(request, self.services, self.conf, ctx)
-        PRECISE_TIMES.set(PRECISE_HEADER in request.headers)
-        result = found.handler(api_req, **params)
-        if isinstance(result, Response):
-            return result
-        if isinstance(result, Reply):
-            return json_response(result.body, result.status, result.headers)
-        return json_response(result, found.status)
+        return answer(request, found, params, self.services, self.conf, self.auth_enabled)
 
 
-def make_pecan_app(runtime: Runtime, conf: cfg.ConfigOpts) -> Any:
-    """The bare Pecan application (no middleware)."""
+def answer(request: Any, found: Route, params: dict[str, str], services: ApiServices,
+           conf: cfg.ConfigOpts, auth_enabled: bool) -> Response:
+    """Run ``found``'s handler for ``request`` (query checked, caller's context built) and
+    make its answer a response: the one dispatch step of both the Pecan app and
+    :mod:`wfaas.api.fastpath`."""
+    if request.GET:
+        found.check_query(request.GET.keys())
+    all_projects = request.GET.get("all_projects")
+    ctx = context_from_headers(
+        request.headers, auth_enabled=auth_enabled, conf=conf,
+        all_projects=all_projects is not None and to_bool(all_projects, "all_projects"))
+    api_req = ApiRequest(request, services, conf, ctx)
+    PRECISE_TIMES.set(PRECISE_HEADER in request.headers)
+    result = found.handler(api_req, **params)
+    if isinstance(result, Response):
+        return result
+    if isinstance(result, Reply):
+        return json_response(result.body, result.status, result.headers)
+    return json_response(result, found.status)
+
+
+def make_pecan_app(runtime: Runtime, conf: cfg.ConfigOpts, *, fast_path: bool = False) -> Any:
+    """The bare Pecan application (no middleware); ``fast_path``: with
+    :class:`~wfaas.api.fastpath.FastPath` in front for the hottest routes."""
     _cache_pecan_argspecs()
     auth_enabled = bool(conf.pecan.auth_enable)
-    root = RootController(Router(ROUTES), ApiServices(runtime, conf), conf, auth_enabled)
-    return pecan.make_app(root, hooks=[RequestHook(auth_enabled, int(conf.api.max_json_depth)),
-                                       ErrorHook()],
-                          force_canonical=False, guess_content_type_from_ext=False,
-                          debug=False, logging={})
+    router, services = Router(ROUTES), ApiServices(runtime, conf)
+    root = RootController(router, services, conf, auth_enabled)
+    hook = RequestHook(auth_enabled, int(conf.api.max_json_depth))
+    app = pecan.make_app(root, hooks=[hook, ErrorHook()],
+                         force_canonical=False, guess_content_type_from_ext=False,
+                         debug=False, logging={})
+    if not fast_path:
+        return app
+    from wfaas.api.fastpath import FastPath
+
+    return FastPath(app, router, hook, lambda request, found, params: answer(
+        request, found, params, services, conf, auth_enabled))
 
 
 def _auth_middleware(app: WSGIApp, conf: cfg.ConfigOpts) -> WSGIApp:
@@ -128,7 +143,7 @@ def _auth_middleware(app: WSGIApp, conf: cfg.ConfigOpts) -> WSGIApp:
 
 def setup_app(runtime: Runtime, conf: cfg.ConfigOpts) -> WSGIApp:
     """The WSGI application serving the REST API v2 over ``runtime``."""
-    app: WSGIApp = make_pecan_app(runtime, conf)
+    app: WSGIApp = make_pecan_app(runtime, conf, fast_path=True)
     if conf.pecan.auth_enable:
         app = _auth_middleware(app, conf)
     app = BodyLimitMiddleware(app, int(conf.api.max_body_size_kb) * 1024)

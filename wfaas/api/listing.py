@@ -20,13 +20,24 @@ from wfaas.services.api.listing import ListArgs, ListQuery, split_list
 LIST_ARGS = ("marker", "limit", "sort_keys", "sort_dirs", "fields")
 
 
-def list_args(req: ApiRequest, extra_args: Iterable[str] = ()) -> ListArgs:
+def list_args(req: ApiRequest, extra_args: Iterable[str] = (), *,
+              unread: Iterable[str] = ()) -> ListArgs:
     """The list parameters of ``req``; query parameters in ``extra_args`` are left to the
-    controller, every other one is a filter."""
+    controller, every other one is a filter; ``unread``: columns the answer won't show
+    (see :func:`hidden_columns`)."""
     skip = set(LIST_ARGS) | set(extra_args)
     return ListArgs(limit=req.int_arg("limit"), marker=req.arg("marker"),
                     sort_keys=req.arg("sort_keys"), sort_dirs=req.arg("sort_dirs"),
-                    filters=[(n, v) for n, v in req.request.GET.items() if n not in skip])
+                    filters=[(n, v) for n, v in req.request.GET.items() if n not in skip],
+                    unread=tuple(unread))
+
+
+def hidden_columns(resource: Resource, view: str, fields: Sequence[str] | None,
+                   shown: Iterable[str] = ()) -> list[str]:
+    """Columns of ``resource``'s fields hidden in ``view`` that neither ``fields=`` nor the
+    controller (``shown``) asks for: a list page need not read them."""
+    wanted = set(fields or ()) | set(shown)
+    return [name for name in resource.unread_columns(view, None) if name not in wanted]
 
 
 def fields_of(req: ApiRequest, resource: Resource) -> list[str] | None:

@@ -143,12 +143,34 @@ class Router:
 
     def __init__(self, routes: Iterable[Route]) -> None:
         self.routes = sorted(routes, key=lambda r: r.specificity)
+        # candidates indexed by (segment count, second segment): a request is matched
+        # against the few routes of its collection, in the order of ``self.routes``
+        self._by_length: dict[int, list[Route]] = {}
+        for r in self.routes:
+            self._by_length.setdefault(len(r.segments), []).append(r)
+        self._by_collection: dict[tuple[int, str], list[Route]] = {}
+        for length, group in self._by_length.items():
+            names = {r.segments[1] for r in group
+                     if length > 1 and not r.segments[1].startswith("{")}
+            for name in names:
+                self._by_collection[(length, name)] = [
+                    r for r in group if r.segments[1] in (name,) or
+                    r.segments[1].startswith("{")]
+
+    def candidates(self, parts: list[str]) -> list[Route]:
+        """The routes that may match ``parts``, in matching order."""
+        if len(parts) > 1:
+            found = self._by_collection.get((len(parts), parts[1]))
+            if found is not None:
+                return found
+        return [r for r in self._by_length.get(len(parts), ())
+                if len(parts) < 2 or r.segments[1].startswith("{")]
 
     def resolve(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
         """The route and its path parameters for ``method path``."""
         parts = split_path(path)
         allowed: list[str] = []
-        for candidate in self.routes:
+        for candidate in self.candidates(parts):
             params = candidate.match(parts)
             if params is None:
                 continue

@@ -45,6 +45,8 @@ class ListArgs:
     sort_dirs: str | None = None
     #: every other query parameter, in order: (name, raw value)
     filters: list[tuple[str, str]] = field(default_factory=list)
+    #: columns the answer will not show: the page does not read them
+    unread: tuple[str, ...] = ()
 
 
 @dataclass
@@ -209,33 +211,59 @@ def _condition(model: type, name: str, op: str, value: Any) -> Any:
 
 
 def run_list_query(session: Session, model: type, q: ListQuery,
-                   extra_conditions: Sequence[Any] = ()) -> list[Any]:
-    """The rows of ``model`` selected by ``q`` (and ``extra_conditions``), one page."""
-    stmt: Any = select(model)
+                   extra_conditions: Sequence[Any] = (),
+                   skip: Iterable[str] | None = None) -> list[Any]:
+    """The rows of ``model`` selected by ``q`` (and ``extra_conditions``), one page.
+
+    With ``skip`` (column names not to read), the page is a Core SELECT of the other
+    columns and the rows are plain dicts (no ORM objects, unread JSON never decoded);
+    without it, model instances."""
+    table = model.__table__  # type: ignore[attr-defined]
+    if skip is None:
+        stmt: Any = select(model)
+    else:
+        unread = set(skip)
+        stmt = select(*[c for c in table.columns if c.key not in unread])
     for name, op, value in q.filters:
         stmt = stmt.where(_condition(model, name, op, value))
     for cond in extra_conditions:
         stmt = stmt.where(cond)
     if q.marker:
-        marker = session.get(model, q.marker)
-        if marker is None:
-            raise ClientError(f"Marker not found [marker={q.marker}]")
-        stmt = stmt.where(_after(model, marker, q.sort_keys, q.sort_dirs))
+        stmt = stmt.where(_after(model, _marker_row(session, model, q), q.sort_keys,
+                                 q.sort_dirs))
     for key, direction in zip(q.sort_keys, q.sort_dirs, strict=True):
         col = getattr(model, key)
         stmt = stmt.order_by(col.desc() if direction == "desc" else col.asc())
-    return list(session.scalars(stmt.limit(q.limit)))
+    if skip is None:
+        return list(session.scalars(stmt.limit(q.limit)))
+    return [dict(r) for r in session.execute(stmt.limit(q.limit)).mappings()]
 
 
-def _after(model: type, marker: Any, keys: list[str], dirs: list[str]) -> Any:
+def _marker_row(session: Session, model: type, q: ListQuery) -> dict[str, Any]:
+    """The sort-key values of the marker row (only those columns are read)."""
+    table = model.__table__  # type: ignore[attr-defined]
+    found = session.execute(select(*[table.c[k] for k in q.sort_keys])
+                            .where(table.c.id == q.marker)).first()
+    if found is None:
+        raise ClientError(f"Marker not found [marker={q.marker}]")
+    return dict(found._mapping)
+
+
+def _after(model: type, marker: dict[str, Any], keys: list[str], dirs: list[str]) -> Any:
+    """Rows after ``marker`` in the order ``keys``/``dirs`` (keyset paging). The first
+    key's bound is repeated as a plain range (``>=``/``<=``) so an index on that column
+    bounds the scan; the OR of the exact keyset condition then filters inside it."""
     ors = []
     for i, key in enumerate(keys):
-        value = getattr(marker, key)
+        value = marker[key]
         if value is None:
             continue
-        ands = [getattr(model, k) == getattr(marker, k) for k in keys[:i]
-                if getattr(marker, k) is not None]
+        ands = [getattr(model, k) == marker[k] for k in keys[:i] if marker[k] is not None]
         col = getattr(model, key)
         ands.append(col < value if dirs[i] == "desc" else col > value)
         ors.append(and_(*ands))
-    return or_(*ors)
+    first, value = getattr(model, keys[0]), marker[keys[0]]
+    if value is None:
+        return or_(*ors)
+    bound = first <= value if dirs[0] == "desc" else first >= value
+    return and_(bound, or_(*ors))

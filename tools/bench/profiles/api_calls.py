@@ -54,12 +54,9 @@ def call(app: Any, method: str, path: str, body: Any = None) -> tuple[str, bytes
     return status[0], out
 
 
-def main() -> None:
-    """Print the CPU per call of POST /v2/executions, GET /v2/executions/<id> and GET /v2."""
-    p = argparse.ArgumentParser()
-    p.add_argument("-n", type=int, default=300)
-    p.add_argument("--profile", default="", choices=["", "post", "get", "root"])
-    a = p.parse_args()
+def make_app() -> tuple[Any, Any]:
+    """The API app over a fresh SQLite file holding ``bench_seq10`` (runtime not started),
+    and its engine."""
     path = os.path.join(tempfile.mkdtemp(prefix="wfaas-api-"), "wfaas.db")
     conf = cfg.ConfigOpts()
     config.register_opts(conf)
@@ -69,7 +66,16 @@ def main() -> None:
     rt = Runtime(eng, provider=object())
     with rt.session() as s:
         store_file(s, d.sequence("bench_seq10", 10))
-    app = setup_app(rt, conf)
+    return setup_app(rt, conf), eng
+
+
+def main() -> None:
+    """Print the CPU per call of POST /v2/executions, GET /v2/executions/<id> and GET /v2."""
+    p = argparse.ArgumentParser()
+    p.add_argument("-n", type=int, default=300)
+    p.add_argument("--profile", default="", choices=["", "post", "get", "root"])
+    a = p.parse_args()
+    app, eng = make_app()
     status, body = call(app, "POST", "/v2/executions", {"workflow_name": "bench_seq10"})
     ex_id = json.loads(body)["id"]
     calls = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from wfaas.api.context import ApiRequest, json_field, str_field, to_bool
-from wfaas.api.controllers.common import fields_arg, list_answer, list_args
+from wfaas.api.controllers.common import fields_arg, hidden_columns, list_answer, list_args
 from wfaas.api.errors import BadRequest
 from wfaas.api.resources import ACTION_EXECUTION
 from wfaas.api.routing import Param, route
@@ -94,8 +94,9 @@ def list_action_executions(req: ApiRequest) -> dict[str, Any]:
     """Paginated, filtered action executions; ``include_output=true`` adds ``output``."""
     view = "get" if req.bool_arg("include_output") else "list"
     fields = fields_arg(req, ACTION_EXECUTION)
-    page = req.services.action_executions.list_page(req.ctx, list_args(req, ("include_output",)),
-                                               FILTERS)
+    args = list_args(req, ("include_output",),
+                     unread=hidden_columns(ACTION_EXECUTION, view, fields))
+    page = req.services.action_executions.list_page(req.ctx, args, FILTERS)
     return empty_namespaces(list_answer(req, ACTION_EXECUTION, page, fields=fields,
                                         extra_args=("include_output",), view=view))
 

@@ -7,12 +7,12 @@ import hashlib
 from wfaas.api.context import ApiRequest
 from wfaas.api.errors import BadRequest
 from wfaas.api.listing import fields_of as fields_arg
-from wfaas.api.listing import list_answer, list_args
+from wfaas.api.listing import hidden_columns, list_answer, list_args
 
 SCOPES = ("private", "public")
 NAMESPACE_Q = "namespace"
 
-__all__ = ["SCOPES", "checksum", "fields_arg", "list_answer", "list_args",
+__all__ = ["SCOPES", "checksum", "fields_arg", "hidden_columns", "list_answer", "list_args",
            "max_document_bytes", "namespace_arg", "scope_arg"]
 
 

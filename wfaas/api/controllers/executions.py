@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from wfaas.api.context import ApiRequest, json_field, str_field
-from wfaas.api.controllers.common import fields_arg, list_answer, list_args
+from wfaas.api.controllers.common import fields_arg, hidden_columns, list_answer, list_args
 from wfaas.api.errors import BadRequest
 from wfaas.api.resources import EXECUTION, TASK, encode
 from wfaas.api.routing import Param, route
@@ -45,9 +45,12 @@ def execution_wire(row: dict[str, Any], view: str = "get",
 
 
 def _list_overrides(row: dict[str, Any]) -> dict[str, Any]:
-    data = _prepared(row, "list")
-    return {"root_execution_id": data["root_execution_id"],
-            "updated_at": encode("time", data["updated_at"])}
+    # what _prepared changes in the list view, without copying the row
+    updated = row.get("updated_at")
+    return {"root_execution_id": None if row.get("root_execution_id") == row.get("id")
+            else row.get("root_execution_id"),
+            "updated_at": encode("time", row.get("created_at") if updated is None
+                                 else updated)}
 
 
 @route("POST", "/v2/executions", summary="Start a workflow execution", status=201,
@@ -78,7 +81,9 @@ def list_executions(req: ApiRequest) -> dict[str, Any]:
     nulls = [n.strip() for n in (req.arg("nulls") or "").split(",") if n.strip()]
     fields = fields_arg(req, EXECUTION)
     extra = ("include_output", "all_projects", "nulls")
-    page = req.services.executions.list_page(req.ctx, list_args(req, extra), FILTERS, nulls)
+    unread = hidden_columns(EXECUTION, "list", fields, ("output",) if include_output else ())
+    page = req.services.executions.list_page(req.ctx, list_args(req, extra, unread=unread),
+                                             FILTERS, nulls)
     body = list_answer(req, EXECUTION, page, extra_args=extra, view="list",
                        overrides=_list_overrides, fields=fields)
     if include_output:
@@ -150,5 +155,6 @@ def delete_execution(req: ApiRequest, id: str) -> None:
 def execution_tasks(req: ApiRequest, id: str) -> dict[str, Any]:
     """The task executions of one execution (same filters as ``/v2/tasks``)."""
     fields = fields_arg(req, TASK)
-    page = req.services.executions.tasks(req.ctx, id, list_args(req), TASK_FILTERS)
+    page = req.services.executions.tasks(
+        req.ctx, id, list_args(req, unread=hidden_columns(TASK, "list", fields)), TASK_FILTERS)
     return list_answer(req, TASK, page, collection_path=f"executions/{id}/tasks", fields=fields)

@@ -7,7 +7,7 @@ from typing import Any
 from wfaas.api.context import ApiRequest, json_field, str_field, to_bool
 from wfaas.api.controllers.action_executions import FILTERS as ACTION_FILTERS
 from wfaas.api.controllers.action_executions import empty_namespaces
-from wfaas.api.controllers.common import fields_arg, list_answer, list_args
+from wfaas.api.controllers.common import fields_arg, hidden_columns, list_answer, list_args
 from wfaas.api.controllers.executions import TASK_FILTERS, execution_wire
 from wfaas.api.resources import ACTION_EXECUTION, EXECUTION, TASK
 from wfaas.api.routing import Param, route
@@ -20,8 +20,9 @@ LIST_QUERY = ("marker", Param("limit", "integer"), "sort_keys", "sort_dirs", "fi
 def list_tasks(req: ApiRequest) -> dict[str, Any]:
     """Paginated, filtered task executions."""
     fields = fields_arg(req, TASK)
-    return list_answer(req, TASK, req.services.tasks.list_page(req.ctx, list_args(req),
-                                                          TASK_FILTERS), fields=fields)
+    args = list_args(req, unread=hidden_columns(TASK, "list", fields))
+    return list_answer(req, TASK, req.services.tasks.list_page(req.ctx, args, TASK_FILTERS),
+                       fields=fields)
 
 
 @route("GET", "/v2/tasks/{id}", summary="Get a task execution", response="Task",
@@ -55,8 +56,9 @@ def task_action_executions(req: ApiRequest, id: str) -> dict[str, Any]:
     paging and filters of ``/v2/action_executions``."""
     view = "get" if req.bool_arg("include_output") else "list"
     fields = fields_arg(req, ACTION_EXECUTION)
-    page = req.services.tasks.action_executions(req.ctx, id, list_args(req, ("include_output",)),
-                                                ACTION_FILTERS)
+    args = list_args(req, ("include_output",),
+                     unread=hidden_columns(ACTION_EXECUTION, view, fields))
+    page = req.services.tasks.action_executions(req.ctx, id, args, ACTION_FILTERS)
     body = list_answer(req, ACTION_EXECUTION, page, extra_args=("include_output",), view=view,
                        collection_path=f"tasks/{id}/action_executions", fields=fields)
     return empty_namespaces(body)

@@ -46,6 +46,15 @@ CHOICES: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
+#: columns a list never reads, besides those the caller's view hides: credentials and
+#: the engine's own state and definition copies, which grow with the workflow
+NEVER_LISTED: dict[str, tuple[str, ...]] = {
+    "executions": ("spec", "engine_state", "security"),
+    "tasks": ("engine_state",),
+    "action_executions": ("security",),
+}
+
+
 @dataclass
 class Page:
     """One page of a list: the rows (as dicts) and the query that selected them."""
@@ -101,7 +110,8 @@ class ServiceBase:
         """One page of the visible rows of ``collection`` (``equal``: column -> value
         conditions the service adds; ``nulls``: columns that must be null; ``max_limit``:
         the largest page, default ``[api] max_limit``). Read on a snapshot: a list never
-        waits for the database write lock."""
+        waits for the database write lock. Only the columns shown are selected (no ORM
+        objects): ``args.unread`` and :data:`NEVER_LISTED` are left out."""
         model = MODELS[collection]
         q = parse_list_query(args, model, filterable=filterable, collection=collection,
                              max_limit=max_limit or int(self.conf.api.max_limit),
@@ -109,9 +119,9 @@ class ServiceBase:
         extra = [getattr(model, k) == v for k, v in (equal or {}).items()]
         extra += null_filters(model, nulls, filterable)
         with self.session(readonly=True) as session:
-            rows = run_list_query(session, model, q,
-                                  [*db_visible(model, ctx), *extra])
-            return Page([row_dict(r) for r in rows], q)
+            rows = run_list_query(session, model, q, [*db_visible(model, ctx), *extra],
+                                  skip=[*NEVER_LISTED.get(collection, ()), *args.unread])
+            return Page(rows, q)
 
 
 def db_visible(model: Any, ctx: RequestContext) -> list[Any]:
