@@ -77,6 +77,9 @@ class Loaded:
     data_sizes: dict[str, int] | None = None
     data_total: int = 0
     depth: int | None = None
+    #: sub-workflows started within this step (wfaas.services.dispatch), to dispatch
+    #: after the commit
+    children: list[Decided] = field(default_factory=list)
 
 
 def _in_creation_order(st: WorkflowState, task_ids: set[str]) -> list[dict[str, Any]]:
