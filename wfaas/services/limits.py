@@ -146,7 +146,10 @@ def _data_size(loaded: Loaded) -> int:
                              if t.published}
         loaded.data_sizes[""] = json_size(st.input)
         loaded.data_total = sum(loaded.data_sizes.values())
-    return loaded.data_total + json_size(st.context)
+    if loaded.context_size is None or loaded.context_size[0] is not st.context:
+        # measured when the engine replaced the context, not per publishing step
+        loaded.context_size = (st.context, json_size(st.context))
+    return loaded.data_total + loaded.context_size[1]
 
 
 # ---------------------------------------------------------------- sub-workflows

@@ -32,7 +32,14 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from inproc import Harness, emit, environment, median, quiet_logs  # noqa: E402
+from inproc import (  # noqa: E402
+    Harness,
+    common_arguments,
+    emit,
+    environment,
+    median,
+    quiet_logs,
+)
 
 BIG = {  # how task ``big`` builds its value from the input ``n``
     "context_keys": "dict(range($.n).select([concat('k', str($)), concat('value ', str($))]))",
@@ -149,12 +156,7 @@ def main() -> None:
     p.add_argument("--keys", default="0,200,2000,10000")
     p.add_argument("--bytes", default="0,10000,100000,1000000")
     p.add_argument("--follow", type=int, default=20)
-    p.add_argument("--reps", type=int, default=3)
-    p.add_argument("--modes", default="executor,folded")
-    p.add_argument("--db", default="", help="database URL (default: a new SQLite file)")
-    p.add_argument("--url", default="", help="ignored: this family runs in-process")
-    p.add_argument("--smoke", action="store_true", help="small sizes, 3 tasks, 1 rep")
-    p.add_argument("--json", default="", help="also write the JSON to this file")
+    common_arguments(p, "small sizes, 3 tasks, 1 rep")
     args = p.parse_args()
     if args.smoke:
         args.keys, args.bytes, args.follow, args.reps = "0,2000", "0,100000", 3, 1

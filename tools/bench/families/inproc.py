@@ -13,6 +13,7 @@ comparison): only the wfaas package is imported from there.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
@@ -195,6 +196,16 @@ class Harness:
         """Stop the runtime and dispose of the database engine."""
         self.rt.close()
         self.engine.dispose()
+
+
+def common_arguments(p: argparse.ArgumentParser, smoke: str) -> None:
+    """The options every in-process family takes."""
+    p.add_argument("--reps", type=int, default=3)
+    p.add_argument("--modes", default="executor,folded")
+    p.add_argument("--db", default="", help="database URL (default: a new SQLite file)")
+    p.add_argument("--url", default="", help="ignored: this family runs in-process")
+    p.add_argument("--smoke", action="store_true", help=smoke)
+    p.add_argument("--json", default="", help="also write the JSON to this file")
 
 
 def median(values: list[float]) -> float:

@@ -31,7 +31,14 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from inproc import Harness, emit, environment, median, quiet_logs  # noqa: E402
+from inproc import (  # noqa: E402
+    Harness,
+    common_arguments,
+    emit,
+    environment,
+    median,
+    quiet_logs,
+)
 
 LEAF = """---
 version: '2.0'
@@ -115,12 +122,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--widths", default="10,50,200")
     p.add_argument("--tree", default="5x1,5x2,5x3,10x2")
-    p.add_argument("--reps", type=int, default=3)
-    p.add_argument("--modes", default="executor,folded")
-    p.add_argument("--db", default="", help="database URL (default: a new SQLite file)")
-    p.add_argument("--url", default="", help="ignored: this family runs in-process")
-    p.add_argument("--smoke", action="store_true", help="small sizes, 1 rep")
-    p.add_argument("--json", default="", help="also write the JSON to this file")
+    common_arguments(p, "small sizes, 1 rep")
     args = p.parse_args()
     if args.smoke:
         args.widths, args.tree, args.reps = "5", "3x2", 1
