@@ -225,6 +225,26 @@ class TaskExecution(Base):
     updated_at: Mapped[_dt.datetime | None] = _updated()
 
 
+class ExecutionContext(Base):
+    """The global context of a workflow execution (evaluated ``vars``, global publishes,
+    ``__execution``), apart from the execution row.
+
+    The execution row is rewritten by every engine step (state, version,
+    ``engine_state``); the context changes only when a task publishes globally, so it
+    is written then and only then: a large context is not copied per step. (SQLite
+    rewrites a whole row on any UPDATE: a column of the execution row would not do.)
+    No row: the execution keeps its context in ``engine_state`` (rows written before
+    this table existed).
+    """
+
+    __tablename__ = "execution_contexts"
+
+    id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("workflow_executions.id", ondelete="CASCADE"),
+        primary_key=True)
+    context: Mapped[Any] = mapped_column(JsonText, nullable=True)
+
+
 class ActionExecution(Base):
     """One action run: of a task (task_execution_id set) or ad hoc (None)."""
 

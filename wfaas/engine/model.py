@@ -181,6 +181,10 @@ class WorkflowState:
     out_cache: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
     ver_cache: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
     items_cache: dict[str, dict[str, list[Any]]] = field(default_factory=dict, repr=False)
+    #: the ``context`` object the shell stored last (None: not stored since loaded); the
+    #: engine replaces ``context`` when it changes, never mutates it, so the shell writes
+    #: it only when ``context is not stored_context``
+    stored_context: Any = field(default=None, repr=False, compare=False)
 
     # ---- ids and indexes -----------------------------------------------------------
     def new_id(self) -> str:

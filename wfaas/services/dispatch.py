@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy.orm import Session
 
@@ -30,8 +31,12 @@ from wfaas.engine import (
     WorkflowFinished,
     WorkflowPaused,
     WorkflowResumed,
+    new_workflow_state,
 )
 from wfaas.exceptions import WfaasError
+from wfaas.lang.specs import WorkflowSpec
+from wfaas.services import limits
+from wfaas.services.specs import spec_from_text
 from wfaas.services.state_store import ExecutionMeta, Loaded
 
 if TYPE_CHECKING:
@@ -40,30 +45,101 @@ if TYPE_CHECKING:
 LOG = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class _ChildDefinition:
+    """What starting a sub-workflow needs of its definition (looked up once per step)."""
+
+    id: str
+    name: str
+    namespace: str
+    text: str
+    spec: WorkflowSpec
+
+
+def _child_definition(service: EngineService, session: Session, loaded: Loaded,
+                      cmd: StartSubWorkflow, namespace: str) -> _ChildDefinition:
+    """The definition ``cmd`` starts, memoised for the transaction: a with-items of 500
+    sub-workflows looks its definition up (and parses it) once, not 500 times."""
+    meta = loaded.meta
+    memo = session.info.setdefault("wfaas_child_definitions", {})
+    key = (cmd.workflow_name, namespace, meta.workflow_name, meta.project_id)
+    found = memo.get(key)
+    if found is None:
+        try:
+            wf = service.specs.subworkflow(session, cmd.workflow_name, namespace=namespace,
+                                           parent_workflow=meta.workflow_name,
+                                           project_id=meta.project_id)  # what it sees
+            text = service.specs.execution_text(session, wf)
+            found = _ChildDefinition(wf.id, wf.name, wf.namespace, text,
+                                     spec_from_text(text, wf.name))
+        except WfaasError as exc:
+            found = exc
+        memo[key] = found
+    if isinstance(found, WfaasError):
+        raise found
+    return cast(_ChildDefinition, found)
+
+
 def create_child(service: EngineService, session: Session, loaded: Loaded,
                  cmd: StartSubWorkflow) -> None:
-    """Insert the row of a sub-workflow execution (started after the commit)."""
+    """Insert the row of a sub-workflow execution (started after the commit) with one Core
+    INSERT, and cache its state so that its first step reads nothing back."""
     meta = loaded.meta
     namespace = str(cmd.params.get("namespace") or meta.workflow_namespace or "")
     try:
-        wf = service.specs.subworkflow(session, cmd.workflow_name, namespace=namespace,
-                                       parent_workflow=meta.workflow_name,
-                                       project_id=meta.project_id)  # what its project sees
-        text = service.specs.execution_text(session, wf)
+        wf = _child_definition(service, session, loaded, cmd, namespace)
     except WfaasError as exc:
         loaded.post.append((meta.id, ActionCompleted(
             action_id=cmd.execution_id, state="ERROR",
             result=f"Failed to start sub-workflow {cmd.workflow_name}: {exc}",
             state_info=str(exc))))
         return
-    api.create(session, m.WorkflowExecution, id=cmd.execution_id, workflow_name=wf.name,
-               workflow_namespace=wf.namespace, workflow_id=wf.id, spec=text,
-               input=cmd.input, params=cmd.params, state="RUNNING",
-               root_execution_id=meta.root_execution_id or meta.id,
-               parent_execution_id=meta.id, task_execution_id=cmd.task_id,
-               project_id=meta.project_id, security=meta.security)
-    loaded.post.append((cmd.execution_id, StartWorkflow(input=cmd.input, params=cmd.params)))
+    root = meta.root_execution_id or meta.id
+    api.insert_row(session, m.WorkflowExecution, id=cmd.execution_id, workflow_name=wf.name,
+                   workflow_namespace=wf.namespace, workflow_id=wf.id, spec=wf.text,
+                   input=cmd.input, params=cmd.params, state="RUNNING",
+                   root_execution_id=root, parent_execution_id=meta.id,
+                   task_execution_id=cmd.task_id, project_id=meta.project_id,
+                   security=meta.security)
+    if loaded.depth is not None:
+        limits.remember_depth(cmd.execution_id, loaded.depth + 1)
     metrics.execution_started()
+    child_meta = ExecutionMeta(cmd.execution_id, wf.name, wf.namespace, wf.id, meta.id,
+                               cmd.task_id, root, meta.project_id, meta.security)
+    if _start_inline(service, session, loaded, child_meta, wf.spec, cmd):
+        return
+    service.prime(child_meta, wf.spec)
+    loaded.post.append((cmd.execution_id, StartWorkflow(input=cmd.input, params=cmd.params)))
+
+
+#: most sub-workflows started inside their parent's step (one transaction); the others
+#: start with a step of their own
+INLINE_CHILDREN = 64
+
+
+def _start_inline(service: EngineService, session: Session, parent: Loaded,
+                  meta: ExecutionMeta, spec: WorkflowSpec, cmd: StartSubWorkflow) -> bool:
+    """Start a just-inserted sub-workflow within its parent's step: its first step
+    (input, vars, first tasks) is decided and written in the parent's transaction and its
+    commands are dispatched after the parent's commit. That saves the child a step of its
+    own (a load, a transaction and a hand-over). Only children of the execution the step
+    is about (not grandchildren: the step stays bounded) and at most
+    :data:`INLINE_CHILDREN` per transaction. False: start it with an event instead."""
+    inline: set[str] = session.info.setdefault("wfaas_inline_started", set())
+    if parent.meta.id in inline or len(inline) >= INLINE_CHILDREN:
+        return False
+    st = new_workflow_state(meta.id, meta.workflow_name, service.clock())
+    st.parent_task_id, st.root_execution_id = meta.task_execution_id, meta.root_execution_id
+    child = Loaded(meta, spec, st, 0, started=False)
+    child.depth = None if parent.depth is None else parent.depth + 1
+    decided = service._decide(child, [StartWorkflow(input=cmd.input, params=cmd.params)],
+                              service.clock())
+    if decided is None:
+        return False
+    inline.add(meta.id)
+    service._persist(session, decided)
+    parent.children.append(decided)
+    return True
 
 
 def action_request(meta: ExecutionMeta, cmd: RunAction,
@@ -91,8 +167,12 @@ def action_request(meta: ExecutionMeta, cmd: RunAction,
 
 
 def dispatch(service: EngineService, loaded: Loaded, commands: list[Command]) -> None:
-    """Carry out the commands of a committed step, in order."""
+    """Carry out the commands of a committed step, in order (those of the sub-workflows
+    started within the step first)."""
     meta = loaded.meta
+    children, loaded.children = loaded.children, []
+    for child in children:
+        service._after_commit(*child.result())
     post, loaded.post = loaded.post, []
     for ex_id, event in post:
         service.send(ex_id, event)

@@ -19,6 +19,9 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -158,15 +161,55 @@ def _data_size(loaded: Loaded) -> int:
                              if t.published}
         loaded.data_sizes[""] = json_size(st.input)
         loaded.data_total = sum(loaded.data_sizes.values())
-    return loaded.data_total + json_size(st.context)
+    if loaded.context_size is None or loaded.context_size[0] is not st.context:
+        # measured when the engine replaced the context, not per publishing step
+        loaded.context_size = (st.context, json_size(st.context))
+    return loaded.data_total + loaded.context_size[1]
 
 
 # ---------------------------------------------------------------- sub-workflows
 
 
+class _Memo:
+    """Facts about executions that never change once known, bounded (oldest dropped):
+    the nesting depth of an execution, and per root execution the number of descendants
+    last counted (plus the children this process created since) with the time of the
+    count. A lock keeps the engine workers of one process consistent."""
+
+    def __init__(self, size: int = 20000) -> None:
+        self.size = size
+        self.lock = threading.Lock()
+        self.depths: OrderedDict[str, int] = OrderedDict()
+        self.counts: OrderedDict[str, tuple[int, float]] = OrderedDict()
+
+    def put(self, table: OrderedDict[str, Any], key: str, value: Any) -> None:
+        """(Lock held.) Store ``value`` and drop the oldest entries over the size."""
+        table[key] = value
+        table.move_to_end(key)
+        while len(table) > self.size:
+            table.popitem(last=False)
+
+
+_MEMO = _Memo()
+#: seconds a descendant count of another process's making may be trusted
+COUNT_TTL = 2.0
+
+
+def remember_depth(ex_id: str, depth: int) -> None:
+    """Record the nesting depth of a sub-workflow just created (its parent's + 1), so
+    that its own children do not walk its ancestors again."""
+    with _MEMO.lock:
+        _MEMO.put(_MEMO.depths, ex_id, depth)
+
+
 def nesting_depth(session: Session, loaded: Loaded, stop_at: int) -> int:
     """How many ancestors ``loaded`` has (counted up to ``stop_at``; cached)."""
     if loaded.depth is None:
+        with _MEMO.lock:
+            known = _MEMO.depths.get(loaded.meta.id)
+        if known is not None:
+            loaded.depth = known
+            return known
         depth, parent = 0, loaded.meta.parent_execution_id
         ex = m.WorkflowExecution
         while parent and depth <= stop_at:
@@ -174,6 +217,27 @@ def nesting_depth(session: Session, loaded: Loaded, stop_at: int) -> int:
             parent = session.scalar(select(ex.parent_execution_id).where(ex.id == parent))
         loaded.depth = depth
     return loaded.depth
+
+
+def _descendants_within(session: Session, root: str, new_children: int, limit: int) -> int:
+    """The descendants ``root`` will have with ``new_children`` more, or a lower figure
+    that is still within the limit. Counting them is a scan of the root's tree, so it is
+    done when no recent count exists or when the estimate (the last count plus the
+    children created here since) passes half the limit; below that, the children other
+    engines may have created during :data:`COUNT_TTL` cannot take the tree over it."""
+    now = time.monotonic()
+    with _MEMO.lock:
+        known = _MEMO.counts.get(root)
+        if known is not None and now - known[1] < COUNT_TTL \
+                and known[0] + new_children <= limit // 2:
+            _MEMO.put(_MEMO.counts, root, (known[0] + new_children, known[1]))
+            return known[0] + new_children
+    ex = m.WorkflowExecution
+    count = session.scalar(select(func.count()).select_from(ex)
+                           .where(ex.root_execution_id == root, ex.id != root)) or 0
+    with _MEMO.lock:
+        _MEMO.put(_MEMO.counts, root, (count + new_children, now))
+    return int(count) + new_children
 
 
 def child_problem(session: Session, limits: ExecutionLimits, loaded: Loaded,
@@ -192,11 +256,10 @@ def child_problem(session: Session, limits: ExecutionLimits, loaded: Loaded,
             return "ERROR", (f"Limit exceeded: sub-workflow nesting depth {depth} is more "
                              f"than {limits.max_nesting_depth} ([limits] max_nesting_depth)")
     if limits.max_descendants > 0:
-        count = session.scalar(select(func.count()).select_from(ex)
-                               .where(ex.root_execution_id == root, ex.id != root)) or 0
-        if count + new_children > limits.max_descendants:
+        total = _descendants_within(session, root, new_children, limits.max_descendants)
+        if total > limits.max_descendants:
             return "ERROR", (f"Limit exceeded: root execution {root} would have "
-                             f"{count + new_children} descendant executions, more than "
+                             f"{total} descendant executions, more than "
                              f"{limits.max_descendants} ([limits] max_descendants_per_root)")
     return None
 

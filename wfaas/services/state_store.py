@@ -32,7 +32,7 @@ from wfaas.engine.states import WORKFLOW_TERMINAL as TERMINAL_WF
 from wfaas.lang.specs import WorkflowSpec
 
 _HEADER_COLUMNS = ("id", "workflow_name", "state", "state_info", "input", "params", "output",
-                   "root_execution_id")
+                   "root_execution_id", "context")
 _TASK_ENGINE_FIELDS = ("upstream", "next_tasks", "join_arrivals", "retry_no", "rerun_no",
                        "attempt", "created_at", "updated_at", "type")
 
@@ -76,7 +76,12 @@ class Loaded:
     #: (wfaas.services.limits); ancestors of this execution (None: not counted yet)
     data_sizes: dict[str, int] | None = None
     data_total: int = 0
+    #: (the global context object, its JSON size): measured once per context
+    context_size: tuple[Any, int] | None = None
     depth: int | None = None
+    #: sub-workflows started within this step (wfaas.services.dispatch), to dispatch
+    #: after the commit
+    children: list[Decided] = field(default_factory=list)
 
 
 def _in_creation_order(st: WorkflowState, task_ids: set[str]) -> list[dict[str, Any]]:
@@ -151,6 +156,9 @@ def load_state(session: Session, row: m.WorkflowExecution) -> tuple[WorkflowStat
     header.update(id=row.id, workflow_name=row.workflow_name, state=row.state,
                   state_info=row.state_info, input=row.input or {}, params=row.params or {},
                   output=row.output, root_execution_id=row.root_execution_id)
+    stored = session.connection().execute(_LOAD_CONTEXT, {"pk": row.id}).first()
+    if stored is not None:  # else a row of an older version: its context in engine_state
+        header["context"] = stored.context
     tasks, actions = [], []
     task_rows = api.task_executions_of(session, row.id)
     for t in task_rows:
@@ -164,6 +172,8 @@ def load_state(session: Session, row: m.WorkflowExecution) -> tuple[WorkflowStat
         actions.append(_action_dict(a))
     actions.sort(key=lambda a: (a.get("created_at") or 0.0))
     state = WorkflowState.from_parts(header, tasks, actions)
+    if stored is not None:
+        state.stored_context = state.context
     return state, task_ids, {a.id for a in action_rows}
 
 
@@ -196,7 +206,8 @@ def _action_dict(row: m.ActionExecution) -> dict[str, Any]:
 
 
 def header_values(state: WorkflowState, *, with_input: bool) -> dict[str, Any]:
-    """Column values of the execution row for ``state``."""
+    """Column values of the execution row for ``state`` (the global context is stored
+    apart, by :func:`persist_children`)."""
     header = state.header_dict()
     engine_state = {k: v for k, v in header.items() if k not in _HEADER_COLUMNS}
     values: dict[str, Any] = {
@@ -250,8 +261,14 @@ def _action_row(loaded: Loaded, action: ActionState) -> dict[str, Any]:
 
 def persist_children(session: Session, loaded: Loaded, task_ids: set[str],
                      action_ids: set[str]) -> None:
-    """Write the changed task and action rows of ``loaded`` (bulk insert / update)."""
+    """Write the changed task and action rows of ``loaded`` (bulk insert / update), and
+    its global context when the engine replaced it since it was last stored (a large
+    context is written once, not with every step)."""
     st = loaded.state
+    buffer = RowBuffer.of(session)
+    if st.context is not st.stored_context:
+        buffer.contexts.append({"id": loaded.meta.id, "context": st.context})
+        st.stored_context = st.context
     task_ids = set(task_ids)
     real_actions = []
     for aid in action_ids:
@@ -273,7 +290,6 @@ def persist_children(session: Session, loaded: Loaded, task_ids: set[str],
             if st.actions[a].is_workflow]
         row = _task_row(loaded, task, subs)
         (old_tasks if tid in loaded.task_ids else new_tasks).append(row)
-    buffer = RowBuffer.of(session)
     if new_tasks:
         _stamp_in_order(new_tasks, st.tasks)
         buffer.new_tasks.extend(new_tasks)
@@ -310,6 +326,8 @@ class RowBuffer:
     old_tasks: list[dict[str, Any]] = field(default_factory=list)
     new_actions: list[dict[str, Any]] = field(default_factory=list)
     old_actions: list[dict[str, Any]] = field(default_factory=list)
+    #: global contexts to store: {"id": execution id, "context": ...}
+    contexts: list[dict[str, Any]] = field(default_factory=list)
     #: execution headers to compare-and-set first: (id, expected version, values)
     headers: list[tuple[str, int, dict[str, Any]]] = field(default_factory=list)
     deferred: bool = False
@@ -336,6 +354,9 @@ class RowBuffer:
                 raise StaleBatch("an execution of the batch changed concurrently")
             self.headers = []
         conn = session.connection()
+        if self.contexts:
+            _store_contexts(conn, self.contexts)
+            self.contexts = []
         if self.new_tasks:
             conn.execute(insert(_TASKS), self.new_tasks)
         if self.old_tasks:
@@ -347,6 +368,28 @@ class RowBuffer:
         self.new_tasks, self.old_tasks, self.new_actions, self.old_actions = [], [], [], []
 
 
+_CONTEXTS = cast(Table, m.ExecutionContext.__table__)
+_LOAD_CONTEXT = select(_CONTEXTS.c.context).where(_CONTEXTS.c.id == bindparam("pk"))
+
+
+def _store_contexts(conn: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert or replace the context rows (one upsert on SQLite and PostgreSQL)."""
+    if conn.dialect.name in ("sqlite", "postgresql"):
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        dialect: Any = sqlite if conn.dialect.name == "sqlite" else postgresql
+        stmt = dialect.insert(_CONTEXTS)
+        conn.execute(stmt.on_conflict_do_update(index_elements=[_CONTEXTS.c.id],
+                                                set_={"context": stmt.excluded.context}),
+                     rows)
+        return
+    for row in rows:  # other databases: update, insert when there was nothing to update
+        if not conn.execute(_UPDATE_CONTEXT, {"pk": row["id"],
+                                              "context": row["context"]}).rowcount:
+            conn.execute(insert(_CONTEXTS), [row])
+
+
+_UPDATE_CONTEXT = update(_CONTEXTS).where(_CONTEXTS.c.id == bindparam("pk"))
 _TASKS = cast(Table, m.TaskExecution.__table__)
 _ACTIONS = cast(Table, m.ActionExecution.__table__)
 # Core statements (no ORM bulk machinery): SET columns come from the parameters.

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 
 from wfaas.db import migration
 from wfaas.db.models import Base
@@ -40,3 +42,48 @@ def test_downgrade_to_base_removes_tables(db_engine: Engine) -> None:
 def test_history_lists_initial_revision() -> None:
     lines = migration.history()
     assert any(line.startswith("0001 ") for line in lines)
+
+
+def _execution(conn: object, ex_id: str, engine_state: str) -> None:
+    conn.execute(text(  # type: ignore[attr-defined]
+        "INSERT INTO workflow_executions (id, workflow_name, workflow_namespace, description,"
+        " spec, state, engine_state, version, project_id, created_at) VALUES (:id, 'w', '',"
+        " '', 'text', 'RUNNING', :es, 1, 'p', CURRENT_TIMESTAMP)"),
+        {"id": ex_id, "es": engine_state})
+
+
+def test_execution_contexts_migrate_both_ways(db_engine: Engine) -> None:
+    """0006: existing rows keep their context in engine_state (read from there by the
+    engine); a downgrade puts the stored contexts back into engine_state."""
+    migration.downgrade(db_engine, "0004_members")
+    assert "execution_contexts" not in inspect(db_engine).get_table_names()
+    old = json.dumps({"counter": 3, "context": {"__execution": {"id": "old"}, "g": 1}})
+    with db_engine.begin() as conn:
+        _execution(conn, "00000000-0000-0000-0000-00000000000a", old)
+    migration.upgrade(db_engine)
+    with db_engine.begin() as conn:
+        assert conn.execute(text("SELECT count(*) FROM execution_contexts")).scalar() == 0
+        state = conn.execute(text("SELECT engine_state FROM workflow_executions")).scalar()
+        assert json.loads(state)["context"]["g"] == 1
+        _execution(conn, "00000000-0000-0000-0000-00000000000b", json.dumps({"counter": 1}))
+        conn.execute(text("INSERT INTO execution_contexts (id, context) VALUES (:id, :c)"),
+                     {"id": "00000000-0000-0000-0000-00000000000b",
+                      "c": json.dumps({"big": "x" * 1000})})
+    migration.downgrade(db_engine, "0004_members")
+    with db_engine.begin() as conn:
+        rows = dict(conn.execute(text(
+            "SELECT id, engine_state FROM workflow_executions ORDER BY id")).all())
+    assert json.loads(rows["00000000-0000-0000-0000-00000000000a"])["context"]["g"] == 1
+    moved = json.loads(rows["00000000-0000-0000-0000-00000000000b"])
+    assert moved == {"counter": 1, "context": {"big": "x" * 1000}}
+    migration.upgrade(db_engine)
+
+
+def test_deleting_an_execution_deletes_its_context(db_engine: Engine) -> None:
+    with db_engine.begin() as conn:
+        _execution(conn, "00000000-0000-0000-0000-00000000000c", "{}")
+        conn.execute(text("INSERT INTO execution_contexts (id, context) VALUES (:id, '{}')"),
+                     {"id": "00000000-0000-0000-0000-00000000000c"})
+    with db_engine.begin() as conn:
+        conn.execute(text("DELETE FROM workflow_executions"))
+        assert conn.execute(text("SELECT count(*) FROM execution_contexts")).scalar() == 0
