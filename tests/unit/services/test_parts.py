@@ -198,3 +198,29 @@ def test_only_cheap_std_actions_run_in_the_senders_thread(
     finally:
         ex.stop()
         t.stop()
+
+
+def test_scheduler_survives_a_call_beyond_the_longest_wait(tmp_path: Path) -> None:
+    """A delayed call due further ahead than ``threading.TIMEOUT_MAX`` (a wait-before of
+    centuries) must not kill the scheduler thread: a nearer call still fires."""
+    with migrated_engine("sqlite", tmp_path) as eng:
+        sessions = session_factory(eng)
+        fired = Inbox()
+        sched = DelayedCallScheduler(sessions, lambda call: fired(call["key"]))
+        with session_scope(sessions) as s:
+            api.add_delayed_call(s, key="far", kind="k",
+                                 due_at=time.time() + threading.TIMEOUT_MAX * 4)
+        sched.start()
+        try:
+            deadline = time.monotonic() + 10  # the loop read the far call and went to sleep
+            while sched._wake_at is None and sched._thread is not None \
+                    and sched._thread.is_alive() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            with session_scope(sessions) as s:
+                api.add_delayed_call(s, key="near", kind="k", due_at=time.time() - 1)
+            sched.wake(time.time() - 1)
+            assert fired.wait(1, timeout=10), "the scheduler thread died"
+            assert fired.items == ["near"]
+            assert sched._thread is not None and sched._thread.is_alive()
+        finally:
+            sched.stop()
