@@ -33,7 +33,7 @@ from typing import Any
 
 from wfaas import metrics
 from wfaas.executors.outbox import Outbox
-from wfaas.rpc.base import Message, Transport
+from wfaas.rpc.base import Message, Transport, idle_sender
 from wfaas.utils.logcontext import log_context
 from wfaas.utils.scope import acting_for
 
@@ -357,7 +357,10 @@ class LocalExecutor:
         """Send a result; with acceptance, one the broker does not take within a few
         seconds goes to the outbox (re-sent until delivered)."""
         if self.acceptance is None:
-            self.transport.send_to_engine(message)
+            # this thread is done with the action: an in-process engine may apply the
+            # result here, without waking one of its workers (see rpc.base.idle_sender)
+            with idle_sender():
+                self.transport.send_to_engine(message)
             return
         try:
             self.transport.send_to_engine_within(message, self.outbox.first_try)

@@ -22,11 +22,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from wfaas import metrics
 from wfaas.db.session import session_scope
-from wfaas.rpc.base import Message, Transport
+from wfaas.rpc.base import Message, Transport, sender_is_idle
 from wfaas.services.state_store import Loaded, load_row
 from wfaas.services.watchdog import RunningStep, StepWatchdog
 
 LOG = logging.getLogger(__name__)
+#: most batches an idle in-process sender applies itself (see ``_may_step_here``)
+SENDER_BATCHES = 4
 
 
 class EngineWorkers:
@@ -160,6 +162,7 @@ class EngineWorkers:
                 self._complete_adhoc_action(event)
             return
         done = threading.Event() if self._wait_for_step else None
+        step_here = False
         with self._lock:
             queue = self._pending.setdefault(ex_id, [])
             queue.append(event)
@@ -169,11 +172,28 @@ class EngineWorkers:
             # execution being stepped is taken by its worker when the step ends.
             if len(queue) == 1 and ex_id not in self._busy:
                 self._ready.append(ex_id)
-                self._lock.notify()
+                step_here = self._may_step_here()
+                if not step_here:
+                    self._lock.notify()
             if self._watchers:
                 self._lock.notify_all()
+        if step_here:
+            # an event arriving during that step for the same execution (the next
+            # action's quick result) is taken here too, up to a few batches
+            for left in range(SENDER_BATCHES - 1, -1, -1):
+                if not self._work_once(False, wait=False, last=not left):
+                    break
         if done is not None and not done.wait(600):
             raise TimeoutError(f"engine step of execution {ex_id} did not finish")
+
+    def _may_step_here(self) -> bool:
+        """(Lock held.) Whether the sender's thread applies the event itself instead of
+        waking a worker: an in-process sender done with its own work (an executor
+        thread reporting a result, :func:`wfaas.rpc.base.idle_sender`), while no step
+        runs anywhere (a step in progress takes the event when it ends; one writer at
+        a time) and the workers are up."""
+        return (sender_is_idle() and not self._running and not self._stopping
+                and not self._wait_for_step and bool(self._threads))
 
     def wait_queued(self, ex_id: str, count: int, timeout: float) -> bool:
         """Wait until ``count`` events of ``ex_id`` are queued (a test seam)."""
@@ -193,9 +213,13 @@ class EngineWorkers:
             if on_exit is not None:
                 on_exit()
 
-    def _work_once(self, extra: bool) -> bool:
-        """Take one batch of ready executions and step it; False: leave the loop."""
+    def _work_once(self, extra: bool, wait: bool = True, last: bool = False) -> bool:
+        """Take one batch of ready executions and step it; False: leave the loop.
+        ``wait=False``: a batch in a thread that is not a worker (nothing ready:
+        return at once); ``last``: its last one (more ready after it: wake a worker)."""
         with self._lock:
+            if not wait and (not self._ready or self._stopping):
+                return False
             while not self._ready and not self._stopping:
                 if not self._lock.wait(5.0 if extra else None) and extra:
                     return False  # an extra worker idle for 5 s leaves
@@ -231,7 +255,8 @@ class EngineWorkers:
                         self._ack_applied(ex_id)
                 # this worker takes the next batch itself: wake another one only
                 # when there is more than one batch of work
-                if len(self._ready) > self.batch_size or (requeued and self._watchers):
+                if len(self._ready) > (0 if last else self.batch_size) or (
+                        requeued and self._watchers):
                     self._lock.notify()
             if self.monitor is not None:
                 with self.monitor:
