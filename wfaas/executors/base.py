@@ -27,13 +27,14 @@ import logging
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from wfaas import metrics
 from wfaas.executors.outbox import Outbox
-from wfaas.rpc.base import Message, Transport, idle_sender
+from wfaas.rpc.base import Message, Transport, idle_sender, sender_is_idle
 from wfaas.utils.logcontext import log_context
 from wfaas.utils.scope import acting_for
 
@@ -42,6 +43,8 @@ LOG = logging.getLogger(__name__)
 ACK_KEY = "_ack"
 #: heartbeat intervals a finished action's row keeps getting beats (see LocalExecutor)
 RECENT_BEATS = 10
+#: per pool thread: the requests deferred to it (see LocalExecutor._defer_here)
+_POOLED = threading.local()
 
 
 def completion_message(request: Message, state: str, result: Any,
@@ -249,8 +252,10 @@ class LocalExecutor:
         if started is None and self._runs_inline(request):
             self._run_and_count(request)  # in the sender's thread: no pool hand-off
             return
+        if started is None and self._defer_here(request):
+            return  # this pool thread runs it once its current work is done
         try:
-            pool.submit(self._run_and_count, request, started)
+            pool.submit(self._run_pooled, request, started)
         except RuntimeError:
             self._done()
             LOG.warning("Executor shutting down; dropping action %s", request.get("action_id"))
@@ -308,6 +313,28 @@ class LocalExecutor:
                                                        False):
             return False
         return action != "std.echo" or not (request.get("input") or {}).get("delay")
+
+    def _defer_here(self, request: Message) -> bool:
+        """Keep ``request`` for the sending thread when it is one of this pool's threads
+        that is reporting its own action's result (the engine step applying it
+        dispatched the next action, :func:`wfaas.rpc.base.idle_sender`): a sequence then
+        runs on one thread, without waking another. One request at a time: the rest of
+        a fan-out goes to the pool."""
+        mine = getattr(_POOLED, "deferred", None)
+        if mine is None or mine or not sender_is_idle():
+            return False
+        mine.append(request)
+        return True
+
+    def _run_pooled(self, request: Message, started: threading.Event | None = None) -> None:
+        """A pool thread's work item: ``request``, then what was deferred to it."""
+        _POOLED.deferred = mine = deque([request])
+        try:
+            self._run_and_count(mine.popleft(), started)
+            while mine:
+                self._run_and_count(mine.popleft())
+        finally:
+            _POOLED.deferred = None
 
     def _run_and_count(self, request: Message, started: threading.Event | None = None) -> None:
         action_id = str(request.get("action_id"))
