@@ -177,7 +177,7 @@ def main() -> None:
     try:
         ex = rt.start_workflow("xp", input={})  # warm-up
         rt.wait_execution(ex["id"], 60)
-        walls, cpus = [], []
+        walls, cpus, sleeps = [], [], []
         per_thread: dict[str, list[float]] = collections.defaultdict(list)
         tasks = args.tasks * args.runs
         for _ in range(args.rounds):
@@ -192,14 +192,19 @@ def main() -> None:
             commits = (counter.commits - n0) / tasks
             stmts = (counter.statements - s0) / tasks
             switches = (context_switches() - x0) / tasks
+            sleeps.append(switches)
             th1 = thread_cpu()
             for name in th1:
                 per_thread[name].append((th1[name] - th0.get(name, 0.0)) / tasks * 1e3)
+            served = sum(th1[k] - th0.get(k, 0.0) for k in th1 if k != "MainThread")
+            per_thread["(all but MainThread)"].append(served / tasks * 1e3)
             print(f"round: wall {walls[-1]:.3f} ms/task  cpu {cpus[-1]:.3f} ms/task  "
                   f"commits {commits:.2f}/task  statements {stmts:.1f}/task  "
                   f"sleeps {switches:.1f}/task", flush=True)
         print(f"median: wall {statistics.median(walls):.3f} ms/task, "
-              f"cpu {statistics.median(cpus):.3f} ms/task "
+              f"cpu {statistics.median(cpus):.3f} ms/task, without the waiting main thread "
+              f"{statistics.median(per_thread['(all but MainThread)']):.3f} ms/task, "
+              f"sleeps {statistics.median(sleeps):.1f}/task "
               f"(load {os.getloadavg()[0]:.1f})")
         if args.threads:
             for name, vals in sorted(per_thread.items(), key=lambda kv: -max(kv[1])):
