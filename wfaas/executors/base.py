@@ -332,7 +332,13 @@ class LocalExecutor:
         try:
             self._run_and_count(mine.popleft(), started)
             while mine:
-                self._run_and_count(mine.popleft())
+                request = mine.popleft()
+                if self._pool is None:  # stopped meanwhile: like a queued request
+                    self._done()
+                    LOG.warning("Executor stopped; dropping action %s",
+                                request.get("action_id"))
+                    continue
+                self._run_and_count(request)
         finally:
             _POOLED.deferred = None
 
