@@ -27,6 +27,7 @@ import logging
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -34,7 +35,7 @@ from typing import Any
 from wfaas import metrics
 from wfaas.engine import ActionCompleted, ExecutorHeartbeat
 from wfaas.executors.outbox import Outbox
-from wfaas.rpc.base import Message, Transport
+from wfaas.rpc.base import Message, Transport, idle_sender, sender_is_idle
 from wfaas.utils.logcontext import log_context
 from wfaas.utils.scope import acting_for
 
@@ -43,6 +44,8 @@ LOG = logging.getLogger(__name__)
 ACK_KEY = "_ack"
 #: heartbeat intervals a finished action's row keeps getting beats (see LocalExecutor)
 RECENT_BEATS = 10
+#: per pool thread: the requests deferred to it (see LocalExecutor._defer_here)
+_POOLED = threading.local()
 
 
 def completion_message(request: Message, state: str, result: Any,
@@ -251,8 +254,10 @@ class LocalExecutor:
         if started is None and self._runs_inline(request):
             self._run_and_count(request)  # in the sender's thread: no pool hand-off
             return
+        if started is None and self._defer_here(request):
+            return  # this pool thread runs it once its current work is done
         try:
-            pool.submit(self._run_and_count, request, started)
+            pool.submit(self._run_pooled, request, started)
         except RuntimeError:
             self._done()
             LOG.warning("Executor shutting down; dropping action %s", request.get("action_id"))
@@ -311,6 +316,34 @@ class LocalExecutor:
             return False
         return action != "std.echo" or not (request.get("input") or {}).get("delay")
 
+    def _defer_here(self, request: Message) -> bool:
+        """Keep ``request`` for the sending thread when it is one of this pool's threads
+        that is reporting its own action's result (the engine step applying it
+        dispatched the next action, :func:`wfaas.rpc.base.idle_sender`): a sequence then
+        runs on one thread, without waking another. One request at a time: the rest of
+        a fan-out goes to the pool."""
+        mine = getattr(_POOLED, "deferred", None)
+        if mine is None or mine or not sender_is_idle():
+            return False
+        mine.append(request)
+        return True
+
+    def _run_pooled(self, request: Message, started: threading.Event | None = None) -> None:
+        """A pool thread's work item: ``request``, then what was deferred to it."""
+        _POOLED.deferred = mine = deque([request])
+        try:
+            self._run_and_count(mine.popleft(), started)
+            while mine:
+                request = mine.popleft()
+                if self._pool is None:  # stopped meanwhile: like a queued request
+                    self._done()
+                    LOG.warning("Executor stopped; dropping action %s",
+                                request.get("action_id"))
+                    continue
+                self._run_and_count(request)
+        finally:
+            _POOLED.deferred = None
+
     def _run_and_count(self, request: Message, started: threading.Event | None = None) -> None:
         action_id = str(request.get("action_id"))
         with self._lock:
@@ -361,7 +394,10 @@ class LocalExecutor:
         """Send a result; with acceptance, one the broker does not take within a few
         seconds goes to the outbox (re-sent until delivered)."""
         if self.acceptance is None:
-            self.transport.send_to_engine(message)
+            # this thread is done with the action: an in-process engine may apply the
+            # result here, without waking one of its workers (see rpc.base.idle_sender)
+            with idle_sender():
+                self.transport.send_to_engine(message)
             return
         try:
             self.transport.send_to_engine_within(message, self.outbox.first_try)

@@ -14,11 +14,35 @@ from __future__ import annotations
 
 import abc
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 Message = dict[str, Any]
 Handler = Callable[[Message], None]
+_SENDER = threading.local()
+
+
+@contextmanager
+def idle_sender() -> Iterator[None]:
+    """Mark the current thread as done with its own work while it sends.
+
+    An in-process transport calls a handler in the sender's thread; a handler that
+    sees :func:`sender_is_idle` may do the receiver's work right there (the engine
+    applies an executor's result in the executor thread that produced it) instead of
+    waking one of its own threads. A broker transport ignores the mark.
+    """
+    before = getattr(_SENDER, "idle", False)
+    _SENDER.idle = True
+    try:
+        yield
+    finally:
+        _SENDER.idle = before
+
+
+def sender_is_idle() -> bool:
+    """True inside :func:`idle_sender` (see there)."""
+    return bool(getattr(_SENDER, "idle", False))
 
 
 class Transport(abc.ABC):

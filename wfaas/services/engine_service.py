@@ -23,7 +23,6 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from wfaas import metrics
 from wfaas.db import api
 from wfaas.db import models as m
 from wfaas.db.session import session_scope
@@ -44,8 +43,9 @@ from wfaas.engine import decide as engine_decide
 from wfaas.engine.states import WORKFLOW_TERMINAL as TERMINAL_WF
 from wfaas.exceptions import NotAllowed
 from wfaas.lang.specs import WorkflowSpec
-from wfaas.rpc.base import Message, Transport
+from wfaas.rpc.base import Transport
 from wfaas.services import dispatch
+from wfaas.services.engine_worker import EngineWorkers
 from wfaas.services.folding import ActionFolder
 from wfaas.services.limits import (
     ExecutionLimits,
@@ -87,7 +87,7 @@ class StaleVersion(Exception):
     """The execution row changed under us (another engine wrote it)."""
 
 
-class EngineService:
+class EngineService(EngineWorkers):
     """Applies events to executions: the only writer of execution state."""
 
     def __init__(self, sessions: sessionmaker[Session], transport: Transport,
@@ -139,91 +139,6 @@ class EngineService:
         #: notified after every step (see Transport.monitor)
         self.monitor: threading.Condition | None = None
 
-    # ------------------------------------------------------------------ lifecycle
-    def start(self) -> None:
-        """Subscribe to the transport and start the worker threads and the watchdog."""
-        self._stopping = False
-        self.transport.serve_engine(self.handle_message)
-        for _ in range(self._workers_n):
-            self.start_worker()
-        self.watchdog.start()
-
-    def start_worker(self, *, extra: bool = False,
-                     on_exit: Callable[[], None] | None = None) -> None:
-        """Start one more worker thread; an ``extra`` one leaves after idling a while."""
-        t = threading.Thread(target=self._work, args=(extra, on_exit), daemon=True,
-                             name=f"wfaas-engine-{len(self._threads)}{'x' if extra else ''}")
-        self._threads.append(t)
-        t.start()
-
-    def stop(self, timeout: float = 2.0) -> None:
-        """Stop the workers after their current step (waits at most ``timeout`` s in
-        all: a worker stuck in a step is a daemon thread and does not hold the exit)."""
-        self.watchdog.stop()
-        with self._lock:
-            self._stopping = True
-            self._lock.notify_all()
-        deadline = time.monotonic() + timeout
-        for t in list(self._threads):
-            if t is not threading.current_thread():
-                t.join(timeout=max(0.0, deadline - time.monotonic()))
-        self._threads = []
-
-    def running_steps(self) -> list[RunningStep]:
-        """The steps in progress now (a snapshot)."""
-        with self._lock:
-            return list(self._running.values())
-
-    def has_ready_work(self) -> bool:
-        """True when executions wait for a free worker."""
-        with self._lock:
-            return bool(self._ready)
-
-    def take_urgent(self, ex_id: str, kinds: frozenset[str]) -> list[dict[str, Any]]:
-        """Remove and return the queued events of ``ex_id`` whose kind is in ``kinds``."""
-        with self._lock:
-            queue = self._pending.get(ex_id)
-            if not queue:
-                return []
-            urgent = [e for e in queue if e.get("kind") in kinds]
-            if urgent:
-                queue[:] = [e for e in queue if e.get("kind") not in kinds]
-                self._preempting.add(ex_id)
-            return urgent
-
-    def _ack_applied(self, ex_id: str) -> None:
-        """(Lock held.) Nothing is queued for ``ex_id`` any more: the messages still
-        waiting were applied (by :meth:`preempt`), let their handlers return."""
-        for waiter in self._waiters.pop(ex_id, ()):
-            waiter.set()
-
-    def preempt(self, ex_id: str, events: list[dict[str, Any]]) -> None:
-        """Apply ``events`` to ``ex_id`` while another worker is still in a step of it:
-        on the state last written (the running step then loses its compare-and-set
-        and is redone on the new state)."""
-        self._cache.pop(ex_id, None)
-        try:
-            with session_scope(self.sessions, readonly=True) as session:
-                row = load_row(session, ex_id)
-            if row is not None and row.engine_state is None:  # busy starting
-                for event in events:
-                    if event.get("kind") == "stop_workflow":  # stopped without a step
-                        self.fail_execution(ex_id, event.get("message") or "",
-                                            state=str(event.get("state") or "CANCELLED"))
-                        return
-                with self._lock:  # a pause applies once started: queue it again
-                    self._pending.setdefault(ex_id, [])[:0] = events
-                return
-            self.process(ex_id, events)
-        finally:
-            with self._lock:
-                self._preempting.discard(ex_id)
-                if ex_id not in self._busy and not self._pending.get(ex_id):
-                    self._ack_applied(ex_id)
-            if self.monitor is not None:
-                with self.monitor:
-                    self.monitor.notify_all()
-
     def prime(self, meta: ExecutionMeta, spec: WorkflowSpec) -> None:
         """Cache a just-stored, not yet started execution (row version 0) so that its
         first step does not read the row back. Only when this process runs engine
@@ -234,38 +149,7 @@ class EngineService:
         st.root_execution_id = meta.root_execution_id
         self._cache_put(Loaded(meta, spec, st, 0, started=False))
 
-    def idle(self) -> bool:
-        """True when no event is queued or being applied."""
-        with self._lock:
-            return not self._pending and not self._busy
-
-    # ------------------------------------------------------------------ queueing
-    def handle_message(self, message: Message) -> None:
-        """Queue an engine message ``{"execution_id", "event"}`` (transport thread)."""
-        ex_id = message.get("execution_id")
-        event = message["event"]
-        if ex_id is None:
-            if event.get("kind") == "executor_heartbeat":
-                self.record_heartbeat(event)
-            else:
-                self._complete_adhoc_action(event)
-            return
-        done = threading.Event() if self._wait_for_step else None
-        with self._lock:
-            queue = self._pending.setdefault(ex_id, [])
-            queue.append(event)
-            if done is not None:
-                self._waiters.setdefault(ex_id, []).append(done)
-            # Wake one idle worker for a newly ready execution only: an event for an
-            # execution being stepped is taken by its worker when the step ends.
-            if len(queue) == 1 and ex_id not in self._busy:
-                self._ready.append(ex_id)
-                self._lock.notify()
-            if self._watchers:
-                self._lock.notify_all()
-        if done is not None and not done.wait(600):
-            raise TimeoutError(f"engine step of execution {ex_id} did not finish")
-
+    # ------------------------------------------------------------------ heartbeats
     def record_heartbeat(self, event: dict[str, Any]) -> None:
         """An executor runs these actions: mark them accepted and fresh (see
         :mod:`wfaas.services.integrity`); asynchronous ones are marked not sync."""
@@ -293,68 +177,6 @@ class EngineService:
                 session.execute(update(a).where(a.id.in_(free(async_ids)))
                                 .values(accepted=True, is_sync=False, updated_at=now))
 
-    def wait_queued(self, ex_id: str, count: int, timeout: float) -> bool:
-        """Wait until ``count`` events of ``ex_id`` are queued (a test seam)."""
-        with self._lock:
-            self._watchers += 1
-            try:
-                return self._lock.wait_for(
-                    lambda: len(self._pending.get(ex_id, ())) >= count, timeout)
-            finally:
-                self._watchers -= 1
-
-    def _work(self, extra: bool = False, on_exit: Callable[[], None] | None = None) -> None:
-        try:
-            while self._work_once(extra):
-                pass
-        finally:
-            if on_exit is not None:
-                on_exit()
-
-    def _work_once(self, extra: bool) -> bool:
-        """Take one batch of ready executions and step it; False: leave the loop."""
-        with self._lock:
-            while not self._ready and not self._stopping:
-                if not self._lock.wait(5.0 if extra else None) and extra:
-                    return False  # an extra worker idle for 5 s leaves
-            if self._stopping:
-                return False
-            batch: list[tuple[str, list[dict[str, Any]]]] = []
-            waiters: list[threading.Event] = []
-            while self._ready and len(batch) < self.batch_size:
-                ex_id = self._ready.popleft()
-                batch.append((ex_id, self._pending.pop(ex_id, [])))
-                waiters.extend(self._waiters.pop(ex_id, ()))
-                self._busy.add(ex_id)
-            step = RunningStep([ex_id for ex_id, _ in batch], time.monotonic())
-            self._running[threading.get_ident()] = step
-        try:
-            with metrics.timed(metrics.STEP_SECONDS):
-                self.process_batch([(ex_id, events) for ex_id, events in batch if events])
-        except Exception:  # noqa: BLE001 - never kill a worker
-            LOG.exception("Engine step of %s failed", [ex_id for ex_id, _ in batch])
-        finally:
-            self.watchdog.step_done(step)
-            for waiter in waiters:  # committed (or failed for good): ack the messages
-                waiter.set()
-            with self._lock:
-                self._running.pop(threading.get_ident(), None)
-                requeued = 0
-                for ex_id, _ in batch:
-                    self._busy.discard(ex_id)
-                    if self._pending.get(ex_id):
-                        self._ready.append(ex_id)
-                        requeued += 1
-                    elif ex_id not in self._preempting:
-                        self._ack_applied(ex_id)
-                # this worker takes the next batch itself: wake another one only
-                # when there is more than one batch of work
-                if len(self._ready) > self.batch_size or (requeued and self._watchers):
-                    self._lock.notify()
-            if self.monitor is not None:
-                with self.monitor:
-                    self.monitor.notify_all()
-        return True
 
     def process_batch(self, batch: list[tuple[str, list[dict[str, Any]]]]) -> None:
         """Apply the queued events of several executions, then write them in ONE

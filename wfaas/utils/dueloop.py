@@ -12,6 +12,10 @@ import threading
 from collections.abc import Callable
 
 LOG = logging.getLogger(__name__)
+#: the longest single sleep: a due time further ahead (a wait of centuries, or beyond
+#: ``threading.TIMEOUT_MAX``, where ``Condition.wait`` raises OverflowError and would end
+#: the thread) is slept towards in steps of this length
+MAX_WAIT = 86400.0
 
 
 class DueLoop:
@@ -70,7 +74,7 @@ class DueLoop:
             timeout = max(timeout, self._pause_floor())
         if self.max_sleep is not None:
             timeout = self.max_sleep if timeout is None else min(timeout, self.max_sleep)
-        return timeout
+        return None if timeout is None else min(timeout, MAX_WAIT)
 
     def _loop(self) -> None:
         while True:

@@ -198,3 +198,73 @@ def test_only_cheap_std_actions_run_in_the_senders_thread(
     finally:
         ex.stop()
         t.stop()
+
+
+def test_scheduler_survives_a_call_beyond_the_longest_wait(tmp_path: Path) -> None:
+    """A delayed call due further ahead than ``threading.TIMEOUT_MAX`` (a wait-before of
+    centuries) must not kill the scheduler thread: a nearer call still fires."""
+    with migrated_engine("sqlite", tmp_path) as eng:
+        sessions = session_factory(eng)
+        fired = Inbox()
+        sched = DelayedCallScheduler(sessions, lambda call: fired(call["key"]))
+        with session_scope(sessions) as s:
+            api.add_delayed_call(s, key="far", kind="k",
+                                 due_at=time.time() + threading.TIMEOUT_MAX * 4)
+        sched.start()
+        try:
+            deadline = time.monotonic() + 10  # the loop read the far call and went to sleep
+            while sched._wake_at is None and sched._thread is not None \
+                    and sched._thread.is_alive() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            with session_scope(sessions) as s:
+                api.add_delayed_call(s, key="near", kind="k", due_at=time.time() - 1)
+            sched.wake(time.time() - 1)
+            assert fired.wait(1, timeout=10), "the scheduler thread died"
+            assert fired.items == ["near"]
+            assert sched._thread is not None and sched._thread.is_alive()
+        finally:
+            sched.stop()
+
+
+def test_a_sequence_of_actions_stays_on_one_executor_thread() -> None:
+    """In-process, the engine applies a result in the executor thread that reported it
+    and dispatches the next action from there: that thread runs the next action itself
+    once done (no other pool thread is woken); a fan-out still spreads over the pool."""
+    t = LocalTransport()
+    ran_in: dict[str, int] = {}
+    sequence_done, fanout_done = threading.Event(), threading.Event()
+    ex = LocalExecutor(t, testactions.provider(), workers=4)
+
+    def engine(msg: dict[str, Any]) -> None:  # what the engine does with a result
+        action_id = msg["event"]["action_id"]
+        ran_in[action_id] = threading.get_ident()
+        kind, n = action_id.split("-")
+        if kind == "a" and int(n) < 5:  # a sequence: the next action
+            t.send_to_executor({**_request("std.sleep", {"seconds": 0}),
+                                "action_id": f"a-{int(n) + 1}"})
+        elif kind == "a":  # then a fan-out of three actions that wait for each other
+            sequence_done.set()
+            for i in range(3):
+                t.send_to_executor({**_request("test.gate", {"name": f"g{i}"}),
+                                    "action_id": f"f-{i}"})
+        if len([k for k in ran_in if k.startswith("f-")]) == 3:
+            fanout_done.set()
+
+    t.serve_engine(engine)
+    ex.start()
+    t.start()
+    try:
+        gates = [testactions.gate(f"g{i}") for i in range(3)]
+        t.send_to_executor({**_request("std.sleep", {"seconds": 0}), "action_id": "a-0"})
+        assert sequence_done.wait(10)
+        deadline = time.monotonic() + 10  # the three wait for their gates at once
+        while len(ex._running) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        for g in gates:
+            g.set()
+        assert fanout_done.wait(10)
+        assert len({ran_in[f"a-{n}"] for n in range(6)}) == 1, "the sequence moved threads"
+        assert len({ran_in[f"f-{i}"] for i in range(3)}) == 3, "the fan-out ran on one thread"
+    finally:
+        ex.stop()
+        t.stop()
