@@ -33,7 +33,16 @@ BROKER = "rabbit://guest:guest@127.0.0.1:5672/"
 
 
 def free_port() -> int:
-    """A TCP port nobody listens on right now."""
+    """A TCP port nobody listens on right now (within ``$WFAAS_CLUSTER_PORTS``, e.g.
+    ``9300-9349``, when set: machines shared by several test runs)."""
+    low, _, high = os.environ.get("WFAAS_CLUSTER_PORTS", "").partition("-")
+    for port in range(int(low), int(high or low) + 1) if low else ():
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -78,7 +87,8 @@ class Cluster:
 
     @property
     def database(self) -> str:
-        return f"wfaas_{self.run_id}"
+        """``wfaas_<run id>`` (the prefix: ``$WFAAS_CLUSTER_DB_PREFIX`` when set)."""
+        return f"{os.environ.get('WFAAS_CLUSTER_DB_PREFIX', 'wfaas_')}{self.run_id}"
 
     @property
     def db_url(self) -> str:
@@ -220,7 +230,8 @@ class Cluster:
 
         t = KombuTransport(self.transport_url)
         groups = {""} | set(self.executor_groups)
-        names = [t.engine_queue().name] + [t.executor_queue(g).name for g in groups]
+        names = [q.name for q in t.engine_queues()] + [t.executor_queue(g).name
+                                                        for g in groups]
         t.purge_and_delete(names)
 
     def down(self) -> None:
