@@ -1,9 +1,18 @@
 """Throughput of the distributed mode as executors (and engines) are added.
 
     /work/venv/bin/python tools/distributed/executor_curve.py \\
-        [--executors 1,2,4] [--engines 2] [--executor-workers 1] \\
-        [--workload items|fanout] [--executions 20] [--width 50] \\
+        [--executors 1,2,4] [--engines 2 | --engines 1,2] [--executor-workers 1] \\
+        [--workload items|fanout] [--executions 20] [--width 50] [--sleep 0.01] \\
+        [--count-conflicts] [--step-wait S] [--tree DIR] [--set SECTION.KEY=V] \\
         [--engines-curve] [--json FILE]
+
+``--engines 1,2`` measures every engine count with every executor count.
+``--count-conflicts`` runs the processes through ``serve_counting.py`` and adds
+the engines' compare-and-set conflicts (and replayed batches) of the timed run;
+``--step-wait S`` also makes every execution step wait S seconds (engines that
+wait rather than compute, see serve_counting.py); ``--tree DIR`` runs the
+processes on another checkout's wfaas (the tree before a change). Each point
+also records the CPU seconds each role used during the timed run.
 
 For each executor count a fresh cluster (see cluster.py: PostgreSQL + RabbitMQ,
 ``--engines`` engines, 1 API, 1 scheduler) is started with ``--executor-workers``
@@ -232,6 +241,9 @@ def run_point(engines: int, executors: int, args: argparse.Namespace) -> Point:
         extra.setdefault(section or "DEFAULT", {})[option] = value
     cluster = Cluster(workdir, engines=engines, executors=executors,
                       executor_workers=args.executor_workers, extra_conf=extra)
+    if args.step_wait > 0:
+        args.count_conflicts = True
+        os.environ["WFAAS_SIM_STEP_WAIT"] = str(args.step_wait)
     if args.count_conflicts:
         cluster.server_command = (str(Path(__file__).resolve().parent / "serve_counting.py"),)
         os.environ["WFAAS_CAS_COUNTS"] = str(workdir / "cas")
@@ -283,6 +295,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="also 1 vs 2 engines at the largest executor count")
     parser.add_argument("--sleep", type=float, default=SLEEP_S,
                         help="seconds each std.sleep action waits")
+    parser.add_argument("--step-wait", type=float, default=0.0,
+                        help="simulate engines that wait: each execution a step writes "
+                             "waits this long (serve_counting.py; implies --count-conflicts)")
     parser.add_argument("--count-conflicts", action="store_true",
                         help="count the engines' compare-and-set conflicts (serve_counting.py)")
     parser.add_argument("--tree", default="",
@@ -321,6 +336,7 @@ def main(argv: list[str] | None = None) -> list[Point]:
     if args.json:
         info = {"argv": sys.argv[1:] if argv is None else argv, "workload": args.workload,
                 "sleep_s": args.sleep, "width": args.width, "tree": args.tree,
+                "step_wait_s": args.step_wait, "set": args.set,
                 "executions": args.executions, "executor_workers": args.executor_workers,
                 "python": platform.python_version(), "nproc": os.cpu_count(),
                 "finished": time.strftime("%Y-%m-%d %H:%M:%S")}

@@ -11,6 +11,12 @@ engine's logger (the DEBUG records are counted and dropped, nothing is printed) 
 writes ``{"conflicts": n, "batch_replays": n}`` to ``$WFAAS_CAS_COUNTS/<pid>.json``
 every half second. It changes no wfaas code, so it counts an older tree the same way
 (``PYTHONPATH=<tree>``).
+
+``WFAAS_SIM_STEP_WAIT=<seconds>`` simulates engines that *wait* rather than compute
+(a database across a network, a slow disk): each execution written by a step first
+waits that long, inside the step's transaction. With ``[engine] workers = 1`` an
+engine then applies at most ``1 / wait`` execution steps a second whatever the
+number of cores, so a 2-core machine can show what a second engine adds.
 """
 
 from __future__ import annotations
@@ -20,7 +26,9 @@ import logging
 import os
 import sys
 import threading
+import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -45,6 +53,19 @@ def _write(path: Path) -> None:
         threading.Event().wait(0.5)
 
 
+def _slow_steps(wait: float) -> None:
+    """Make every execution a step writes wait ``wait`` s first (see the docstring)."""
+    from wfaas.services import engine_service
+
+    persist = engine_service.EngineService._persist
+
+    def slow_persist(self: Any, session: Any, decided: Any) -> None:
+        time.sleep(wait)
+        persist(self, session, decided)
+
+    engine_service.EngineService._persist = slow_persist  # type: ignore[method-assign]
+
+
 def main() -> int:
     """Install the counter, then run the server like serve.py."""
     out = os.environ.get("WFAAS_CAS_COUNTS")
@@ -55,6 +76,9 @@ def main() -> int:
         Path(out).mkdir(parents=True, exist_ok=True)
         threading.Thread(target=_write, args=(Path(out) / f"{os.getpid()}.json",),
                          daemon=True).start()
+    wait = float(os.environ.get("WFAAS_SIM_STEP_WAIT") or 0)
+    if wait > 0:
+        _slow_steps(wait)
     import serve  # the sibling launcher (loads the global CONF too)
 
     return serve.main()
