@@ -84,6 +84,8 @@ class Cluster:
     executor_workers: int = 16
     #: the command that runs ``wfaas-server`` (serve.py also loads the global CONF)
     server_command: tuple[str, ...] = ("-m", "wfaas.cmd.server")
+    #: run the processes on the wfaas of this checkout (PYTHONPATH; '' = the installed one)
+    tree: str = ""
 
     @property
     def database(self) -> str:
@@ -170,6 +172,8 @@ class Cluster:
             return proc
         log = proc.log.open("ab")
         env = dict(os.environ, PYTHONUNBUFFERED="1")
+        if self.tree:
+            env["PYTHONPATH"] = self.tree
         proc.popen = subprocess.Popen(
             [sys.executable, *self.server_command, "--config-file", str(proc.config),
              "--server", proc.role], stdout=log, stderr=subprocess.STDOUT, env=env,
@@ -272,6 +276,9 @@ def _main() -> None:
     parser.add_argument("--schedulers", type=int, default=1)
     parser.add_argument("--executor-workers", type=int, default=16,
                         help="threads running actions in each executor process")
+    parser.add_argument("--tree", default="",
+                        help="run the processes on the wfaas of this checkout (e.g. the tree "
+                             "before a change)")
     parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                         help="an extra config option for every process, e.g. "
                              "engine.pure_actions_per_step=0 (repeatable)")
@@ -284,7 +291,8 @@ def _main() -> None:
         extra.setdefault(section or "DEFAULT", {})[option] = value
     if args.command == "up":
         cluster = Cluster(workdir, args.engines, args.executors, args.apis, args.schedulers,
-                          executor_workers=args.executor_workers, extra_conf=extra)
+                          executor_workers=args.executor_workers, extra_conf=extra,
+                          tree=args.tree)
         cluster.up()
         cluster.save()
         print(f"API {cluster.api_url}; database {cluster.database}; logs in {workdir}")
