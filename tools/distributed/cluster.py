@@ -33,7 +33,16 @@ BROKER = "rabbit://guest:guest@127.0.0.1:5672/"
 
 
 def free_port() -> int:
-    """A TCP port nobody listens on right now."""
+    """A TCP port nobody listens on right now (within ``$WFAAS_CLUSTER_PORTS``, e.g.
+    ``9300-9349``, when set: machines shared by several test runs)."""
+    low, _, high = os.environ.get("WFAAS_CLUSTER_PORTS", "").partition("-")
+    for port in range(int(low), int(high or low) + 1) if low else ():
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -75,10 +84,13 @@ class Cluster:
     executor_workers: int = 16
     #: the command that runs ``wfaas-server`` (serve.py also loads the global CONF)
     server_command: tuple[str, ...] = ("-m", "wfaas.cmd.server")
+    #: run the processes on the wfaas of this checkout (PYTHONPATH; '' = the installed one)
+    tree: str = ""
 
     @property
     def database(self) -> str:
-        return f"wfaas_{self.run_id}"
+        """``wfaas_<run id>`` (the prefix: ``$WFAAS_CLUSTER_DB_PREFIX`` when set)."""
+        return f"{os.environ.get('WFAAS_CLUSTER_DB_PREFIX', 'wfaas_')}{self.run_id}"
 
     @property
     def db_url(self) -> str:
@@ -160,6 +172,8 @@ class Cluster:
             return proc
         log = proc.log.open("ab")
         env = dict(os.environ, PYTHONUNBUFFERED="1")
+        if self.tree:
+            env["PYTHONPATH"] = self.tree
         proc.popen = subprocess.Popen(
             [sys.executable, *self.server_command, "--config-file", str(proc.config),
              "--server", proc.role], stdout=log, stderr=subprocess.STDOUT, env=env,
@@ -220,7 +234,8 @@ class Cluster:
 
         t = KombuTransport(self.transport_url)
         groups = {""} | set(self.executor_groups)
-        names = [t.engine_queue().name] + [t.executor_queue(g).name for g in groups]
+        names = [q.name for q in t.engine_queues()] + [t.executor_queue(g).name
+                                                        for g in groups]
         t.purge_and_delete(names)
 
     def down(self) -> None:
@@ -261,6 +276,9 @@ def _main() -> None:
     parser.add_argument("--schedulers", type=int, default=1)
     parser.add_argument("--executor-workers", type=int, default=16,
                         help="threads running actions in each executor process")
+    parser.add_argument("--tree", default="",
+                        help="run the processes on the wfaas of this checkout (e.g. the tree "
+                             "before a change)")
     parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                         help="an extra config option for every process, e.g. "
                              "engine.pure_actions_per_step=0 (repeatable)")
@@ -273,7 +291,8 @@ def _main() -> None:
         extra.setdefault(section or "DEFAULT", {})[option] = value
     if args.command == "up":
         cluster = Cluster(workdir, args.engines, args.executors, args.apis, args.schedulers,
-                          executor_workers=args.executor_workers, extra_conf=extra)
+                          executor_workers=args.executor_workers, extra_conf=extra,
+                          tree=args.tree)
         cluster.up()
         cluster.save()
         print(f"API {cluster.api_url}; database {cluster.database}; logs in {workdir}")

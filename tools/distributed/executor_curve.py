@@ -1,9 +1,18 @@
 """Throughput of the distributed mode as executors (and engines) are added.
 
     /work/venv/bin/python tools/distributed/executor_curve.py \\
-        [--executors 1,2,4] [--engines 2] [--executor-workers 1] \\
-        [--workload items|fanout] [--executions 20] [--width 50] \\
+        [--executors 1,2,4] [--engines 2 | --engines 1,2] [--executor-workers 1] \\
+        [--workload items|fanout] [--executions 20] [--width 50] [--sleep 0.01] \\
+        [--count-conflicts] [--step-wait S] [--tree DIR] [--set SECTION.KEY=V] \\
         [--engines-curve] [--json FILE]
+
+``--engines 1,2`` measures every engine count with every executor count.
+``--count-conflicts`` runs the processes through ``serve_counting.py`` and adds
+the engines' compare-and-set conflicts (and replayed batches) of the timed run;
+``--step-wait S`` also makes every execution step wait S seconds (engines that
+wait rather than compute, see serve_counting.py); ``--tree DIR`` runs the
+processes on another checkout's wfaas (the tree before a change). Each point
+also records the CPU seconds each role used during the timed run.
 
 For each executor count a fresh cluster (see cluster.py: PostgreSQL + RabbitMQ,
 ``--engines`` engines, 1 API, 1 scheduler) is started with ``--executor-workers``
@@ -74,21 +83,29 @@ class Point:
     executions_per_s: float
     ok: bool
     problems: list[str]
+    #: engine steps redone after losing the compare-and-set (``--count-conflicts``)
+    conflicts: int | None = None
+    #: batches of steps replayed one by one after a failure (``--count-conflicts``)
+    batch_replays: int | None = None
+    #: the tree the processes ran (``--tree``; empty: this one)
+    tree: str = ""
+    #: CPU seconds (user + system) spent during the timed run, by role
+    cpu_s: dict[str, float] | None = None
 
 
-def fanout_workflow(width: int) -> str:
-    """``width`` parallel ``std.sleep seconds=0.01`` tasks, then a ``join: all`` noop."""
-    branches = "".join(f"    s{i}: {{action: std.sleep seconds={SLEEP_S}, on-success: j}}\n"
+def fanout_workflow(width: int, sleep: float = SLEEP_S) -> str:
+    """``width`` parallel ``std.sleep seconds=<sleep>`` tasks, then a ``join: all`` noop."""
+    branches = "".join(f"    s{i}: {{action: std.sleep seconds={sleep}, on-success: j}}\n"
                        for i in range(width))
     return (f"version: '2.0'\n{WORKFLOW}:\n  tasks:\n{branches}"
             "    j: {join: all, action: std.noop}\n")
 
 
-def items_workflow(width: int) -> str:
-    """One task running ``std.sleep seconds=0.01`` for each of ``width`` items at once."""
+def items_workflow(width: int, sleep: float = SLEEP_S) -> str:
+    """One task running ``std.sleep seconds=<sleep>`` for each of ``width`` items at once."""
     return (f"version: '2.0'\n{WORKFLOW}:\n  tasks:\n    fan:\n"
             f"      with-items: i in <% range({width}) %>\n      concurrency: {width}\n"
-            f"      action: std.sleep seconds={SLEEP_S}\n")
+            f"      action: std.sleep seconds={sleep}\n")
 
 
 WORKFLOWS = {"items": items_workflow, "fanout": fanout_workflow}
@@ -162,27 +179,76 @@ def measure(cluster: Cluster, args: argparse.Namespace) -> Point:
     """Warm up, then time ``args.executions`` executions on a running cluster."""
     db = create_engine(cluster.db_url)
     try:
-        upload(cluster, WORKFLOWS[args.workload](args.width))
+        upload(cluster, WORKFLOWS[args.workload](args.width, args.sleep))
         warm = start_all(cluster, 1)
         wait_all(db, warm, args.timeout)
+        before = conflict_counts(cluster)
+        cpu0 = cpu_by_role(cluster)
         t0 = time.perf_counter()
         ids = start_all(cluster, args.executions)
         states = wait_all(db, ids, args.timeout)
         wall = time.perf_counter() - t0
+        cpu1 = cpu_by_role(cluster)
         problems = verify(db, ids, states, args.workload, args.width)
+        time.sleep(1.0 if args.count_conflicts else 0)  # the counters are written every 0.5 s
+        after = conflict_counts(cluster)
     finally:
         db.dispose()
     actions = args.executions * args.width
-    return Point(cluster.engines, cluster.executors, cluster.executor_workers,
-                 args.executions, actions, round(wall, 3), round(actions / wall, 1),
-                 round(cluster.executors * cluster.executor_workers / SLEEP_S, 1),
-                 round(args.executions / wall, 2), not problems, problems[:10])
+    point = Point(cluster.engines, cluster.executors, cluster.executor_workers,
+                  args.executions, actions, round(wall, 3), round(actions / wall, 1),
+                  round(cluster.executors * cluster.executor_workers / args.sleep, 1),
+                  round(args.executions / wall, 2), not problems, problems[:10],
+                  tree=args.tree or "",
+                  cpu_s={k: round(cpu1[k] - cpu0.get(k, 0.0), 2) for k in cpu1})
+    if args.count_conflicts:
+        point.conflicts = after["conflicts"] - before["conflicts"]
+        point.batch_replays = after["batch_replays"] - before["batch_replays"]
+    return point
+
+
+def cpu_by_role(cluster: Cluster) -> dict[str, float]:
+    """CPU seconds (utime + stime from /proc) used so far by the processes of each role."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[str, float] = {}
+    for proc in cluster.procs.values():
+        try:
+            fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        used = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+        out[proc.role] = out.get(proc.role, 0.0) + used
+    return out
+
+
+def conflict_counts(cluster: Cluster) -> dict[str, int]:
+    """The engines' compare-and-set conflicts so far (serve_counting.py's files)."""
+    total = {"conflicts": 0, "batch_replays": 0}
+    folder = cluster.workdir / "cas"
+    for path in folder.glob("*.json") if folder.exists() else ():
+        for key, value in json.loads(path.read_text() or "{}").items():
+            total[key] = total.get(key, 0) + int(value)
+    return total
 
 
 def run_point(engines: int, executors: int, args: argparse.Namespace) -> Point:
     """Bring a cluster up, measure it, always tear it down."""
-    cluster = Cluster(Path(tempfile.mkdtemp(prefix="wfaas-curve-")), engines=engines,
-                      executors=executors, executor_workers=args.executor_workers)
+    workdir = Path(tempfile.mkdtemp(prefix="wfaas-curve-"))
+    extra: dict[str, dict[str, Any]] = {}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        section, _, option = key.rpartition(".")
+        extra.setdefault(section or "DEFAULT", {})[option] = value
+    cluster = Cluster(workdir, engines=engines, executors=executors,
+                      executor_workers=args.executor_workers, extra_conf=extra)
+    if args.step_wait > 0:
+        args.count_conflicts = True
+        os.environ["WFAAS_SIM_STEP_WAIT"] = str(args.step_wait)
+    if args.count_conflicts:
+        cluster.server_command = (str(Path(__file__).resolve().parent / "serve_counting.py"),)
+        os.environ["WFAAS_CAS_COUNTS"] = str(workdir / "cas")
+    if args.tree:  # the processes (not this one) import wfaas from that tree
+        os.environ["PYTHONPATH"] = args.tree
     try:
         cluster.up(timeout=180)
         point = measure(cluster, args)
@@ -205,7 +271,8 @@ def row(p: Point) -> str:
     """One Markdown table row."""
     return (f"| {p.engines} | {p.executors} | {p.workers_each} | {p.wall_s:.2f} | "
             f"{p.actions_per_s:.0f} | {p.capacity_per_s:.0f} | {p.executions_per_s:.2f} | "
-            f"{'yes' if p.ok else 'NO: ' + '; '.join(p.problems[:2])} |")
+            f"{'yes' if p.ok else 'NO: ' + '; '.join(p.problems[:2])} |"
+            + (f" {p.conflicts} / {p.batch_replays} |" if p.conflicts is not None else ""))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -213,7 +280,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="wfaas executor throughput curve")
     parser.add_argument("--executors", default="1,2,4",
                         help="comma-separated executor counts (one cluster each)")
-    parser.add_argument("--engines", type=int, default=2)
+    parser.add_argument("--engines", default="2",
+                        help="comma-separated engine counts (a grid with --executors)")
     parser.add_argument("--executor-workers", type=int, default=1,
                         help="threads running actions in each executor")
     parser.add_argument("--workload", choices=sorted(WORKFLOWS), default="items",
@@ -225,6 +293,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="seconds to wait for the executions of one point")
     parser.add_argument("--engines-curve", action="store_true",
                         help="also 1 vs 2 engines at the largest executor count")
+    parser.add_argument("--sleep", type=float, default=SLEEP_S,
+                        help="seconds each std.sleep action waits")
+    parser.add_argument("--step-wait", type=float, default=0.0,
+                        help="simulate engines that wait: each execution a step writes "
+                             "waits this long (serve_counting.py; implies --count-conflicts)")
+    parser.add_argument("--count-conflicts", action="store_true",
+                        help="count the engines' compare-and-set conflicts (serve_counting.py)")
+    parser.add_argument("--tree", default="",
+                        help="run the processes on the wfaas of this tree (PYTHONPATH), e.g. "
+                             "the tree before a change")
+    parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                        help="an extra config option for every process (repeatable)")
     parser.add_argument("--json", type=Path, help="write the results here")
     return parser.parse_args(argv)
 
@@ -232,7 +312,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def plan(args: argparse.Namespace) -> list[tuple[str, int, int]]:
     """(curve, engines, executors) to measure, in order."""
     counts = [int(x) for x in args.executors.split(",") if x.strip()]
-    points = [("executors", args.engines, n) for n in counts]
+    engines = [int(x) for x in str(args.engines).split(",") if x.strip()]
+    points = [("executors" if len(engines) == 1 else f"executors-{e}-engines", e, n)
+              for e in engines for n in counts]
     if args.engines_curve:
         points += [("engines", e, max(counts)) for e in (1, 2)]
     return points
@@ -242,7 +324,7 @@ def main(argv: list[str] | None = None) -> list[Point]:
     """Measure every planned point; print the table; optionally write JSON."""
     args = parse_args(argv)
     print(f"workload {args.workload}: {args.executions} executions x {args.width} "
-          f"std.sleep seconds={SLEEP_S}; capacity = executors x workers / {SLEEP_S} s")
+          f"std.sleep seconds={args.sleep}; capacity = executors x workers / {args.sleep} s")
     print(HEADER, flush=True)
     done: dict[tuple[int, int], Point] = {}
     curves: dict[str, list[Point]] = {}
@@ -253,7 +335,8 @@ def main(argv: list[str] | None = None) -> list[Point]:
         curves.setdefault(curve, []).append(done[key])
     if args.json:
         info = {"argv": sys.argv[1:] if argv is None else argv, "workload": args.workload,
-                "sleep_s": SLEEP_S, "width": args.width,
+                "sleep_s": args.sleep, "width": args.width, "tree": args.tree,
+                "step_wait_s": args.step_wait, "set": args.set,
                 "executions": args.executions, "executor_workers": args.executor_workers,
                 "python": platform.python_version(), "nproc": os.cpu_count(),
                 "finished": time.strftime("%Y-%m-%d %H:%M:%S")}

@@ -184,13 +184,18 @@ class Outcome:
     error_live: int = 0
     error_killed: int = 0
     error_accepted_killed: int = 0
+    #: real action runs recorded by the counter (all of them, duplicates included)
+    runs: int = 0
+    #: SUCCESS executions whose task rows are not exactly t1, t2, t3 (lost or duplicated)
+    wrong_tasks: int = 0
     wall_s: float = 0.0
     errors: list[str] = field(default_factory=list)
     details: list[str] = field(default_factory=list)
 
     def ok(self) -> bool:
         """The guarantees of issue 20 held."""
-        return not (self.stuck or self.twice or self.error_never_ran or self.error_live)
+        return not (self.stuck or self.twice or self.error_never_ran or self.error_live
+                    or self.wrong_tasks)
 
 
 def rabbit_restart(pause: float = 5.0) -> None:
@@ -294,6 +299,26 @@ def failed_actions(cluster: Cluster, ids: list[str], workload: str
     return out
 
 
+def task_names(cluster: Cluster, ids: list[str]) -> dict[str, list[str]]:
+    """{execution id: the sorted names of its task executions, one per row}."""
+    from sqlalchemy import create_engine, select
+
+    from wfaas.db import models as m
+
+    t = m.TaskExecution
+    engine = create_engine(cluster.db_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(select(t.workflow_execution_id, t.name)
+                                .where(t.workflow_execution_id.in_(ids))).all()
+    finally:
+        engine.dispose()
+    out: dict[str, list[str]] = {i: [] for i in ids}
+    for ex_id, name in rows:
+        out[ex_id].append(name)
+    return {k: sorted(v) for k, v in out.items()}
+
+
 def classify(outcome: Outcome, counter: Counter, cluster: Cluster, ids: list[str],
              killed: dict[str, float]) -> None:
     """Fill ``outcome`` from the final states and the counter's records."""
@@ -303,6 +328,12 @@ def classify(outcome: Outcome, counter: Counter, cluster: Cluster, ids: list[str
     outcome.stuck = sum(1 for s, _ in final.values() if s not in TERMINAL)
     with counter.lock:
         runs = {k: list(v) for k, v in counter.runs.items()}
+    outcome.runs = sum(len(times) for times in runs.values())
+    names = task_names(cluster, [i for i, (s, _) in final.items() if s == "SUCCESS"])
+    for ex_id, tasks in names.items():
+        if tasks != ["t1", "t2", "t3"]:
+            outcome.wrong_tasks += 1
+            outcome.details.append(f"tasks of {ex_id}: {tasks}")
     safe_tasks = {"t2"} if outcome.workload == "safe" else set()
     for key, times in runs.items():
         if len(times) > 1:
@@ -337,8 +368,8 @@ def classify(outcome: Outcome, counter: Counter, cluster: Cluster, ids: list[str
 def fault_cluster(workdir: Path, *, short_heartbeats: bool = False) -> Cluster:
     """A cluster as the scenarios need it (not started): executor path for every action,
     std.http allowed to reach the counter, optionally heartbeats every second."""
-    heartbeat = ({"check_interval": 1, "max_missed_heartbeats": 5} if short_heartbeats
-                 else {})
+    heartbeat = ({"check_interval": 1, "max_missed_heartbeats": 5, "engine_lease": 5}
+                 if short_heartbeats else {})
     return Cluster(workdir, extra_conf={
         "engine": {"pure_actions_per_step": 0},
         "action_std_http": {"allowed_hosts": "127.0.0.1"},

@@ -11,11 +11,19 @@ parameters of the URL that belong to wfaas (removed before kombu sees it):
 - ``prefetch``: messages a consumer handles concurrently (default 16);
 - ``confirm``: ``0`` turns publisher confirms off (default on).
 
-Topology: one durable direct exchange ``<prefix>wfaas``; the durable queue
-``<prefix>wfaas.engine`` is shared by every engine (competing consumers), and
-each executor group ``g`` has the durable queue ``<prefix>wfaas.executor.<g>``
-(``default`` for the unnamed group) shared by every executor of the group.
-Messages are JSON and persistent; publishing waits for the broker's confirm.
+Topology: one durable direct exchange ``<prefix>wfaas``. The events of
+execution X go to the durable queue ``<prefix>wfaas.engine.pNN`` of its
+partition (``NN = partition_of(X)``, :mod:`wfaas.rpc.partitions`); those queues
+have a *single active consumer* (``x-single-active-consumer``): of the engines
+subscribed, one at a time receives its messages. An engine consumes the
+partitions it owns (:meth:`KombuTransport.engine_partitions`, driven by
+:mod:`wfaas.services.ownership`; every partition until told otherwise); the
+messages of a partition nobody consumes wait in its queue. Messages of no
+execution (executor heartbeats, ad-hoc actions) go to ``<prefix>wfaas.engine``,
+shared by every engine (competing consumers). Each executor group ``g`` has the
+durable queue ``<prefix>wfaas.executor.<g>`` (``default`` for the unnamed group)
+shared by every executor of the group. Messages are JSON and persistent;
+publishing waits for the broker's confirm.
 
 A message is acknowledged only after its handler returned, so a process that
 dies while handling it gets it redelivered to another consumer. The handler
@@ -56,6 +64,7 @@ from kombu.exceptions import OperationalError
 from kombu.messaging import Consumer, Producer
 
 from wfaas.rpc.base import Handler, Message, Transport
+from wfaas.rpc.partitions import PARTITIONS, partition_of
 
 LOG = logging.getLogger(__name__)
 
@@ -63,6 +72,8 @@ OWN_PARAMS = ("queue_prefix", "queue_expires", "prefetch", "confirm")
 REDELIVERED = "_redelivered"
 #: a key a message may carry in-process only (never published)
 ACK = "_ack"
+#: the key of the consumer of the partition queues
+PARTITIONS_KEY = "engine.partitions"
 
 
 def parse_url(url: str) -> tuple[list[str], dict[str, str]]:
@@ -104,15 +115,23 @@ class _Producer:
 
 
 class _Consumer:
-    """One queue's consumer thread: reconnects, runs handlers in a pool, acks after them."""
+    """One consumer thread over one or more queues: reconnects, runs handlers in a pool,
+    acks after them. The queues it consumes may change while it runs (:meth:`want`)."""
 
-    def __init__(self, owner: KombuTransport, queue_: Queue, handler: Handler,
-                 capacity: int | None = None) -> None:
+    def __init__(self, owner: KombuTransport, queues: list[Queue], handler: Handler,
+                 capacity: int | None = None, *, name: str | None = None) -> None:
         self.owner = owner
-        self.queue = queue_
+        self.name = name or queues[0].name
         self.handler = handler
         #: handlers that may run at once (None: ``owner.prefetch``, acks after them)
         self.capacity = capacity
+        #: the queues to consume, by name (changed by :meth:`want`, applied by the thread)
+        self._wanted: dict[str, Queue] = {q.name: q for q in queues}
+        self._dirty = False
+        #: the queues consumed on the current connection
+        self._subscribed: set[str] = set()
+        #: a channel-wide prefetch (several queues share the handler pool)
+        self._global_qos = len(queues) != 1
         self._consuming = False
         self._window = 0
         #: handlers running on messages of the current connection
@@ -127,12 +146,28 @@ class _Consumer:
         self._lock = threading.Lock()
         self.connected = threading.Event()
 
+    def want(self, queues: list[Queue]) -> None:
+        """Consume exactly ``queues`` from now on (applied by the consumer thread)."""
+        with self._lock:
+            self._wanted = {q.name: q for q in queues}
+            self._dirty = True
+
+    def settled(self) -> bool:
+        """True when the consumed queues are the wanted ones (and it is connected)."""
+        with self._lock:
+            return self.connected.is_set() and not self._dirty
+
+    def wanted(self) -> list[str]:
+        """Names of the queues this consumer is meant to consume."""
+        with self._lock:
+            return sorted(self._wanted)
+
     def start(self) -> None:
         if self.thread is not None:
             return
         self.pool = ThreadPoolExecutor(self.limit,
-                                       thread_name_prefix=f"wfaas-amqp-{self.queue.name}")
-        self.thread = threading.Thread(target=self._run, name=f"wfaas-amqp-{self.queue.name}",
+                                       thread_name_prefix=f"wfaas-amqp-{self.name}")
+        self.thread = threading.Thread(target=self._run, name=f"wfaas-amqp-{self.name}",
                                        daemon=True)
         self.thread.start()
 
@@ -178,7 +213,7 @@ class _Consumer:
                 if self.owner.stopping.is_set():
                     return
                 LOG.warning("RabbitMQ consumer of %s lost its connection (%s: %s); "
-                            "reconnecting in %.1f s", self.queue.name,
+                            "reconnecting in %.1f s", self.name,
                             exc.__class__.__name__, exc, delay)
                 self.owner.stopping.wait(delay)
                 delay = min(delay * 2, self.owner.retry_max)
@@ -190,20 +225,21 @@ class _Consumer:
         with self.owner.connection(heartbeat=self.owner.heartbeat) as conn:
             conn.ensure_connection(max_retries=1)
             channel = conn.channel()
-            bound = self.queue(channel)
-            bound.declare()
-            consumer = Consumer(channel, queues=[bound], accept=["json"],
-                                      on_message=lambda msg: self._received(msg, generation))
+            consumer = Consumer(channel, queues=[], accept=["json"],
+                                on_message=lambda msg: self._received(msg, generation))
             self._consuming, self._window = False, 0
+            self._subscribed = set()
             with self._lock:
                 self._current = 0
+                self._dirty = True
+            self._subscribe(consumer)
             self._throttle(channel, consumer)
             self.connected.set()
-            LOG.info("Consuming %s", self.queue.name)
             last_beat = time.monotonic()
             try:
                 while not self.owner.stopping.is_set():
                     self._flush_acks(generation)
+                    self._subscribe(consumer)
                     self._throttle(channel, consumer)
                     busy = self.in_flight() > 0
                     try:
@@ -225,13 +261,13 @@ class _Consumer:
         try:
             body = msg.decode()
         except Exception:  # noqa: BLE001 - a malformed message is dropped, not retried
-            LOG.error("Dropping undecodable message on %s", self.queue.name)
+            LOG.error("Dropping undecodable message on %s", self.name)
             msg.ack()
             return
         redelivered = bool(msg.delivery_info.get("redelivered"))
         own = (msg.headers or {}).get("wfaas_sender") == self.owner.instance_id
         if not isinstance(body, dict):
-            LOG.error("Dropping non-object message on %s", self.queue.name)
+            LOG.error("Dropping non-object message on %s", self.name)
             msg.ack()
             return
         if redelivered:
@@ -247,7 +283,7 @@ class _Consumer:
                 if not own:
                     self._foreign += 1
         if full:  # every worker busy (cannot happen with the window): back to the broker
-            LOG.debug("No free worker for a message on %s: handing it back", self.queue.name)
+            LOG.debug("No free worker for a message on %s: handing it back", self.name)
             msg.requeue()
             return
         pool.submit(self._handle, msg, body, generation, redelivered, own)
@@ -259,7 +295,7 @@ class _Consumer:
             self.handler(body)
         except Exception:  # noqa: BLE001 - requeue once, then drop
             ok = False
-            LOG.exception("Handler of %s failed on a message%s", self.queue.name,
+            LOG.exception("Handler of %s failed on a message%s", self.name,
                           " (already redelivered: dropping it)" if redelivered else "")
         if not own:
             with self._lock:
@@ -269,13 +305,34 @@ class _Consumer:
         self._done.put((generation, msg, "ack" if ok or redelivered else "requeue"))
         self.owner.notify_monitor()
 
+    def _subscribe(self, consumer: Consumer) -> None:
+        """Declare and add the wanted queues, cancel the unwanted ones (consumer thread).
+
+        Messages of a cancelled queue already delivered here are still handled and
+        acknowledged; the next ones go to the queue's next consumer."""
+        with self._lock:
+            if not self._dirty:
+                return
+            self._dirty = False
+            wanted = dict(self._wanted)
+        gone = self._subscribed - set(wanted)
+        for name in sorted(gone):
+            consumer.cancel_by_queue(name)
+        added = [q for name, q in sorted(wanted.items()) if name not in self._subscribed]
+        for queue_ in added:
+            consumer.add_queue(queue_)  # declares (and binds) it
+        self._subscribed = set(wanted)
+        if added or gone:
+            LOG.info("Consuming %s (%d queue(s): +%d -%d)", self.name, len(wanted),
+                     len(added), len(gone))
+
     def _throttle(self, channel: Any, consumer: Consumer) -> None:
         """Keep the channel's prefetch at the free capacity (see the module docstring)."""
         if not self.capacity:
             if not self._consuming:
-                channel.basic_qos(0, self.owner.prefetch, False)
-                consumer.consume()
+                channel.basic_qos(0, self.owner.prefetch, self._global_qos)
                 self._consuming = True
+            consumer.consume()  # the queues added since the last call (none: no-op)
             return
         with self._lock:
             older = self._in_flight - self._current  # handlers of a previous connection
@@ -343,8 +400,25 @@ class KombuTransport(Transport):
 
     # ---------------------------------------------------------------- naming
     def engine_queue(self) -> Queue:
-        """The queue every engine consumes."""
+        """The queue every engine consumes: messages of no execution (executor
+        heartbeats, ad-hoc actions) and those published before partitioning."""
         return self._queue("engine")
+
+    def partition_queue(self, partition: int) -> Queue:
+        """The queue of the events of the executions of ``partition`` (single active
+        consumer: whoever subscribes, one engine at a time receives its messages)."""
+        return self._queue(f"engine.p{partition:02d}", single_active=True)
+
+    def engine_queues(self) -> list[Queue]:
+        """Every engine queue: the shared one and one per partition."""
+        return [self.engine_queue()] + [self.partition_queue(p) for p in range(PARTITIONS)]
+
+    def queue_for(self, message: Message) -> Queue:
+        """The engine queue of ``message``: its execution's partition (none: shared)."""
+        ex_id = message.get("execution_id")
+        if not ex_id:
+            return self.engine_queue()
+        return self.partition_queue(partition_of(str(ex_id)))
 
     def executor_queue(self, group: str | None) -> Queue:
         """The queue of executor group ``group`` ('' / None = ``default``)."""
@@ -353,12 +427,14 @@ class KombuTransport(Transport):
     def queue_names(self) -> list[str]:
         """Names of the queues this transport declared or consumes."""
         return sorted({f"{self.prefix}wfaas.{key}" for key in self._declared}
-                      | {c.queue.name for c in self._consumers.values()})
+                      | {n for c in self._consumers.values() for n in c.wanted()})
 
-    def _queue(self, key: str) -> Queue:
+    def _queue(self, key: str, *, single_active: bool = False) -> Queue:
+        arguments = dict(self.queue_arguments)
+        if single_active:
+            arguments["x-single-active-consumer"] = True
         return Queue(f"{self.prefix}wfaas.{key}", exchange=self.exchange, routing_key=key,
-                           durable=True, auto_delete=False,
-                           queue_arguments=dict(self.queue_arguments) or None)
+                     durable=True, auto_delete=False, queue_arguments=arguments or None)
 
     def connection(self, heartbeat: int = 0) -> Connection:
         """A new (unconnected) connection to the broker, failing over across hosts."""
@@ -368,13 +444,13 @@ class KombuTransport(Transport):
 
     # ---------------------------------------------------------------- sending
     def send_to_engine(self, message: Message) -> None:
-        self._publish(message, self.engine_queue())
+        self._publish(message, self.queue_for(message))
 
     def send_to_executor(self, request: Message, target: str | None = None) -> None:
         self._publish(request, self.executor_queue(target))
 
     def send_to_engine_within(self, message: Message, timeout: float) -> None:
-        self._publish(message, self.engine_queue(), timeout)
+        self._publish(message, self.queue_for(message), timeout)
 
     def _publish(self, message: Message, queue_: Queue, timeout: float | None = None) -> None:
         body = {k: v for k, v in message.items() if k not in (REDELIVERED, ACK)}
@@ -441,20 +517,37 @@ class KombuTransport(Transport):
 
     # ---------------------------------------------------------------- serving
     def serve_engine(self, handler: Handler) -> None:
-        self._serve("engine", self.engine_queue(), handler)
+        """Consume the shared engine queue and, until :meth:`engine_partitions` says
+        otherwise, every partition queue."""
+        self._serve("engine", [self.engine_queue()], handler)
+        self._serve(PARTITIONS_KEY, [self.partition_queue(p) for p in range(PARTITIONS)],
+                    handler, name=f"{self.prefix}wfaas.engine.partitions")
+
+    def engine_partitions(self, partitions: list[int]) -> None:
+        """Consume the queues of ``partitions`` only (the ones this engine owns now)."""
+        consumer = self._consumers.get(PARTITIONS_KEY)
+        if consumer is not None:
+            consumer.want([self.partition_queue(p) for p in partitions])
+
+    def consumed_partitions(self) -> list[int]:
+        """The partitions this transport is meant to consume now."""
+        consumer = self._consumers.get(PARTITIONS_KEY)
+        names = consumer.wanted() if consumer is not None else []
+        return sorted(int(n.rsplit(".p", 1)[1]) for n in names)
 
     def serve_executor(self, handler: Handler, group: str = "",
                        capacity: int | None = None) -> None:
-        self._serve(f"executor.{group or 'default'}", self.executor_queue(group), handler,
+        self._serve(f"executor.{group or 'default'}", [self.executor_queue(group)], handler,
                     capacity)
 
-    def _serve(self, key: str, queue_: Queue, handler: Handler,
-               capacity: int | None = None) -> None:
+    def _serve(self, key: str, queues: list[Queue], handler: Handler,
+               capacity: int | None = None, *, name: str | None = None) -> None:
         consumer = self._consumers.get(key)
         if consumer is not None:
             consumer.handler = handler
             return
-        consumer = self._consumers[key] = _Consumer(self, queue_, handler, capacity)
+        consumer = self._consumers[key] = _Consumer(self, queues, handler, capacity,
+                                                    name=name)
         if self._started:
             consumer.start()
 
@@ -465,11 +558,16 @@ class KombuTransport(Transport):
             consumer.start()
 
     def wait_connected(self, timeout: float = 10.0) -> bool:
-        """Wait until every consumer is subscribed (a test and start-up seam)."""
+        """Wait until every consumer is subscribed to the queues it wants (a test and
+        start-up seam)."""
         deadline = time.monotonic() + timeout
         for consumer in list(self._consumers.values()):
             if not consumer.connected.wait(max(0.0, deadline - time.monotonic())):
                 return False
+            while not consumer.settled():  # e.g. engine_partitions() not applied yet
+                if time.monotonic() > deadline:
+                    return False
+                time.sleep(0.02)
         return True
 
     def stop(self) -> None:

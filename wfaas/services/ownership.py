@@ -7,10 +7,16 @@ every ``lease / 4`` seconds). Executions are partitioned by execution id
 execution has exactly one owner while the membership is stable, and a new
 one as soon as its owner's lease expires.
 
-The owner is responsible for what only a step's aftermath can lose. Events
-are consumed from the shared engine queue by any engine (a dead engine's
-unacknowledged events go back to RabbitMQ and to the others), but what a
-step *sends after its commit* is lost with the process that committed it:
+Events are routed by partition: after every beat the engine tells the
+transport which partitions it owns (``engine_partitions``, a broker transport
+only), and consumes only their queues, so two engines never step the same
+execution (no compare-and-set conflicts, the engine's state cache stays
+valid). The queues of a dead engine's partitions keep their messages (its
+unacknowledged ones included) until the new owners, at their next beat after
+its lease expired, subscribe to them.
+
+The owner is also responsible for what only a step's aftermath can lose:
+what a step *sends after its commit* is lost with the process that committed it:
 the action requests, the start of a sub-workflow, the completion a finished
 sub-workflow sends to its parent. When an engine leaves (its row is older
 than the lease) every live engine *sweeps* the RUNNING executions it owns
@@ -38,7 +44,7 @@ import socket
 import threading
 import uuid
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import delete, select, update
@@ -47,6 +53,7 @@ from sqlalchemy.engine import CursorResult
 from wfaas.db import models as m
 from wfaas.db.types import utcnow_precise
 from wfaas.engine import ActionCompleted, StartWorkflow
+from wfaas.rpc.partitions import PARTITIONS, partition_of
 from wfaas.utils.periodic import PeriodicThread
 from wfaas.utils.states import WORKFLOW_TERMINAL as TERMINAL
 
@@ -54,13 +61,10 @@ if TYPE_CHECKING:
     from wfaas.services.runtime import Runtime
 
 LOG = logging.getLogger(__name__)
-PARTITIONS = 64
 CHUNK = 500
 
 
-def partition_of(execution_id: str) -> int:
-    """The partition of an execution (stable across processes and restarts)."""
-    return zlib.crc32(execution_id.encode()) % PARTITIONS
+__all__ = ["PARTITIONS", "Ownership", "owner_of", "partition_of"]
 
 
 def owner_of(partition: int, engines: list[str]) -> str | None:
@@ -90,6 +94,8 @@ class Ownership:
                                      at_start=True, log=LOG, failure="Engine heartbeat failed",
                                      level=logging.WARNING)
         self._lock = threading.Lock()
+        #: the partitions last handed to the transport (None: not yet)
+        self._routed: list[int] | None = None
 
     # ---------------------------------------------------------------- lifecycle
     def start(self) -> None:
@@ -137,6 +143,7 @@ class Ownership:
         live = sorted({r[0] for r in rows if r[0] not in expired} | {self.engine_id})
         with self._lock:
             previous, self._live = self._live, live
+        self._route(live)
         left = sorted(set(expired) | (set(previous or ()) - set(live)))
         if left:
             LOG.warning("Engine(s) %s stopped (no heartbeat for %.0f s): %d live engine(s) "
@@ -145,6 +152,23 @@ class Ownership:
         elif previous is not None and previous != live:
             LOG.info("Engines now: %s", ", ".join(live))
         return left
+
+    def partitions(self, live: list[str] | None = None) -> list[int]:
+        """The partitions this engine owns among ``live`` (default: the last beat's)."""
+        engines = live if live is not None else self.live_engines()
+        return [p for p in range(PARTITIONS) if owner_of(p, engines) == self.engine_id]
+
+    def _route(self, live: list[str]) -> None:
+        """Consume the queues of the partitions owned now (broker transports only)."""
+        route: Callable[[list[int]], None] | None = getattr(
+            self.rt.transport, "engine_partitions", None)
+        mine = self.partitions(live)
+        if route is None or mine == self._routed:
+            return
+        route(mine)
+        self._routed = mine
+        LOG.info("Engine %s consumes %d of %d partitions (%d live engine(s))",
+                 self.engine_id, len(mine), PARTITIONS, len(live))
 
     # ---------------------------------------------------------------- hand-over
     def sweep(self) -> dict[str, int]:

@@ -63,7 +63,7 @@ def rabbit_url() -> Iterator[str]:
     url = f"{BROKER}?queue_prefix={prefix}&queue_expires=600"
     yield url
     cleaner = KombuTransport(url)
-    names = [cleaner.engine_queue().name] + [
+    names = [q.name for q in cleaner.engine_queues()] + [
         cleaner.executor_queue(g).name for g in ("", "other", "blue", "red", "reply")]
     try:
         cleaner.purge_and_delete(names)

@@ -66,3 +66,19 @@ def test_kill_9_and_restart_during_sub_workflows(faulty: Cluster) -> None:
     assert out.stuck == 0 and out.twice == 0, out.details
     assert out.error_never_ran == 0 and out.error_live == 0, out.details
     assert out.success + out.error_killed + out.error_accepted_killed >= 30
+
+
+def test_kill_9_of_an_engine_hands_its_partitions_over_and_loses_nothing(
+        faulty: Cluster) -> None:
+    """Each engine consumes the partitions it owns; engine1 dies with executions of
+    its partitions mid-way: after its lease (5 s here) engine2 consumes them, and every
+    execution ends with exactly its three tasks, each action run once."""
+    survivor = faulty.procs["engine2"].log
+    mark = survivor.stat().st_size if survivor.exists() else 0
+    out = _run(faulty, "engine", "seq", 60)
+    assert (out.success, out.error, out.stuck, out.twice) == (60, 0, 0, 0), out.details
+    assert out.wrong_tasks == 0, out.details  # each SUCCESS has exactly t1, t2, t3
+    assert out.runs == 180, out.details  # every action ran once: none lost, none twice
+    with survivor.open("rb") as f:
+        f.seek(mark)
+        assert b"consumes 64 of 64 partitions" in f.read()

@@ -88,3 +88,22 @@ def test_two_engines_own_disjoint_halves(rt: Runtime) -> None:  # noqa: F811
     two.stop()  # leaves: the other owns everything at its next beat
     assert one.beat() == [two.engine_id]
     assert all(one.owns(i) for i in ids)
+
+
+def test_each_engine_consumes_the_partitions_it_owns(rt: Runtime) -> None:  # noqa: F811
+    routed: list[list[int]] = []
+    rt.transport.engine_partitions = routed.append  # type: ignore[attr-defined]
+    one, two = Ownership(rt, lease=10), Ownership(rt, lease=10)
+    one.beat()
+    assert routed == [list(range(PARTITIONS))]  # alone: every partition
+    two.beat()
+    one.beat()
+    mine, theirs = one.partitions(), two.partitions()
+    assert routed[-1] == mine and routed[-2] == theirs
+    assert sorted(mine + theirs) == list(range(PARTITIONS)) and not set(mine) & set(theirs)
+    calls = len(routed)
+    one.beat()
+    assert len(routed) == calls  # unchanged membership: the transport is left alone
+    two.stop()
+    one.beat()
+    assert routed[-1] == list(range(PARTITIONS))  # the partitions of the one that left
