@@ -66,7 +66,7 @@ from wfaas.services.state_store import (
     meta_of,
     persist_children,
 )
-from wfaas.services.watchdog import RunningStep, StepWatchdog, WatchdogSettings
+from wfaas.services.watchdog import HeavyStep, RunningStep, StepWatchdog, WatchdogSettings
 from wfaas.utils.logcontext import log_context
 
 #: ``decide(spec, state, event, now) -> (state, commands)``: the pure engine
@@ -149,6 +149,7 @@ class EngineService:
     def start_worker(self, *, extra: bool = False,
                      on_exit: Callable[[], None] | None = None) -> None:
         """Start one more worker thread; an ``extra`` one leaves after idling a while."""
+        self._threads = [t for t in self._threads if t.is_alive()]  # extras that left
         t = threading.Thread(target=self._work, args=(extra, on_exit), daemon=True,
                              name=f"wfaas-engine-{len(self._threads)}{'x' if extra else ''}")
         self._threads.append(t)
@@ -171,6 +172,11 @@ class EngineService:
         """The steps in progress now (a snapshot)."""
         with self._lock:
             return list(self._running.values())
+
+    def idle_workers(self) -> int:
+        """How many worker threads wait for work now."""
+        with self._lock:
+            return sum(t.is_alive() for t in self._threads) - len(self._running)
 
     def has_ready_work(self) -> bool:
         """True when executions wait for a free worker."""
@@ -362,14 +368,22 @@ class EngineService:
         affects the others."""
         if len(batch) <= 1:
             for ex_id, events in batch:
-                self.process(ex_id, events)
+                with self.watchdog.alone():
+                    self.process(ex_id, events)
             return
         results: list[Decided] = []
+        heavy: list[tuple[str, list[dict[str, Any]]]] = []
         try:
             now = self.clock()
             for ex_id, event_dicts in batch:
-                decided = self._decide(self._load_outside(ex_id),
-                                       [event_from_dict(e) for e in event_dicts], now)
+                try:  # a heavy decide leaves the batch: the others do not wait for it
+                    with self.watchdog.batched():
+                        decided = self._decide(self._load_outside(ex_id),
+                                               [event_from_dict(e) for e in event_dicts], now)
+                except HeavyStep:
+                    self._cache.pop(ex_id, None)
+                    heavy.append((ex_id, event_dicts))
+                    continue
                 if decided is not None:
                     results.append(decided)
             with session_scope(self.sessions) as session:
@@ -386,6 +400,9 @@ class EngineService:
             return
         for decided in results:
             self._after_commit(*decided.result())
+        for ex_id, events in heavy:
+            with self.watchdog.alone():
+                self.process(ex_id, events)
 
     # ------------------------------------------------------------------ one step
     def process(self, ex_id: str, event_dicts: list[dict[str, Any]]) -> None:
