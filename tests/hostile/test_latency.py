@@ -6,9 +6,12 @@ ends) for ``WINDOW_S`` seconds while three clients time their requests:
 ``GET /v2/executions?limit=2``, ``POST /v2/executions`` of a workflow that waits
 (``std.async_noop``) and ``PUT /v2/executions/<that one>`` to CANCELLED. It prints
 p50 / p99 / max per attack and request (``pytest -s``; the figures of a run are in
-docs/security.md). The goal is p99 < 100 ms; the assertion is a generous 1 s so that a
-busy CI machine does not make it flaky while a return of the multi-second freezes
-(a step holding a lock or the GIL for its whole evaluation) fails.
+docs/security.md), with the same requests on the idle server first (``none``), the
+reference that tells what the machine alone costs. The goal is p99 < 100 ms; the
+assertions are generous (a busy 2-core CI runner alone was seen to push a cancel's
+p99 to 0.9 s) but below the 3 s evaluation budget, so a return of the freezes (a
+request waiting for a whole heavy step: a lock, a batch or the only engine worker
+held by it) fails.
 
 Run by hand against a server of your own (e.g. to watch it with py-spy)::
 
@@ -31,7 +34,9 @@ from tests.functional.client.server import ServerProcess
 from tests.hostile.conftest import START_TIMEOUT, Api
 
 WINDOW_S = 6.0
-P99_BOUND_S = 1.0
+#: p99 bounds by request, s: a list or a start waits for no engine step, a cancel
+#: waits for its own (one engine round trip)
+P99_BOUND_S = {"list": 1.5, "start": 1.5, "cancel": 2.5}
 PROBE_INTERVAL_S = 0.02
 TERMINAL = ("SUCCESS", "ERROR", "CANCELLED")
 
@@ -209,7 +214,7 @@ def test_requests_keep_answering_during_the_attack(server: ServerProcess, attack
                    ("cancel", clients.cancel)):
         assert len(t.samples) >= 5, (req, t.samples)
         assert not t.errors, (req, t.errors[:3])
-        assert t.quantile(0.99) < P99_BOUND_S, f"{attack} {req}: {t.row()}"
+        assert t.quantile(0.99) < P99_BOUND_S[req], f"{attack} {req}: {t.row()}"
 
 
 if __name__ == "__main__":
