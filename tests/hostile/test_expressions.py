@@ -24,14 +24,13 @@ import requests
 
 from tests.functional.client.server import ServerProcess
 
-#: Generous bounds (the goals are p99 < 100 ms and an end within the 3 s budget).
-#: Measured on main + this branch: the median stays ~35 ms, but one listing request
-#: waits for the whole bomb (up to the 3 s budget): the engine step evaluates the
-#: publish while holding SQLite's in-process write lock, and the API's listing takes
-#: that lock too (its session is not read-only). Until that is fixed (API reads on
-#: read-only sessions, or evaluation outside the write transaction), the bound is
-#: the budget plus slack; tighten it to 1 s then.
+#: Generous bounds (the goals are p99 < 100 ms and an end within the 3 s budget; the
+#: per-attack p50/p99 table of list, start and cancel is test_latency.py's). API reads
+#: are snapshot reads and ``decide`` runs outside the write transaction, so no request
+#: waits for a bomb; what is left is the machine (a loaded 2-core CI runner): the p99
+#: bound fails a return of the multi-second freezes, the max bound only a hang.
 MAX_LATENCY_S = 6.0
+P99_LATENCY_S = 1.0
 MAX_ATTACK_S = 20.0
 MAX_RSS_GROWTH_MB = 400
 
@@ -162,6 +161,8 @@ def test_attack_fails_clearly_and_the_server_keeps_answering(
     assert re.search(expected, ex["state_info"] or ""), ex["state_info"]
     assert elapsed < MAX_ATTACK_S
     assert max(api.latencies) < MAX_LATENCY_S, max(api.latencies)
+    lat = sorted(api.latencies)
+    assert lat[min(len(lat) - 1, int(len(lat) * 0.99))] < P99_LATENCY_S, lat[-5:]
     assert _rss_mb(server) - rss_before < MAX_RSS_GROWTH_MB
 
 

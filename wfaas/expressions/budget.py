@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -79,13 +79,20 @@ class Budget:
             self.settle()
 
     def settle(self) -> None:
-        """Raise if the fuel is spent or the deadline has passed (resets the countdown)."""
+        """Raise if the fuel is spent or the deadline has passed (resets the countdown);
+        call the thread's :func:`on_slow` hook once its time has come."""
         if self.fuel < 0:
             raise BudgetExceeded(
                 "fuel", f"expression exceeded its step budget of {self.limits.max_fuel} "
                         "steps ([expressions] max_fuel)")
         self.countdown = _CLOCK_EVERY
-        self.check_time()
+        now = _monotonic()
+        hook = getattr(_local, "slow", None)
+        if hook is not None and now > hook[0]:
+            _local.slow = None  # once
+            hook[1]()
+        if now > self.deadline:
+            self.check_time()
 
     def check_time(self) -> None:
         """Raise if the deadline has passed."""
@@ -214,10 +221,31 @@ def iterate(items: Iterable[Any]) -> Iterator[Any]:
     if found is None:
         yield from items
         return
-    charge = found.charge
+    # charged by the clock's period, not per item: a method call per item cost more
+    # than the loop itself (the fuel is over by at most _CLOCK_EVERY - 1 items)
+    count = 0
     for item in items:
-        charge()
+        count += 1
+        if count == _CLOCK_EVERY:
+            found.charge(count)
+            count = 0
         yield item
+    if count:
+        found.charge(count)
+
+
+@contextmanager
+def on_slow(seconds: float, call: Callable[[], None]) -> Iterator[None]:
+    """Call ``call`` once, from inside an evaluation of this thread, when the block has
+    run for more than ``seconds`` (looked at where the budget looks at its clock; cheap
+    expressions never do). ``call`` may raise to abandon the evaluation: the engine
+    uses it to take a heavy step out of a batch and to start a spare worker."""
+    outer = getattr(_local, "slow", None)
+    _local.slow = (_monotonic() + seconds, call)
+    try:
+        yield
+    finally:
+        _local.slow = outer
 
 
 @contextmanager

@@ -52,6 +52,7 @@ _SIZED_FILTERS = ("center", "indent", "wordwrap", "truncate")
 _PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[#0 +\-]*(\*|\d*)(?:\.(\*|\d*))?")
 _BRACE_SPEC = re.compile(r"{[^{}]*?:([^{}]*)}")
 _DIGITS = re.compile(r"\d+")
+_NUMBERS = frozenset({int, float})
 
 
 def _is_int(value: Any) -> bool:
@@ -203,6 +204,8 @@ class SafeEnvironment(ImmutableSandboxedEnvironment):
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         budget.tick()
+        if operator == "+" and type(left) in _NUMBERS and type(right) in _NUMBERS:
+            return left + right  # the common case, cheap: a sum grows by one bit at most
         if operator == "**" and _is_int(left) and _is_int(right):
             found = budget.current()
             bits = found.limits.max_int_bits if found is not None else MAX_POWER_BITS

@@ -68,7 +68,7 @@ from wfaas.services.state_store import (
     meta_of,
     persist_children,
 )
-from wfaas.services.watchdog import RunningStep, StepWatchdog, WatchdogSettings
+from wfaas.services.watchdog import HeavyStep, RunningStep, StepWatchdog, WatchdogSettings
 from wfaas.utils.logcontext import log_context
 
 #: ``decide(spec, state, event, now) -> (state, commands)``: the pure engine
@@ -186,14 +186,22 @@ class EngineService(EngineWorkers):
         affects the others."""
         if len(batch) <= 1:
             for ex_id, events in batch:
-                self.process(ex_id, events)
+                with self.watchdog.alone():
+                    self.process(ex_id, events)
             return
         results: list[Decided] = []
+        heavy: list[tuple[str, list[dict[str, Any]]]] = []
         try:
             now = self.clock()
             for ex_id, event_dicts in batch:
-                decided = self._decide(self._load_outside(ex_id),
-                                       [event_from_dict(e) for e in event_dicts], now)
+                try:  # a heavy decide leaves the batch: the others do not wait for it
+                    with self.watchdog.batched():
+                        decided = self._decide(self._load_outside(ex_id),
+                                               [event_from_dict(e) for e in event_dicts], now)
+                except HeavyStep:
+                    self._cache.pop(ex_id, None)
+                    heavy.append((ex_id, event_dicts))
+                    continue
                 if decided is not None:
                     results.append(decided)
             with session_scope(self.sessions) as session:
@@ -210,6 +218,9 @@ class EngineService(EngineWorkers):
             return
         for decided in results:
             self._after_commit(*decided.result())
+        for ex_id, events in heavy:
+            with self.watchdog.alone():
+                self.process(ex_id, events)
 
     # ------------------------------------------------------------------ one step
     def process(self, ex_id: str, event_dicts: list[dict[str, Any]]) -> None:

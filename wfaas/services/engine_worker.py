@@ -72,6 +72,7 @@ class EngineWorkers:
     def start_worker(self, *, extra: bool = False,
                      on_exit: Callable[[], None] | None = None) -> None:
         """Start one more worker thread; an ``extra`` one leaves after idling a while."""
+        self._threads = [t for t in self._threads if t.is_alive()]  # extras that left
         t = threading.Thread(target=self._work, args=(extra, on_exit), daemon=True,
                              name=f"wfaas-engine-{len(self._threads)}{'x' if extra else ''}")
         self._threads.append(t)
@@ -94,6 +95,11 @@ class EngineWorkers:
         """The steps in progress now (a snapshot)."""
         with self._lock:
             return list(self._running.values())
+
+    def idle_workers(self) -> int:
+        """How many worker threads wait for work now."""
+        with self._lock:
+            return sum(t.is_alive() for t in self._threads) - len(self._running)
 
     def has_ready_work(self) -> bool:
         """True when executions wait for a free worker."""

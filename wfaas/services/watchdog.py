@@ -11,6 +11,12 @@ One thread looks at the engine steps in progress every ``interval`` seconds:
   on the state last written, in another thread: the running step then loses its
   compare-and-set on the row version and is redone on the stopped state (cheap:
   late results of a finished workflow publish nothing).
+- **Heavy decides** are noticed sooner, from inside the evaluation (the budget's
+  :func:`~wfaas.expressions.budget.on_slow` hook, ``HEAVY_AFTER`` s into one
+  execution's decide): in a batch, that execution leaves it (:class:`HeavyStep`) and
+  is stepped alone after the others are committed, so cheap executions batched with
+  it do not wait for it; a step running alone starts a spare worker at once (up to
+  ``max_extra_workers``) so that events arriving meanwhile do not wait ``slow_after``.
 - **Slow steps are recorded** (``guard_after`` seconds): a ``step_guard`` row in
   ``delayed_calls`` counts the attempts of that step persistently and is removed
   when the step ends. A process killed during a step leaves it behind; at the next
@@ -24,6 +30,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +40,7 @@ from sqlalchemy import delete, select
 from wfaas import metrics
 from wfaas.db import models as m
 from wfaas.db.session import session_scope
+from wfaas.expressions.budget import on_slow
 from wfaas.utils.periodic import PeriodicThread
 
 if TYPE_CHECKING:
@@ -43,6 +52,19 @@ GUARD_KIND = "step_guard"
 #: fires; a farther due time would overflow the scheduler's sleep)
 GUARD_DUE_IN = 365 * 86400.0
 URGENT_KINDS = frozenset({"stop_workflow", "pause_workflow"})
+#: an execution whose decide has evaluated expressions for this long is heavy
+HEAVY_AFTER = 0.02
+
+
+class HeavyStep(BaseException):
+    """Raised inside a heavy evaluation to take its execution out of a batch.
+
+    A BaseException: the evaluators and ``decide`` turn every ``Exception`` into a
+    task or engine failure; this one must reach the batch loop untouched."""
+
+
+def _leave_batch() -> None:
+    raise HeavyStep
 
 
 def guard_key(ex_id: str) -> str:
@@ -88,6 +110,7 @@ class StepWatchdog:
         self._watch = PeriodicThread("wfaas-step-watchdog", lambda: self.check(time.monotonic()),
                                      self.settings.interval, log=LOG,
                                      failure="Step watchdog check failed")
+        self._extra_lock = threading.Lock()
         self.extra_workers = 0
 
     # ------------------------------------------------------------------ lifecycle
@@ -107,11 +130,9 @@ class StepWatchdog:
         running = self.engine.running_steps()
         slow = [r for r in running if now - r.started >= s.slow_after]
         if running and len(slow) == len(running) and self.engine.has_ready_work() \
-                and self.extra_workers < s.max_extra_workers:
-            self.extra_workers += 1
+                and self._add_extra():
             LOG.warning("Every engine worker is in a step running for over %.1f s: "
-                        "starting an extra worker (%d)", s.slow_after, self.extra_workers)
-            self.engine.start_worker(extra=True, on_exit=self._extra_left)
+                        "started an extra worker (%d)", s.slow_after, self.extra_workers)
         for step in slow:
             for ex_id in step.suspects():
                 urgent = self.engine.take_urgent(ex_id, URGENT_KINDS)
@@ -132,8 +153,38 @@ class StepWatchdog:
                                "([limits] max_step_seconds)")
                     metrics.limit_breached("limits.max_step_seconds")
 
+    def _add_extra(self) -> bool:
+        """Start an extra worker unless ``max_extra_workers`` run already."""
+        with self._extra_lock:
+            if self.extra_workers >= self.settings.max_extra_workers:
+                return False
+            self.extra_workers += 1
+        self.engine.start_worker(extra=True, on_exit=self._extra_left)
+        return True
+
     def _extra_left(self) -> None:
-        self.extra_workers -= 1
+        with self._extra_lock:
+            self.extra_workers -= 1
+
+    # ------------------------------------------------------------------ heavy decides
+    def spare(self) -> None:
+        """A step running alone turned heavy: unless a worker is idle, start an extra
+        one now, so that events arriving meanwhile do not wait for the watchdog."""
+        if self.engine.idle_workers() <= 0 and self._add_extra():
+            LOG.info("An engine step is heavy: started a spare worker (%d)",
+                     self.extra_workers)
+
+    def batched(self) -> AbstractContextManager[None]:
+        """Around one execution's decide in a batch: raise :class:`HeavyStep` from its
+        evaluation once it has run ``HEAVY_AFTER`` s."""
+        return on_slow(HEAVY_AFTER, _leave_batch)
+
+    @contextmanager
+    def alone(self) -> Iterator[None]:
+        """Around a step of one execution: :meth:`spare` once it has run
+        ``HEAVY_AFTER`` s (in an evaluation)."""
+        with on_slow(HEAVY_AFTER, self.spare):
+            yield
 
     # ------------------------------------------------------------------ guards
     def _guard(self, step: RunningStep, now: float) -> None:

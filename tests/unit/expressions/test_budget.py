@@ -119,3 +119,39 @@ def test_regex_fallback_policy() -> None:
     assert evaluate("<% regex('(a*)*\\\\1').matches('aa') %>", {}) is True
     with pytest.raises(ValueError, match="Unknown regex_fallback"):
         configure(regex_fallback="perl")
+
+
+# ---------------------------------------------------------------- on_slow (the engine's hook)
+
+
+class _Leave(BaseException):
+    """What the engine raises from the hook (a BaseException, like HeavyStep)."""
+
+
+def test_on_slow_fires_once_inside_a_heavy_evaluation_and_never_for_a_cheap_one() -> None:
+    from wfaas.expressions import budget
+
+    calls: list[float] = []
+    evaluate("<% $.x + 1 %>", {"x": 1})  # parsed and planned: the fast path from now on
+    with budget.on_slow(0.0, lambda: calls.append(time.monotonic())):
+        assert evaluate("<% $.x + 1 %>", {"x": 1}) == 2  # no budget look: no call
+        assert calls == []
+        assert evaluate("<% range(5000).select($ * 2).sum() %>", {}) == 24995000
+    assert len(calls) == 1
+    with budget.on_slow(3600.0, lambda: calls.append(0.0)):  # not yet due
+        evaluate("<% range(5000).select($ * 2).sum() %>", {})
+    assert len(calls) == 1
+
+
+@pytest.mark.parametrize("text", ["<% range(100000).select($ * 2).sum() %>",
+                                  "{% for i in range(100000) %}{% endfor %}"])
+def test_a_raising_hook_leaves_the_evaluation_untouched_by_error_handling(text: str) -> None:
+    from wfaas.expressions import budget
+
+    def leave() -> None:
+        raise _Leave
+
+    with pytest.raises(_Leave), budget.on_slow(0.0, leave):
+        evaluate(text, {})
+    assert budget.current() is None  # the evaluation's budget was released
+    assert evaluate("<% 1 + 1 %>", {}) == 2
