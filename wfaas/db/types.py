@@ -14,6 +14,19 @@ from sqlalchemy.types import TypeDecorator
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
 
 
+class EncodedJson(str):
+    """A value already serialised by :func:`encode_json` (the text :class:`JsonText`
+    would write): stored as it is, so a value measured before it is written is
+    serialised once."""
+
+    __slots__ = ()
+
+
+def encode_json(value: Any) -> EncodedJson:
+    """``value`` as the JSON text a :class:`JsonText` column stores."""
+    return EncodedJson(_ENCODER.encode(value))
+
+
 class JsonText(TypeDecorator[Any]):
     """A JSON value kept in a TEXT column (identical on SQLite and PostgreSQL).
 
@@ -27,6 +40,8 @@ class JsonText(TypeDecorator[Any]):
     def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
         if value is None:
             return None
+        if type(value) is EncodedJson:
+            return str(value)
         return _ENCODER.encode(value)
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> Any:

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from wfaas import metrics
 from wfaas.db import models as m
 from wfaas.db.session import session_scope
+from wfaas.db.types import encode_json
 from wfaas.engine import (
     Command,
     Event,
@@ -117,7 +118,9 @@ def step_breach(limits: ExecutionLimits, loaded: Loaded, task_ids: set[str]) -> 
             return (f"Limit exceeded: with-items of task '{task.name}' has {wi.count} "
                     f"items, more than {limits.max_with_items} ([limits] max_with_items)")
         if task.published and task.state in _TASK_DONE:
-            size = json_size(task.published)
+            text = encode_json(task.published)  # written as is by the persist
+            loaded.encoded[tid] = (task.published, text)
+            size = len(text.encode())
             problem = _too_big("TaskExecution", "published", size, limits.field_size_kb)
             if problem:
                 return f"Task '{task.name}': {problem}"
@@ -154,10 +157,18 @@ def enforce(loaded: Loaded, commands: list[Command], message: str,
     return kept + apply(StopWorkflow(state="ERROR", message=message))
 
 
+def _published_size(loaded: Loaded, task: Any) -> int:
+    """Bytes of a task's published values, from the text this step encoded if any."""
+    done = loaded.encoded.get(task.id)
+    if done is not None and done[0] is task.published:
+        return len(done[1].encode())
+    return json_size(task.published)
+
+
 def _data_size(loaded: Loaded) -> int:
     st = loaded.state
     if loaded.data_sizes is None:  # first measure since loaded: every published value
-        loaded.data_sizes = {t.id: json_size(t.published) for t in st.tasks.values()
+        loaded.data_sizes = {t.id: _published_size(loaded, t) for t in st.tasks.values()
                              if t.published}
         loaded.data_sizes[""] = json_size(st.input)
         loaded.data_total = sum(loaded.data_sizes.values())

@@ -78,6 +78,9 @@ class Loaded:
     data_total: int = 0
     #: (the global context object, its JSON size): measured once per context
     context_size: tuple[Any, int] | None = None
+    #: a finished task's published values as the JSON text measured by the limits
+    #: check (task id -> (the published object, its text)): written as is
+    encoded: dict[str, tuple[Any, str]] = field(default_factory=dict)
     depth: int | None = None
     #: sub-workflows started within this step (wfaas.services.dispatch), to dispatch
     #: after the commit
@@ -222,6 +225,13 @@ def header_values(state: WorkflowState, *, with_input: bool) -> dict[str, Any]:
     return values
 
 
+def _published(loaded: Loaded, task: TaskState) -> Any:
+    """The task's published values, or their JSON text when the limits check of this
+    step serialised exactly this object already."""
+    done = loaded.encoded.pop(task.id, None)
+    return done[1] if done is not None and done[0] is task.published else task.published
+
+
 def _task_row(loaded: Loaded, task: TaskState, subs: list[dict[str, Any]]) -> dict[str, Any]:
     meta = loaded.meta
     extra = {k: getattr(task, k) for k in _TASK_ENGINE_FIELDS}
@@ -233,7 +243,7 @@ def _task_row(loaded: Loaded, task: TaskState, subs: list[dict[str, Any]]) -> di
         "workflow_name": meta.workflow_name, "workflow_namespace": meta.workflow_namespace,
         "workflow_id": meta.workflow_id, "project_id": meta.project_id,
         "type": "WORKFLOW" if task.type == "workflow" else "ACTION",
-        "state": task.state, "state_info": task.state_info, "published": task.published,
+        "state": task.state, "state_info": task.state_info, "published": _published(loaded, task),
         "result": task.result, "runtime_context": task.runtime_dict(), "engine_state": extra,
         "processed": task.processed, "has_next_tasks": bool(task.next_tasks),
         "error_handled": task.error_handled,
