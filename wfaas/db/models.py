@@ -196,6 +196,7 @@ class TaskExecution(Base):
     __table_args__ = (
         Index(None, "workflow_execution_id"),
         Index(None, "workflow_execution_id", "name"),
+        Index(None, "workflow_execution_id", "created_at", "id"),  # task pages
         Index(None, "state"),
     )
 

@@ -126,3 +126,31 @@ def test_list_shape_without_unshown_columns(runtime: Any, client: Any) -> None:
     precise = client.app.get("/v2/executions?limit=1", headers={
         "X-Wfaas-Precise-Times": "1"}).json["executions"][0]
     assert precise["created_at"] == "2026-12-01 12:00:00.000000"
+
+
+def test_a_page_of_one_executions_tasks_reads_by_index(runtime: Any, client: Any) -> None:
+    """The tasks of one execution are paged through the (workflow_execution_id,
+    created_at, id) index: SQLite neither scans nor sorts all of the execution's tasks."""
+    from sqlalchemy import event
+
+    executions, _ = _fill(runtime)
+    seen: list[tuple[str, Any]] = []
+
+    def capture(conn: Any, cursor: Any, statement: str, params: Any, context: Any,
+                executemany: bool) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "FROM task_executions" in statement:
+            seen.append((statement, params))
+
+    event.listen(runtime.db, "before_cursor_execute", capture)
+    try:
+        page = client.get(f"/v2/executions/{executions[0]['id']}/tasks?limit=5",
+                          status=200).json
+    finally:
+        event.remove(runtime.db, "before_cursor_execute", capture)
+    assert len(page["tasks"]) == 5
+    statement, params = seen[-1]
+    with runtime.db.connect() as conn:
+        plan = " | ".join(str(row[-1]) for row in conn.exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + statement, params))
+    assert "created_at" in plan and "workflow_execution_id" in plan, plan
+    assert "TEMP B-TREE" not in plan, plan
