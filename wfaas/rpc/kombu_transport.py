@@ -54,24 +54,21 @@ import queue
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from kombu.connection import Connection
 from kombu.entity import Exchange, Queue
 from kombu.exceptions import OperationalError
-from kombu.messaging import Consumer, Producer
+from kombu.messaging import Producer
 
 from wfaas.rpc.base import Handler, Message, Transport
+from wfaas.rpc.kombu_consumer import ACK, REDELIVERED, QueueConsumer, release
 from wfaas.rpc.partitions import PARTITIONS, partition_of
 
 LOG = logging.getLogger(__name__)
 
 OWN_PARAMS = ("queue_prefix", "queue_expires", "prefetch", "confirm")
-REDELIVERED = "_redelivered"
-#: a key a message may carry in-process only (never published)
-ACK = "_ack"
 #: the key of the consumer of the partition queues
 PARTITIONS_KEY = "engine.partitions"
 
@@ -95,13 +92,6 @@ def parse_url(url: str) -> tuple[list[str], dict[str, str]]:
     return [urlunsplit(("amqp", host, path, rest, "")) for host in hosts], options
 
 
-def _release(conn: Connection) -> None:
-    try:
-        conn.release()
-    except Exception:  # noqa: BLE001 - broken anyway
-        LOG.debug("Ignoring an error while closing a broken connection", exc_info=True)
-
-
 class _Producer:
     """A publishing connection, its producer and the queues declared on it."""
 
@@ -112,259 +102,6 @@ class _Producer:
 
     def publish(self, body: Message, **kwargs: Any) -> None:
         self.producer.publish(body, **kwargs)
-
-
-class _Consumer:
-    """One consumer thread over one or more queues: reconnects, runs handlers in a pool,
-    acks after them. The queues it consumes may change while it runs (:meth:`want`)."""
-
-    def __init__(self, owner: KombuTransport, queues: list[Queue], handler: Handler,
-                 capacity: int | None = None, *, name: str | None = None) -> None:
-        self.owner = owner
-        self.name = name or queues[0].name
-        self.handler = handler
-        #: handlers that may run at once (None: ``owner.prefetch``, acks after them)
-        self.capacity = capacity
-        #: the queues to consume, by name (changed by :meth:`want`, applied by the thread)
-        self._wanted: dict[str, Queue] = {q.name: q for q in queues}
-        self._dirty = False
-        #: the queues consumed on the current connection
-        self._subscribed: set[str] = set()
-        #: a channel-wide prefetch (several queues share the handler pool)
-        self._global_qos = len(queues) != 1
-        self._consuming = False
-        self._window = 0
-        #: handlers running on messages of the current connection
-        self._current = 0
-        self.thread: threading.Thread | None = None
-        self.pool: ThreadPoolExecutor | None = None
-        #: (generation, message, outcome): "ack" or "requeue"
-        self._done: queue.SimpleQueue[tuple[int, Any, str]] = queue.SimpleQueue()
-        self._generation = 0
-        self._in_flight = 0
-        self._foreign = 0
-        self._lock = threading.Lock()
-        self.connected = threading.Event()
-
-    def want(self, queues: list[Queue]) -> None:
-        """Consume exactly ``queues`` from now on (applied by the consumer thread)."""
-        with self._lock:
-            self._wanted = {q.name: q for q in queues}
-            self._dirty = True
-
-    def settled(self) -> bool:
-        """True when the consumed queues are the wanted ones (and it is connected)."""
-        with self._lock:
-            return self.connected.is_set() and not self._dirty
-
-    def wanted(self) -> list[str]:
-        """Names of the queues this consumer is meant to consume."""
-        with self._lock:
-            return sorted(self._wanted)
-
-    def start(self) -> None:
-        if self.thread is not None:
-            return
-        self.pool = ThreadPoolExecutor(self.limit,
-                                       thread_name_prefix=f"wfaas-amqp-{self.name}")
-        self.thread = threading.Thread(target=self._run, name=f"wfaas-amqp-{self.name}",
-                                       daemon=True)
-        self.thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Shut the handler pool down; wait ``timeout`` s for the consumer thread."""
-        pool, self.pool = self.pool, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
-        self.join(timeout)
-
-    def join(self, timeout: float) -> None:
-        """Wait for the consumer thread to leave (after ``stopping`` was set)."""
-        thread = self.thread
-        if thread is None or thread is threading.current_thread():
-            return
-        if timeout > 0:
-            thread.join(timeout)
-        if not thread.is_alive():
-            self.thread = None
-
-    @property
-    def limit(self) -> int:
-        """Messages handled at once (and the prefetch of a plain consumer)."""
-        return self.capacity or self.owner.prefetch
-
-    def in_flight(self) -> int:
-        with self._lock:
-            return self._in_flight
-
-    def in_flight_foreign(self) -> int:
-        with self._lock:
-            return self._foreign
-
-    # ---------------------------------------------------------------- the loop
-    def _run(self) -> None:
-        delay = self.owner.retry_interval
-        while not self.owner.stopping.is_set():
-            try:
-                self._session()
-                delay = self.owner.retry_interval
-            except Exception as exc:  # noqa: BLE001 - any broker trouble: reconnect
-                self.connected.clear()
-                if self.owner.stopping.is_set():
-                    return
-                LOG.warning("RabbitMQ consumer of %s lost its connection (%s: %s); "
-                            "reconnecting in %.1f s", self.name,
-                            exc.__class__.__name__, exc, delay)
-                self.owner.stopping.wait(delay)
-                delay = min(delay * 2, self.owner.retry_max)
-
-    def _session(self) -> None:
-        """Consume on one connection until stopped or the connection fails."""
-        self._generation += 1
-        generation = self._generation
-        with self.owner.connection(heartbeat=self.owner.heartbeat) as conn:
-            conn.ensure_connection(max_retries=1)
-            channel = conn.channel()
-            consumer = Consumer(channel, queues=[], accept=["json"],
-                                on_message=lambda msg: self._received(msg, generation))
-            self._consuming, self._window = False, 0
-            self._subscribed = set()
-            with self._lock:
-                self._current = 0
-                self._dirty = True
-            self._subscribe(consumer)
-            self._throttle(channel, consumer)
-            self.connected.set()
-            last_beat = time.monotonic()
-            try:
-                while not self.owner.stopping.is_set():
-                    self._flush_acks(generation)
-                    self._subscribe(consumer)
-                    self._throttle(channel, consumer)
-                    busy = self.in_flight() > 0
-                    try:
-                        conn.drain_events(timeout=0.02 if busy else 0.2)
-                    except TimeoutError:
-                        pass
-                    if self.owner.heartbeat and time.monotonic() - last_beat > 1.0:
-                        conn.heartbeat_check()
-                        last_beat = time.monotonic()
-                self._flush_acks(generation)
-                try:
-                    consumer.cancel()
-                except Exception:  # noqa: BLE001 - closing anyway
-                    pass
-            finally:
-                self.connected.clear()
-
-    def _received(self, msg: Any, generation: int) -> None:
-        try:
-            body = msg.decode()
-        except Exception:  # noqa: BLE001 - a malformed message is dropped, not retried
-            LOG.error("Dropping undecodable message on %s", self.name)
-            msg.ack()
-            return
-        redelivered = bool(msg.delivery_info.get("redelivered"))
-        own = (msg.headers or {}).get("wfaas_sender") == self.owner.instance_id
-        if not isinstance(body, dict):
-            LOG.error("Dropping non-object message on %s", self.name)
-            msg.ack()
-            return
-        if redelivered:
-            body[REDELIVERED] = True
-        pool = self.pool
-        if pool is None:  # stopping: the broker redelivers it to someone else
-            return
-        with self._lock:
-            full = bool(self.capacity) and self._in_flight >= (self.capacity or 0)
-            if not full:
-                self._in_flight += 1
-                self._current += 1
-                if not own:
-                    self._foreign += 1
-        if full:  # every worker busy (cannot happen with the window): back to the broker
-            LOG.debug("No free worker for a message on %s: handing it back", self.name)
-            msg.requeue()
-            return
-        pool.submit(self._handle, msg, body, generation, redelivered, own)
-
-    def _handle(self, msg: Any, body: Message, generation: int, redelivered: bool,
-                own: bool) -> None:
-        ok = True
-        try:
-            self.handler(body)
-        except Exception:  # noqa: BLE001 - requeue once, then drop
-            ok = False
-            LOG.exception("Handler of %s failed on a message%s", self.name,
-                          " (already redelivered: dropping it)" if redelivered else "")
-        if not own:
-            with self._lock:
-                self._foreign -= 1
-        elif ok or redelivered:
-            self.owner._unsettled_add(-1)
-        self._done.put((generation, msg, "ack" if ok or redelivered else "requeue"))
-        self.owner.notify_monitor()
-
-    def _subscribe(self, consumer: Consumer) -> None:
-        """Declare and add the wanted queues, cancel the unwanted ones (consumer thread).
-
-        Messages of a cancelled queue already delivered here are still handled and
-        acknowledged; the next ones go to the queue's next consumer."""
-        with self._lock:
-            if not self._dirty:
-                return
-            self._dirty = False
-            wanted = dict(self._wanted)
-        gone = self._subscribed - set(wanted)
-        for name in sorted(gone):
-            consumer.cancel_by_queue(name)
-        added = [q for name, q in sorted(wanted.items()) if name not in self._subscribed]
-        for queue_ in added:
-            consumer.add_queue(queue_)  # declares (and binds) it
-        self._subscribed = set(wanted)
-        if added or gone:
-            LOG.info("Consuming %s (%d queue(s): +%d -%d)", self.name, len(wanted),
-                     len(added), len(gone))
-
-    def _throttle(self, channel: Any, consumer: Consumer) -> None:
-        """Keep the channel's prefetch at the free capacity (see the module docstring)."""
-        if not self.capacity:
-            if not self._consuming:
-                channel.basic_qos(0, self.owner.prefetch, self._global_qos)
-                self._consuming = True
-            consumer.consume()  # the queues added since the last call (none: no-op)
-            return
-        with self._lock:
-            older = self._in_flight - self._current  # handlers of a previous connection
-        want = self.capacity - older
-        if want <= 0:  # a prefetch of 0 would mean "unlimited": stop consuming instead
-            if self._consuming:
-                consumer.cancel()
-                self._consuming = False
-            return
-        if want != self._window:
-            channel.basic_qos(0, want, True)
-            self._window = want
-        if not self._consuming:
-            consumer.consume()
-            self._consuming = True
-
-    def _flush_acks(self, generation: int) -> None:
-        while True:
-            try:
-                gen, msg, outcome = self._done.get_nowait()
-            except queue.Empty:
-                return
-            with self._lock:
-                self._in_flight -= 1
-                if gen == generation:
-                    self._current -= 1
-            if gen != generation:
-                continue  # its channel is gone: the broker redelivers it
-            if outcome == "requeue":
-                msg.requeue()
-            else:
-                msg.ack()
 
 
 class KombuTransport(Transport):
@@ -390,7 +127,7 @@ class KombuTransport(Transport):
         self.heartbeat = heartbeat
         self.exchange = Exchange(f"{self.prefix}wfaas", type="direct", durable=True)
         self.stopping = threading.Event()
-        self._consumers: dict[str, _Consumer] = {}
+        self._consumers: dict[str, QueueConsumer] = {}
         self._declared: set[str] = set()
         self._lock = threading.Lock()
         self.instance_id = uuid.uuid4().hex
@@ -493,7 +230,7 @@ class KombuTransport(Transport):
             conn.ensure_connection(max_retries=1)
             return _Producer(conn, Producer(conn.channel(), exchange=self.exchange))
         except Exception:
-            _release(conn)
+            release(conn)
             raise
 
     def _declare_for(self, producer: _Producer, queue_: Queue) -> None:
@@ -506,7 +243,7 @@ class KombuTransport(Transport):
 
     @staticmethod
     def _discard(producer: _Producer) -> None:
-        _release(producer.connection)
+        release(producer.connection)
 
     def _drop_producers(self) -> None:
         while True:
@@ -546,7 +283,7 @@ class KombuTransport(Transport):
         if consumer is not None:
             consumer.handler = handler
             return
-        consumer = self._consumers[key] = _Consumer(self, queues, handler, capacity,
+        consumer = self._consumers[key] = QueueConsumer(self, queues, handler, capacity,
                                                     name=name)
         if self._started:
             consumer.start()
