@@ -70,10 +70,12 @@ def split_list(value: str | None) -> list[str]:
 
 def parse_list_query(args: ListArgs, model: Any, *, filterable: Iterable[str],
                      collection: str, max_limit: int, default_sort: str = "created_at",
-                     choices: Mapping[str, Sequence[str]] | None = None) -> ListQuery:
+                     choices: Mapping[str, Sequence[str]] | None = None,
+                     unsortable: Sequence[str] = ()) -> ListQuery:
     """Check ``args`` against ``model``'s columns: unknown sort keys, filters, operators
     or values of the wrong type -> 400 (``choices``: the valid values of enumerated
-    columns, e.g. ``{"state": ("RUNNING", ...)}``)."""
+    columns, e.g. ``{"state": ("RUNNING", ...)}``; ``unsortable``: columns that are
+    not sort keys, such as credentials)."""
     q = ListQuery()
     if args.limit is not None:
         if args.limit <= 0:
@@ -83,10 +85,10 @@ def parse_list_query(args: ListArgs, model: Any, *, filterable: Iterable[str],
     q.marker = args.marker or None
     columns = model.__table__.columns
     q.sort_keys = split_list(args.sort_keys) or [default_sort]
+    sortable = [k for k in columns.keys() if k not in unsortable]
     for key in q.sort_keys:
-        if key not in columns:
-            raise ClientError(f"Invalid sort key '{key}'; choose from: "
-                              f"{', '.join(columns.keys())}")
+        if key not in sortable:
+            raise ClientError(f"Invalid sort key '{key}'; choose from: {', '.join(sortable)}")
     if "id" not in q.sort_keys:
         q.sort_keys.append("id")
     dirs = split_list(args.sort_dirs)

@@ -154,3 +154,18 @@ def test_a_page_of_one_executions_tasks_reads_by_index(runtime: Any, client: Any
             "EXPLAIN QUERY PLAN " + statement, params))
     assert "created_at" in plan and "workflow_execution_id" in plan, plan
     assert "TEMP B-TREE" not in plan, plan
+
+
+@pytest.mark.parametrize(("path", "key"), [
+    ("/v2/executions", "security"), ("/v2/executions", "engine_state"),
+    ("/v2/executions", "spec"), ("/v2/action_executions", "security"),
+    ("/v2/cron_triggers", "trust_id"),
+])
+def test_lists_are_not_sorted_by_credentials_or_engine_internals(client: Any, path: str,
+                                                                  key: str) -> None:
+    """An order over a secret column would leak it bit by bit through marker paging:
+    such a sort key is a 400 like any unknown one, and the message does not offer it."""
+    body = client.get(f"{path}?sort_keys={key}", status=400).json
+    assert f"Invalid sort key '{key}'" in body["faultstring"]
+    assert key not in body["faultstring"].split("choose from:")[1].split(", ")
+    client.get(f"{path}?sort_keys=created_at", status=200)

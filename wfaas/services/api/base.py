@@ -53,6 +53,10 @@ NEVER_LISTED: dict[str, tuple[str, ...]] = {
     "tasks": ("engine_state",),
     "action_executions": ("security",),
 }
+#: columns a list may not be sorted by either: an order over credentials or engine
+#: internals is a side channel (marker paging turns it into a bisection)
+UNSORTABLE: dict[str, tuple[str, ...]] = {
+    **NEVER_LISTED, "cron_triggers": ("trust_id",), "event_triggers": ("trust_id",)}
 
 
 @dataclass
@@ -115,7 +119,8 @@ class ServiceBase:
         model = MODELS[collection]
         q = parse_list_query(args, model, filterable=filterable, collection=collection,
                              max_limit=max_limit or int(self.conf.api.max_limit),
-                             default_sort=default_sort, choices=CHOICES.get(collection))
+                             default_sort=default_sort, choices=CHOICES.get(collection),
+                             unsortable=UNSORTABLE.get(collection, ()))
         extra = [getattr(model, k) == v for k, v in (equal or {}).items()]
         extra += null_filters(model, nulls, filterable)
         with self.session(readonly=True) as session:
