@@ -62,6 +62,11 @@ api_opts: list[cfg.Opt] = [
                     "in its JSON-encoded fields (input, params, variables...); deeper -> 400. "
                     "-1: no limit of ours (documents too deep for the parser are still "
                     "refused with a 400)."),
+    cfg.BoolOpt("strict_list_filters", default=True,
+                help="A list filter on an enumerated column (state, task type, scope) with "
+                     "a value outside its set, or an unknown operator prefix "
+                     "(state=bogus:ERROR), is a 400 naming it. False: Mistral's behaviour, "
+                     "the value is taken as it is and matches nothing."),
 ]
 
 database_opts: list[cfg.Opt] = [

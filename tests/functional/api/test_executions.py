@@ -149,7 +149,7 @@ def test_enumerated_filters_refuse_unknown_values_and_operators(client: Client,
     body = assert_fault(client.get("/v2/executions?state=bogus:ERROR", 400), 400,
                         "unknown operator 'bogus'")
     assert "eq, neq" in body["faultstring"] and "CANCELLED" in body["faultstring"]
-    # Mistral's typed parameter: a state that does not exist is a 400 listing the states
+    # a state that does not exist is a 400 listing the states (Mistral 23: an empty list)
     body = assert_fault(client.get("/v2/executions?state=BOGUS", 400), 400, "'BOGUS'")
     assert "RUNNING" in body["faultstring"] and "filter 'state'" in body["faultstring"]
     assert_fault(client.get("/v2/executions?state=in:ERROR,NOPE", 400), 400, "'NOPE'")
@@ -162,6 +162,22 @@ def test_enumerated_filters_refuse_unknown_values_and_operators(client: Client,
     # on free-text fields a prefix that is no operator stays part of the value (Mistral)
     assert ids("/v2/executions?workflow_name=rs:fail") == []
     assert ids("/v2/executions?description=bogus:ERROR") == []
+
+
+def test_mistral_list_filters_when_not_strict(client: Client, runtime: Any,
+                                               conf: Any) -> None:
+    """``[api] strict_list_filters = false`` restores Mistral 23's answer: an unknown
+    state or operator prefix is taken as a value and matches nothing (200, empty)."""
+    conf.set_override("strict_list_filters", False, group="api")
+    client.post_yaml("/v2/workflows", FAIL_WF, 201)
+    bad = start(client, {"workflow_name": "rs_fail"})
+    finished(client, runtime, bad["id"])
+    for query in ("/v2/executions?state=BOGUS", "/v2/executions?state=bogus:ERROR"):
+        assert client.get(query, 200).json["executions"] == []
+    assert client.get("/v2/tasks?state=BOGUS", 200).json["tasks"] == []
+    assert client.get("/v2/action_executions?state=DONE", 200).json["action_executions"] == []
+    states = [e["state"] for e in client.get("/v2/executions?state=ERROR", 200).json["executions"]]
+    assert states == ["ERROR"]
 
 
 def _async_execution(client: Client, runtime: Any) -> tuple[str, str]:

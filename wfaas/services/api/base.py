@@ -107,6 +107,11 @@ class ServiceBase:
             raise NotAllowed(refused(row))
         return row
 
+    def _choices(self, collection: str) -> dict[str, tuple[str, ...]] | None:
+        """The valid values of ``collection``'s enumerated filters (None: not checked,
+        ``[api] strict_list_filters = false``, as Mistral)."""
+        return CHOICES.get(collection) if self.conf.api.strict_list_filters else None
+
     def page(self, ctx: RequestContext, collection: str, args: ListArgs, *,
              filterable: Sequence[str], default_sort: str = "created_at",
              equal: dict[str, Any] | None = None, nulls: Sequence[str] = (),
@@ -119,7 +124,7 @@ class ServiceBase:
         model = MODELS[collection]
         q = parse_list_query(args, model, filterable=filterable, collection=collection,
                              max_limit=max_limit or int(self.conf.api.max_limit),
-                             default_sort=default_sort, choices=CHOICES.get(collection),
+                             default_sort=default_sort, choices=self._choices(collection),
                              unsortable=UNSORTABLE.get(collection, ()))
         extra = [getattr(model, k) == v for k, v in (equal or {}).items()]
         extra += null_filters(model, nulls, filterable)
