@@ -116,6 +116,20 @@ def test_select_families_and_scripts() -> None:
         runner.select("context,nope")
 
 
+def test_skip_leaves_out_the_named_points_only() -> None:
+    import fam_nesting
+    import fam_seq
+
+    pts = fam_seq.points(False) + fam_nesting.points(False)
+    skip = runner.skipped("seq_n:n=1000, nesting:d=[23] w=50")
+    kept = [f"{p.family}:{p.name}" for p in pts if not skip(p)]
+    assert "seq_n:n=1000" not in kept and "seq_n:n=100" in kept
+    assert "nesting:d=1 w=50" in kept
+    assert "nesting:d=2 w=50" not in kept and "nesting:d=3 w=50" not in kept
+    assert len(kept) == len(pts) - 3
+    assert not any(runner.skipped("")(p) for p in pts)
+
+
 def test_a_point_folds_only_successful_reps() -> None:
     import fam_common  # on sys.path once run.py is loaded
 

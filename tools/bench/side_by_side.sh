@@ -18,6 +18,10 @@
 # DIR/families-{wfaas,wfaas-executor,mistral}.json and DIR/families.md (report.py).
 # Environment: WFAAS_SERVER (the wfaas-server command), WFAAS_BENCH_PORT (default 8990),
 # MISTRAL_ANCHOR (the anchor folder, default ../shared/anchors/mistral from the repo),
+# MISTRAL_ANCHOR_BASE (its venv, database and pid file, default /tmp/anchors/mistral) and
+# MISTRAL_PORT (default 8989): with another base and port, a second Mistral runs beside an
+# anchor someone else keeps on 8989, which is then left alone (the base needs the anchor's
+# venv, e.g. a symlink to /tmp/anchors/mistral/venv),
 # WFAAS_CONF_EXTRA (lines appended to wfaas's config, e.g. '[engine]\npure_actions_per_step = 0').
 # Only processes started here are stopped, by their pid.
 set -euo pipefail
@@ -41,6 +45,8 @@ WFAAS_SERVER=${WFAAS_SERVER:-$(command -v wfaas-server || echo /work/venv/bin/wf
 PORT=${WFAAS_BENCH_PORT:-8990}
 ANCHOR=${MISTRAL_ANCHOR:-$REPO/../shared/anchors/mistral}
 MBASE=${MISTRAL_ANCHOR_BASE:-/tmp/anchors/mistral}
+MPORT=${MISTRAL_PORT:-8989}
+export MISTRAL_URL="http://127.0.0.1:$MPORT/v2"  # what the anchor's start.sh waits for
 mkdir -p "$OUT"
 machine() {
   echo "# $(date -u '+%F %T') UTC; nproc=$(nproc); $(uname -srm); load: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -103,29 +109,36 @@ run_wfaas_families() {  # label extra-config run-args...
   return $rc
 }
 
+# The anchor's config, on MPORT, plus the lines given (printf %b); prints the file's path.
+mistral_conf() {  # extra
+  local conf="$OUT/mistral.conf"
+  { cat "${MISTRAL_CONF:-$ANCHOR/mistral.conf}"
+    printf '\n[api]\nport = %s\n%b\n' "$MPORT" "$1"; } >"$conf"
+  echo "$conf"
+}
+
 run_mistral() {
-  local rc=0
-  "$ANCHOR/stop.sh" >/dev/null
-  "$ANCHOR/setup.sh" --fresh-db >"$OUT/mistral-setup.log" 2>&1
-  "$ANCHOR/start.sh"
+  local rc=0 conf; conf=$(mistral_conf "")
+  MISTRAL_CONF=$conf "$ANCHOR/stop.sh" >/dev/null
+  MISTRAL_CONF=$conf "$ANCHOR/setup.sh" --fresh-db >"$OUT/mistral-setup.log" 2>&1
+  MISTRAL_CONF=$conf "$ANCHOR/start.sh"
   local pid; pid=$(cat "$MBASE/mistral.pid")
   { machine; echo "# mistral anchor pid $pid"; } >"$OUT/mistral.txt"
-  python3 "$BENCH" --url http://127.0.0.1:8989 --pid "$pid" --db "$MBASE/mistral.db" \
+  python3 "$BENCH" --url "http://127.0.0.1:$MPORT" --pid "$pid" --db "$MBASE/mistral.db" \
     --json "$OUT/mistral.json" "$@" 2>&1 | tee -a "$OUT/mistral.txt" || rc=$?
-  "$ANCHOR/stop.sh"
+  MISTRAL_CONF=$conf "$ANCHOR/stop.sh"
   return $rc
 }
 
 # Mistral with its anchor config plus [action_std_http] denied_cidrs = (std.http to loopback).
 run_mistral_families() {
-  local rc=0 conf="$OUT/mistral-families.conf"
-  { cat "${MISTRAL_CONF:-$ANCHOR/mistral.conf}"; printf '\n%b\n' "$HTTP_OPEN"; } >"$conf"
+  local rc=0 conf; conf=$(mistral_conf "$HTTP_OPEN")
   MISTRAL_CONF=$conf "$ANCHOR/stop.sh" >/dev/null
   MISTRAL_CONF=$conf "$ANCHOR/setup.sh" --fresh-db >"$OUT/mistral-setup.log" 2>&1
   MISTRAL_CONF=$conf "$ANCHOR/start.sh"
   local pid; pid=$(cat "$MBASE/mistral.pid")
   { machine; echo "# mistral anchor pid $pid, config $conf"; } >"$OUT/families-mistral.txt"
-  python3 "$FAMRUN" --url http://127.0.0.1:8989 --pid "$pid" --label mistral \
+  python3 "$FAMRUN" --url "http://127.0.0.1:$MPORT" --pid "$pid" --label mistral \
     --family "$FAMILIES" --json "$OUT/families-mistral.json" "$@" 2>&1 \
     | tee -a "$OUT/families-mistral.txt" || rc=$?
   MISTRAL_CONF=$conf "$ANCHOR/stop.sh"

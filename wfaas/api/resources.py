@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wfaas.api.errors import BadRequest
+from wfaas.services.api.listing import StoredJson
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 PRECISE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
@@ -87,9 +88,28 @@ def encode(kind: str, value: Any) -> Any:
     return _ENCODERS.get(kind, _same)(value)
 
 
+def wire_from_stored(text: str) -> str | None:
+    """Stored compact JSON text (``JsonText``: separators ``,``/``:``, no other
+    whitespace) as :func:`dump_json` prints the same value, without decoding it: a comma
+    or colon outside the strings gains its space. Text with a backslash (an escape inside
+    a string), whitespace between tokens, a string at the top (kept as is by ``_json``
+    when it holds JSON) or ``null`` takes the exact way, decode and encode."""
+    if "\\" in text or text[:1] == '"' or text == "null":
+        return _json(json.loads(text))  # type: ignore[no-any-return]
+    parts = text.split('"')  # no escaped quote: even parts are outside the strings
+    outside = parts[0::2]
+    between = "".join(outside)
+    if " " in between or "\n" in between or "\t" in between or "\r" in between:
+        return dump_json(json.loads(text))
+    parts[0::2] = [p.replace(",", ", ").replace(":", ": ") for p in outside]
+    return '"'.join(parts)
+
+
 def _json(value: Any) -> Any:
     if value is None:
         return None
+    if value.__class__ is StoredJson:
+        return wire_from_stored(value)
     if isinstance(value, str):
         try:
             json.loads(value)

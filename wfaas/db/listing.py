@@ -47,6 +47,16 @@ class ListArgs:
     filters: list[tuple[str, str]] = field(default_factory=list)
     #: columns the answer will not show: the page does not read them
     unread: tuple[str, ...] = ()
+    #: JSON columns the answer only serializes: read as stored text (:class:`StoredJson`)
+    raw_json: tuple[str, ...] = ()
+
+
+class StoredJson(str):
+    """A JSON column's text exactly as stored (compact separators, non-ASCII as is), read
+    without decoding it: a list answer that only re-encodes the value for the wire
+    rewrites the separators instead (``wfaas.api.resources``)."""
+
+    __slots__ = ()
 
 
 @dataclass
@@ -214,18 +224,24 @@ def _condition(model: type, name: str, op: str, value: Any) -> Any:
 
 def run_list_query(session: Session, model: type, q: ListQuery,
                    extra_conditions: Sequence[Any] = (),
-                   skip: Iterable[str] | None = None) -> list[Any]:
+                   skip: Iterable[str] | None = None, raw_json: Iterable[str] = ()
+                   ) -> list[Any]:
     """The rows of ``model`` selected by ``q`` (and ``extra_conditions``), one page.
 
     With ``skip`` (column names not to read), the page is a Core SELECT of the other
     columns and the rows are plain dicts (no ORM objects, unread JSON never decoded);
-    without it, model instances."""
+    the JSON columns named in ``raw_json`` are then :class:`StoredJson` texts, not
+    decoded either. Without ``skip``, model instances."""
     table = model.__table__  # type: ignore[attr-defined]
+    raw: list[str] = []
     if skip is None:
         stmt: Any = select(model)
     else:
-        unread = set(skip)
-        stmt = select(*[c for c in table.columns if c.key not in unread])
+        unread, wanted = set(skip), set(raw_json)
+        columns = [c for c in table.columns if c.key not in unread]
+        raw = [c.key for c in columns if c.key in wanted and isinstance(c.type, JsonText)]
+        stmt = select(*[type_coerce(c, Text).label(c.key) if c.key in raw else c
+                        for c in columns])
     for name, op, value in q.filters:
         stmt = stmt.where(_condition(model, name, op, value))
     for cond in extra_conditions:
@@ -238,7 +254,14 @@ def run_list_query(session: Session, model: type, q: ListQuery,
         stmt = stmt.order_by(col.desc() if direction == "desc" else col.asc())
     if skip is None:
         return list(session.scalars(stmt.limit(q.limit)))
-    return [dict(r) for r in session.execute(stmt.limit(q.limit)).mappings()]
+    result = session.execute(stmt.limit(q.limit))
+    keys = list(result.keys())
+    rows = [dict(zip(keys, r, strict=True)) for r in result]
+    for row in rows if raw else ():
+        for key in raw:
+            if row[key] is not None:
+                row[key] = StoredJson(row[key])
+    return rows
 
 
 def _marker_row(session: Session, model: type, q: ListQuery) -> dict[str, Any]:

@@ -8,6 +8,7 @@ exactly once, in the order of the sort keys.
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import uuid
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,6 +20,7 @@ from wfaas.db import models as m
 
 BASE = _dt.datetime(2026, 12, 1, 12, 0, 0)
 ROWS = 230
+WF_IN = "version: '2.0'\nwf_in:\n  input: [v]\n  tasks:\n    t:\n      action: std.noop\n"
 
 
 def _fill(runtime: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -126,6 +128,26 @@ def test_list_shape_without_unshown_columns(runtime: Any, client: Any) -> None:
     precise = client.app.get("/v2/executions?limit=1", headers={
         "X-Wfaas-Precise-Times": "1"}).json["executions"][0]
     assert precise["created_at"] == "2026-12-01 12:00:00.000000"
+
+
+def test_listed_json_fields_are_those_of_the_execution(client: Any) -> None:
+    """A list reads input/params/output as stored text and re-spaces it: the same
+    strings as GET of one execution (which decodes and encodes)."""
+    client.post_yaml("/v2/workflows", WF_IN)
+    values = [{"s": 'a, b: "c" \\ d', "u": "é😀", "n": [1.5, None, {"k:": ","}]},
+              {"plain": "x"}, {"empty": {}, "list": []}]
+    ids = [client.post_json("/v2/executions", {
+        "workflow_name": "wf_in", "input": json.dumps({"v": v}),
+        "params": json.dumps({"env": {"note": "x, y: z"}})}, status=201).json["id"]
+        for v in values]
+    listed = {e["id"]: e for e in client.get(
+        "/v2/executions?limit=100&include_output=true", status=200).json["executions"]}
+    for ex_id in ids:
+        one = client.get(f"/v2/executions/{ex_id}", status=200).json
+        for key in ("input", "params"):
+            assert listed[ex_id][key] == one[key], key
+        assert json.loads(listed[ex_id]["input"])["v"] in values
+        assert ", " in listed[ex_id]["params"] and ": " in listed[ex_id]["params"]
 
 
 def test_a_page_of_one_executions_tasks_reads_by_index(runtime: Any, client: Any) -> None:

@@ -13,6 +13,7 @@ script's name. See docs/bench.md.
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import os
 import platform
@@ -87,9 +88,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--http-port", type=int, default=0,
                    help="port of the loopback HTTP server for std.http (0: any free one)")
     p.add_argument("--no-verify", action="store_true", help="skip the after-timing checks")
+    p.add_argument("--skip", default="", metavar="FAMILY:POINT,...",
+                   help="leave out these points: 'family:name' patterns, '*' matches any "
+                        "text (e.g. 'seq_n:n=1000,nesting:d=[23] w=50'); a slow server "
+                        "then runs fewer points rather than fewer families")
     p.add_argument("ext_args", nargs=argparse.REMAINDER,
                    help="after --: arguments for the standalone scripts")
     return p
+
+
+def skipped(spec: str) -> Callable[[Point], bool]:
+    """A predicate: is a point named by one of the comma-separated ``family:name`` patterns
+    (``fnmatch`` syntax, whole name)?"""
+    patterns = [x.strip() for x in spec.split(",") if x.strip()]
+    return lambda p: any(fnmatch.fnmatchcase(f"{p.family}:{p.name}", pat) for pat in patterns)
 
 
 def run_external(script: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -130,10 +142,11 @@ def run_all(args: argparse.Namespace, names: list[str]) -> dict[str, Any]:
         "harness": "tools/bench/families/run.py", "label": args.label, "url": args.url,
         "reps": args.reps, "smoke": args.smoke, "poll": args.poll, "pid": args.pid,
         "nproc": os.cpu_count(), "python": platform.python_version(),
-        "loadavg_start": os.getloadavg()[0], "argv": sys.argv[1:],
+        "loadavg_start": os.getloadavg()[0], "skip": args.skip, "argv": sys.argv[1:],
         "started": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
     }
     families: dict[str, Any] = {}
+    skip = skipped(args.skip)
 
     def log(text: str) -> None:
         print(text, file=sys.stderr if args.json == "-" else sys.stdout, flush=True)
@@ -144,7 +157,8 @@ def run_all(args: argparse.Namespace, names: list[str]) -> dict[str, Any]:
                 log(f"{name}: running the standalone script")
                 families[os.path.splitext(os.path.basename(name))[0]] = run_external(name, args)
                 continue
-            pts = [measure(ctx, p, args.reps, args.pid, log) for p in FAMILIES[name](args.smoke)]
+            pts = [measure(ctx, p, args.reps, args.pid, log)
+                   for p in FAMILIES[name](args.smoke) if not skip(p)]
             families[name] = {"description": describe(name), "status": _status(pts),
                               "points": pts}
     finally:

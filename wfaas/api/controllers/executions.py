@@ -17,6 +17,8 @@ MAX_WAIT = 300.0
 FILTERS = ("workflow_name", "workflow_id", "workflow_namespace", "description", "tags",
            "params", "task_execution_id", "root_execution_id", "source_execution_id", "state",
            "state_info", "input", "output", "project_id", "created_at", "updated_at")
+#: JSON columns a list answer only serializes (see wfaas.api.resources.wire_from_stored)
+RAW_JSON = ("params", "input", "output")
 LIST_QUERY = ("marker", Param("limit", "integer"), "sort_keys", "sort_dirs", "fields",
               Param("include_output", "boolean"), Param("all_projects", "boolean"),
               Param("nulls", description="Comma list of columns that must be null"), *FILTERS)
@@ -82,8 +84,9 @@ def list_executions(req: ApiRequest) -> dict[str, Any]:
     fields = fields_arg(req, EXECUTION)
     extra = ("include_output", "all_projects", "nulls")
     unread = hidden_columns(EXECUTION, "list", fields, ("output",) if include_output else ())
-    page = req.services.executions.list_page(req.ctx, list_args(req, extra, unread=unread),
-                                             FILTERS, nulls)
+    args = list_args(req, extra, unread=unread)
+    args.raw_json = RAW_JSON  # only serialized: read as stored, re-spaced for the wire
+    page = req.services.executions.list_page(req.ctx, args, FILTERS, nulls)
     body = list_answer(req, EXECUTION, page, extra_args=extra, view="list",
                        overrides=_list_overrides, fields=fields)
     if include_output:

@@ -130,7 +130,8 @@ class ServiceBase:
         extra += null_filters(model, nulls, filterable)
         with self.session(readonly=True) as session:
             rows = run_list_query(session, model, q, [*db_visible(model, ctx), *extra],
-                                  skip=[*NEVER_LISTED.get(collection, ()), *args.unread])
+                                  skip=[*NEVER_LISTED.get(collection, ()), *args.unread],
+                                  raw_json=args.raw_json)
             return Page(rows, q)
 
 
