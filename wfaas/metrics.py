@@ -88,8 +88,23 @@ def scheduler_lag(kind: str, seconds: float) -> None:
     SCHEDULER_LAG.labels(kind).observe(max(0.0, seconds))
 
 
+#: the most distinct ``limit`` labels of wfaas_limit_breaches_total; a new one past it
+#: is counted as ``other``. Labels are option names the shell writes (about 15), never a
+#: tenant's text, but a message parsed wrongly must not become a new series per tenant.
+MAX_LIMIT_LABELS = 64
+_limit_labels: set[str] = set()
+_limit_labels_lock = threading.Lock()
+
+
 def limit_breached(limit: str) -> None:
     """A limit or budget (its option name, e.g. ``limits.max_nesting_depth``) stopped work."""
+    if limit not in _limit_labels:
+        with _limit_labels_lock:
+            if limit not in _limit_labels:
+                if len(_limit_labels) >= MAX_LIMIT_LABELS:
+                    limit = "other"
+                else:
+                    _limit_labels.add(limit)
     LIMIT_BREACHES.labels(limit).inc()
 
 

@@ -6,15 +6,18 @@ Each attack runs against a real ``wfaas-server`` subprocess (tests/hostile/conft
 
 from __future__ import annotations
 
+import contextlib
 import signal
+import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.functional.client.server import ServerProcess
+from tests.functional.client.server import ServerProcess, wait_until
 from tests.hostile.conftest import START_TIMEOUT, Api, LatencyProbe, assert_serving
+from wfaas.services.watchdog import guard_key
 
 #: one evaluation takes ~0.5-1 s on the 2-core CI machine (the budget is 3 s); a step
 #: evaluates KEYS of them
@@ -206,17 +209,36 @@ def test_a_too_big_output_fails_the_execution(limited: ServerProcess) -> None:
 # ---------------------------------------------------------------- process
 
 
+def _step_guarded(db: Path, ex_id: str) -> bool:
+    """Whether the server has recorded the running step of ``ex_id`` as slow (its
+    ``step_guard`` row, written ``guard_after`` s into the step)."""
+    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True,
+                                            timeout=10)) as conn:
+        row = conn.execute("SELECT 1 FROM delayed_calls WHERE key = ?",
+                           (guard_key(ex_id),)).fetchone()
+    return row is not None
+
+
+#: the quarantine test, robust on a loaded machine: an expression of HEAVY_EXPR may take
+#: more than the default 3 s budget there (the step would fail instead of being long), and
+#: an exit deadline well under the 5 s bound leaves room for the scheduler
+QUARANTINE_CONF = ("\n[limits]\nmax_step_attempts = 1\nshutdown_timeout = 2.5\n"
+                   "\n[expressions]\nevaluation_timeout = 60\n")
+
+
 def test_sigterm_during_a_heavy_step_then_quarantine(tmp_path: Path) -> None:
     """SIGTERM stops the server within 5 s during a heavy step; the restarted server
     does not freeze on the same step again: with max_step_attempts = 1 the execution
     whose step was interrupted is quarantined."""
-    conf = "\n[limits]\nmax_step_attempts = 1\n"
-    srv = ServerProcess(tmp_path, extra_conf=conf).start(START_TIMEOUT)
+    srv = ServerProcess(tmp_path, extra_conf=QUARANTINE_CONF).start(START_TIMEOUT)
     try:
         api = Api(srv.url)
         api.create_workflows(heavy_wf("heavy_d", keys=40))
         ex_id = _running_step(api, "heavy_d")
-        time.sleep(2.5)  # long enough for the step to be recorded as slow
+        # the event, not a sleep: the step is recorded as slow (40 s of CPU: still running)
+        assert wait_until(lambda: _step_guarded(tmp_path / "wfaas.db", ex_id), 60), \
+            srv.log.read_text()[-3000:]
+        assert api.execution(ex_id)["state"] == "RUNNING"
         assert srv.proc is not None
         t0 = time.perf_counter()
         srv.proc.send_signal(signal.SIGTERM)
@@ -224,11 +246,11 @@ def test_sigterm_during_a_heavy_step_then_quarantine(tmp_path: Path) -> None:
         assert time.perf_counter() - t0 < 5.0
     finally:
         srv.stop()
-    srv = ServerProcess(tmp_path, extra_conf=conf)
+    srv = ServerProcess(tmp_path, extra_conf=QUARANTINE_CONF)
     srv.start(START_TIMEOUT)
     try:
         api = Api(srv.url)
-        done = api.wait(ex_id, timeout=10)
+        done = api.wait(ex_id, timeout=30)
         assert done["state"] == "ERROR", done
         assert done["state_info"].startswith("quarantined: step failed 1 times"), done
         assert_serving(srv.url)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, event, select
 
 from wfaas.actions.base import (
     Action,
@@ -100,19 +99,30 @@ def test_user_row_with_same_name_is_not_overwritten(engine: Engine) -> None:
     assert rows(engine)["p.one"]["input"] == "mine"
 
 
-def test_two_thousand_actions_under_five_seconds(engine: Engine) -> None:
+def test_two_thousand_actions_in_a_few_bulk_statements(engine: Engine) -> None:
+    """2,000 actions are added, updated and removed in bulk statements: the work is
+    counted in SQL round trips (a per-row implementation makes thousands), not timed
+    (a wall-clock bound failed on a loaded CI machine)."""
     def provider(version: int) -> DictProvider:
         return DictProvider([
             Plain(f"bulk.a{i}", params=(ParamSpec("x"), ParamSpec("y", True, version)),
                   description=f"action {i}", source="openstack", tags=("os",))
             for i in range(2000)])
 
-    start = time.perf_counter()
-    with session_scope(engine) as s:
-        assert populate(s, provider(1))["added"] == 2000
-    with session_scope(engine) as s:
-        assert populate(s, provider(2))["updated"] == 2000
-    with session_scope(engine) as s:
-        assert populate(s, DictProvider([]))["removed"] == 2000
-    assert time.perf_counter() - start < 5.0
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement.split(None, 1)[0].upper())
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        for changed, expected in ((provider(1), "added"), (provider(2), "updated"),
+                                  (DictProvider([]), "removed")):
+            statements.clear()
+            with session_scope(engine) as s:
+                assert populate(s, changed)[expected] == 2000
+            writes = [verb for verb in statements if verb != "SELECT"]
+            assert writes and len(statements) <= 12, (expected, statements)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
     assert rows(engine) == {}

@@ -192,9 +192,10 @@ class Sim:
                 continue
             elif isinstance(event, e.ActionCompleted) and event.action_id in self.cancelled:
                 continue
-            elif isinstance(event, e.StopWorkflow) and self.execs[target].state.state in (
-                    "SUCCESS", "ERROR", "CANCELLED"):
-                continue  # a parent's cancel reached a child that had finished: the shell drops it
+            elif isinstance(event, (e.StopWorkflow, e.PauseWorkflow)) \
+                    and self.execs[target].state.state in ("SUCCESS", "ERROR", "CANCELLED"):
+                continue  # a parent's cancel or pause reached a child that had finished: the
+                # shell drops it (EngineService._fail_step drops every NotAllowed)
             else:
                 self.feed(target, event)
 

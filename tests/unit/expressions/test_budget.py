@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from wfaas.exceptions import ExpressionError
-from wfaas.expressions import configure, evaluate
+from wfaas.expressions import budget, configure, evaluate
 
 #: (expression, the option its error must name): each reproduction of issue 14.
 BOMBS = [
@@ -60,16 +62,36 @@ def test_limits_are_configurable() -> None:
     assert evaluate("<% pow(2, 40) * pow(2, 40) * pow(2, 40) %>", {}) == 2 ** 120
 
 
+def _spend(text: str, data: object) -> tuple[object, float, int]:
+    """``text``'s value, the fuel it spent and the bytes it built, under the default fuel
+    and size limits. The wall-clock deadline is off: it measures the machine's load as
+    much as the expression (the bombs above test it); fuel counts the work itself."""
+    limits = budget.Limits(timeout=0)
+    with budget.running(limits) as running:  # the evaluation spends this outer budget
+        value = evaluate(text, data)
+    return value, limits.max_fuel - running.fuel, running.built
+
+
 def test_ordinary_expressions_fit_the_default_budget() -> None:
+    """Ordinary work over 2,000 rows and 100 KB strings stays under a quarter of the
+    default fuel and sizes (so they fit with a margin, whatever the machine's load)."""
     data = {"rows": [{"id": i, "name": f"n{i}"} for i in range(2000)], "s": "x" * 100000}
-    assert len(evaluate("<% $.rows.select({id => $.id, n => $.name}) %>", data)) == 2000
-    assert evaluate("<% $.rows.where($.id mod 2 = 0).select($.id).sum() %>", data) \
-        == sum(range(0, 2000, 2))
-    assert evaluate("{{ _.rows | map(attribute='id') | sum }}", data) == sum(range(2000))
-    rendered = evaluate("{% for i in _.rows %}{{ i.id }},{% endfor %}", data)
-    assert rendered.count(",") == 2000
-    assert len(evaluate("<% $.s + $.s %>", data)) == 200000
-    assert len(evaluate("<% $.s.replace('x', 'yy') %>", data)) == 200000
+    cases: list[tuple[str, Callable[[Any], bool]]] = [
+        ("<% $.rows.select({id => $.id, n => $.name}) %>", lambda v: len(v) == 2000),
+        ("<% $.rows.where($.id mod 2 = 0).select($.id).sum() %>",
+         lambda v: v == sum(range(0, 2000, 2))),
+        ("{{ _.rows | map(attribute='id') | sum }}", lambda v: v == sum(range(2000))),
+        ("{% for i in _.rows %}{{ i.id }},{% endfor %}", lambda v: v.count(",") == 2000),
+        ("<% $.s + $.s %>", lambda v: len(v) == 200000),
+        ("<% $.s.replace('x', 'yy') %>", lambda v: len(v) == 200000),
+    ]
+    defaults = budget.Limits()
+    for text, expected in cases:
+        value, fuel, built = _spend(text, data)
+        assert expected(value), text
+        assert fuel < defaults.max_fuel // 4, (text, fuel)
+        assert built < defaults.max_total_bytes // 4, (text, built)
+        assert budget.size_of(value) < defaults.max_value_bytes // 4, text
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -129,7 +151,6 @@ class _Leave(BaseException):
 
 
 def test_on_slow_fires_once_inside_a_heavy_evaluation_and_never_for_a_cheap_one() -> None:
-    from wfaas.expressions import budget
 
     calls: list[float] = []
     evaluate("<% $.x + 1 %>", {"x": 1})  # parsed and planned: the fast path from now on
@@ -146,8 +167,6 @@ def test_on_slow_fires_once_inside_a_heavy_evaluation_and_never_for_a_cheap_one(
 @pytest.mark.parametrize("text", ["<% range(100000).select($ * 2).sum() %>",
                                   "{% for i in range(100000) %}{% endfor %}"])
 def test_a_raising_hook_leaves_the_evaluation_untouched_by_error_handling(text: str) -> None:
-    from wfaas.expressions import budget
-
     def leave() -> None:
         raise _Leave
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import collections
 import re
-import time
+import sys
 from typing import Any
 
 import pytest
@@ -143,16 +144,37 @@ def test_plugin_functions_shadow_the_fast_path() -> None:
     assert evaluate("<% len($) %>", [1, 2]) == 2
 
 
-def test_lambda_bodies_use_the_fast_path() -> None:
+def _overloads_resolved(monkeypatch: pytest.MonkeyPatch) -> collections.Counter[str]:
+    """Counts, by function name, the calls whose overload yaql resolves from now on (the
+    tens of microseconds per operator the fast path saves)."""
+    from yaql.language import runner
+
+    resolved: collections.Counter[str] = collections.Counter()
+    choose = runner.choose_overload
+
+    def counting(name: str, *args: Any, **kwargs: Any) -> Any:
+        resolved[name] += 1
+        return choose(name, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "choose_overload", counting)
+    return resolved
+
+
+def test_lambda_bodies_use_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The operators inside ``select`` / ``where`` lambdas run as fast closures: yaql
+    resolves no operator overload per item. Counted, not timed (yaql alone took ~0.3 s
+    here against ~0.02 s on an idle machine; a timed bound failed under load)."""
     items = list(range(2000))
     text = "<% $.select($ * 2).where($ mod 3 = 0).len() %>"
-    timings = []
-    for _ in range(3):
-        started = time.perf_counter()
-        assert evaluate(text, items) == 667
-        timings.append(time.perf_counter() - started)
-    # yaql alone needs ~0.3 s here (idle machine); the fast nodes ~0.02 s.
-    assert min(timings) < 0.15, timings
+    resolved = _overloads_resolved(monkeypatch)
+    assert evaluate(text, items) == 667
+    # the three method calls (select, where, len, each behind a '.'), none per item
+    assert sum(resolved.values()) <= 6, resolved
+    # the same count through yaql alone: one per item (no deadline: yaql is slow here)
+    configure(fast_path=False, timeout=0)
+    resolved.clear()
+    assert evaluate(text, items) == 667
+    assert resolved["#operator_*"] == 2000 and resolved["#operator_mod"] == 2000, resolved
 
 
 def test_to_yaql_is_lazy_and_to_plain_copies() -> None:
@@ -171,17 +193,33 @@ def test_to_yaql_is_lazy_and_to_plain_copies() -> None:
     assert raw == {"a": {"deep": [1, 2]}, "b": [{"deep": [1, 2]}, {"c": {3}}]}
 
 
+def _calls_made(text: str, data: Any) -> int:
+    """How many Python and C functions one evaluation of ``text`` calls."""
+    calls = 0
+
+    def profile(frame: Any, event: str, arg: Any) -> None:
+        nonlocal calls
+        if event in ("call", "c_call"):
+            calls += 1
+
+    sys.setprofile(profile)
+    try:
+        evaluate(text, data)
+    finally:
+        sys.setprofile(None)
+    return calls
+
+
 def test_evaluation_is_fast_after_warm_up() -> None:
+    """After the first evaluation, ``$.x + 1`` over a large context is a few dozen
+    function calls: no parsing, no yaql, no walk over the data. Counted, not timed
+    (~2 µs on an idle machine; timings fail on a loaded one)."""
     data = {"x": 1, **{f"k{i}": {"v": list(range(20))} for i in range(500)}}
     assert evaluate("<% $.x + 1 %>", data) == 2
-    timings = []
-    for _ in range(5):  # the best of 5 rounds: a busy machine may preempt us
-        started = time.perf_counter()
-        for _ in range(400):
-            evaluate("<% $.x + 1 %>", data)
-        timings.append((time.perf_counter() - started) / 400)
-    # ~2 µs on the development machine; the budget is 50 µs.
-    assert min(timings) < 50e-6, timings
+    assert _calls_made("<% $.x + 1 %>", data) <= 60  # 28 at the time of writing
+    configure(fast_path=False)  # through yaql: over 1,000 calls
+    evaluate("<% $.x + 1 %>", data)
+    assert _calls_made("<% $.x + 1 %>", data) > 500
 
 
 _LEAVES = ["$", "$.x", "$.y", "$.s", "$.t", "$.b", "$.n", "$.l", "$.ls", "$.d", "$.d.k",
