@@ -257,7 +257,9 @@ def _roll_back(engine: Engine, raw: Any, exc: BaseException) -> None:
     """Roll back; a connection the error shows as broken is dropped from the pool."""
     orig = exc.orig if isinstance(exc, DBAPIError) else exc
     dbapi = engine.dialect.loaded_dbapi
-    if isinstance(orig, dbapi.Error) and engine.dialect.is_disconnect(orig, raw, None):
+    broken = isinstance(orig, dbapi.Error) and engine.dialect.is_disconnect(
+        orig, raw.driver_connection, None)
+    if broken:
         raw.invalidate(orig)
         return
     try:
