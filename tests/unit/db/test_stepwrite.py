@@ -70,11 +70,14 @@ def test_compare_and_set_on_the_version(db_engine: Engine) -> None:
         # a batch: False when one of the rows moved on
         assert not tx.compare_and_set(EXECUTIONS, [("ex1", 4, {"state": "RUNNING"}),
                                                    ("ex2", 9, {"state": "RUNNING"})])
+        # ... and True when every row matched (one executemany)
+        assert tx.compare_and_set(EXECUTIONS, [("ex1", 5, {"state": "RUNNING"}),
+                                               ("ex2", 3, {"state": "RUNNING"})])
     with db_engine.connect() as conn:
         rows = dict(conn.execute(select(EXECUTIONS.c.id, EXECUTIONS.c.version)).all())
         output = conn.execute(select(EXECUTIONS.c.output, EXECUTIONS.c.state).where(
             EXECUTIONS.c.id == "ex1")).one()
-    assert rows == {"ex1": 5, "ex2": 3}
+    assert rows == {"ex1": 6, "ex2": 4}
     assert tuple(output) == ({"x": 1}, "RUNNING")
 
 
