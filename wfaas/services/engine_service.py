@@ -61,12 +61,14 @@ from wfaas.services.state_store import (
     ExecutionMeta,
     Loaded,
     RowBuffer,
+    StaleVersion,
     header_values,
     load_row,
     load_state,
     lock_execution_row,
     meta_of,
     persist_children,
+    write_plain_steps,
 )
 from wfaas.services.watchdog import HeavyStep, RunningStep, StepWatchdog, WatchdogSettings
 from wfaas.utils.logcontext import log_context
@@ -81,10 +83,6 @@ Listener = Callable[[str, dict[str, Any]], None]
 def _retryable(exc: OperationalError) -> bool:
     """A deadlock or serialization failure (PostgreSQL): the step can simply be redone."""
     return getattr(exc.orig, "sqlstate", None) in ("40P01", "40001")
-
-
-class StaleVersion(Exception):
-    """The execution row changed under us (another engine wrote it)."""
 
 
 class EngineService(EngineWorkers):
@@ -204,11 +202,12 @@ class EngineService(EngineWorkers):
                     continue
                 if decided is not None:
                     results.append(decided)
-            with session_scope(self.sessions) as session:
-                rows = RowBuffer.defer(session)  # one executemany per table for all
-                for decided in results:
-                    self._persist(session, decided)
-                rows.flush(session)
+            if not write_plain_steps(self.sessions, results):
+                with session_scope(self.sessions) as session:
+                    rows = RowBuffer.defer(session)  # one executemany per table for all
+                    for decided in results:
+                        self._persist(session, decided)
+                    rows.flush(session)
         except Exception:  # noqa: BLE001 - replayed one by one below
             LOG.debug("Batched step failed; replaying %d executions one by one", len(batch))
             for ex_id, _ in batch:
@@ -285,7 +284,7 @@ class EngineService(EngineWorkers):
             # decide (expression evaluation) runs OUTSIDE the transaction: a heavy step
             # never holds the database write lock other requests wait for
             decided = self._decide(self._load_outside(ex_id), events, now)
-            if decided is not None:
+            if decided is not None and not write_plain_steps(self.sessions, [decided]):
                 with session_scope(self.sessions) as session:
                     self._persist(session, decided)
         if decided is None:

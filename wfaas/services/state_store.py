@@ -25,8 +25,18 @@ from sqlalchemy.orm import Session
 
 from wfaas.db import api
 from wfaas.db import models as m
+from wfaas.db.stepwrite import StepTx, engine_for, step_transaction
 from wfaas.db.types import utcnow_precise
-from wfaas.engine import ActionState, Command, Event, TaskState, WorkflowState
+from wfaas.engine import (
+    ActionState,
+    Command,
+    Event,
+    ScheduleTimer,
+    StartSubWorkflow,
+    TaskState,
+    TimerFired,
+    WorkflowState,
+)
 from wfaas.engine.states import TERMINAL
 from wfaas.engine.states import WORKFLOW_TERMINAL as TERMINAL_WF
 from wfaas.lang.specs import WorkflowSpec
@@ -269,7 +279,7 @@ def _action_row(loaded: Loaded, action: ActionState) -> dict[str, Any]:
     }
 
 
-def persist_children(session: Session, loaded: Loaded, task_ids: set[str],
+def persist_children(session: Session | StepTx, loaded: Loaded, task_ids: set[str],
                      action_ids: set[str]) -> None:
     """Write the changed task and action rows of ``loaded`` (bulk insert / update), and
     its global context when the engine replaced it since it was last stored (a large
@@ -319,6 +329,10 @@ def persist_children(session: Session, loaded: Loaded, task_ids: set[str],
         buffer.flush(session)
 
 
+class StaleVersion(Exception):
+    """The execution row changed under us (another engine wrote it)."""
+
+
 class StaleBatch(Exception):
     """A deferred compare-and-set found an execution changed by someone else."""
 
@@ -343,22 +357,50 @@ class RowBuffer:
     deferred: bool = False
 
     @classmethod
-    def of(cls, session: Session) -> RowBuffer:
-        """The session's deferred buffer, or a fresh one written at once."""
+    def of(cls, session: Session | StepTx) -> RowBuffer:
+        """The transaction's deferred buffer, or a fresh one written at once."""
         buffer = session.info.get("wfaas_rows")
         return buffer if isinstance(buffer, RowBuffer) else cls()
 
     @classmethod
-    def defer(cls, session: Session) -> RowBuffer:
+    def defer(cls, session: Session | StepTx) -> RowBuffer:
         """Collect the rows written in ``session`` until :meth:`flush`."""
         buffer = cls(deferred=True)
         session.info["wfaas_rows"] = buffer
         return buffer
 
-    def flush(self, session: Session) -> None:
+    def flush(self, target: Session | StepTx) -> None:
         """Write what was collected: the execution headers first (compare-and-set;
         :class:`StaleBatch` when one changed meanwhile), then the tasks, then the
-        actions that point to them."""
+        actions that point to them. Prebuilt statements on the DBAPI connection
+        (:mod:`wfaas.db.stepwrite`); Core statements on other databases."""
+        tx = target if isinstance(target, StepTx) else StepTx.of_session(target)
+        if tx is None:
+            self._flush_core(cast(Session, target))
+            return
+        if self.headers:
+            if not tx.compare_and_set(_EXECUTIONS, self.headers):
+                raise StaleBatch("an execution of the batch changed concurrently")
+            self.headers = []
+        if self.contexts:
+            tx.upsert(_CONTEXTS, self.contexts)
+        if self.new_tasks:
+            tx.insert(_TASKS, self.new_tasks)
+        if self.old_tasks:
+            tx.update(_TASKS, self.old_tasks)
+        if self.new_actions:
+            tx.insert(_ACTIONS, self.new_actions)
+        if self.old_actions:
+            tx.update(_ACTIONS, self.old_actions)
+        self._clear()
+
+    def _clear(self) -> None:
+        self.contexts, self.new_tasks, self.old_tasks = [], [], []
+        self.new_actions, self.old_actions = [], []
+
+    def _flush_core(self, session: Session) -> None:
+        """:meth:`flush` through Core (databases :mod:`wfaas.db.stepwrite` does not
+        know)."""
         if self.headers:
             if not api.update_executions_cas(session, self.headers):
                 raise StaleBatch("an execution of the batch changed concurrently")
@@ -366,7 +408,6 @@ class RowBuffer:
         conn = session.connection()
         if self.contexts:
             _store_contexts(conn, self.contexts)
-            self.contexts = []
         if self.new_tasks:
             conn.execute(insert(_TASKS), self.new_tasks)
         if self.old_tasks:
@@ -375,7 +416,7 @@ class RowBuffer:
             conn.execute(insert(_ACTIONS), self.new_actions)
         if self.old_actions:
             conn.execute(_UPDATE_ACTION, _by_pk(self.old_actions))
-        self.new_tasks, self.old_tasks, self.new_actions, self.old_actions = [], [], [], []
+        self._clear()
 
 
 _CONTEXTS = cast(Table, m.ExecutionContext.__table__)
@@ -426,3 +467,43 @@ def _stamp_in_order(rows: list[dict[str, Any]], order: dict[str, Any]) -> None:
         row["created_at"] = now + _dt.timedelta(microseconds=i)
         # a row created already finished (an action run inside the step) was updated then
         row["updated_at"] = row["created_at"] if row.get("state") in TERMINAL else None
+
+
+# ---------------------------------------------------------------- plain steps
+
+
+def is_plain(decided: Decided) -> bool:
+    """A step that writes only the header, task, action and context rows: no timer
+    set, cancelled or fired, no sub-workflow started (those need the session path)."""
+    if any(isinstance(e, TimerFired) for e in decided.events):
+        return False
+    return not any(isinstance(c, ScheduleTimer | StartSubWorkflow) or c.kind == "cancel_timer"
+                   for c in decided.commands)
+
+
+def write_plain_steps(sessions: Any, steps: list[Decided]) -> bool:
+    """Write plain steps (:func:`is_plain`) in one transaction of prebuilt statements,
+    without a ``Session``: each header by compare-and-set (first), then the changed
+    rows. False (nothing written) when a step is not plain or the database is not one
+    :mod:`wfaas.db.stepwrite` writes. Raises :class:`StaleVersion` when the execution
+    of a single step changed meanwhile, :class:`StaleBatch` for several."""
+    if not steps:
+        return True
+    engine = engine_for(sessions)
+    if engine is None or not all(is_plain(d) for d in steps):
+        return False
+    with step_transaction(engine) as tx:
+        rows = RowBuffer.defer(tx)
+        for decided in steps:
+            loaded = decided.loaded
+            values = header_values(loaded.state, with_input=decided.started_now)
+            rows.headers.append((loaded.meta.id, loaded.version, values))
+            loaded.version += 1
+            persist_children(tx, loaded, decided.task_ids, decided.action_ids)
+        try:
+            rows.flush(tx)
+        except StaleBatch:
+            if len(steps) == 1:
+                raise StaleVersion(steps[0].loaded.meta.id) from None
+            raise
+    return True
