@@ -185,6 +185,9 @@ class WorkflowState:
     #: engine replaces ``context`` when it changes, never mutates it, so the shell writes
     #: it only when ``context is not stored_context``
     stored_context: Any = field(default=None, repr=False, compare=False)
+    #: the ``params`` object the shell stored last (None: not stored since loaded); the
+    #: engine replaces ``params`` when it changes (a resume or rerun with an ``env``)
+    stored_params: Any = field(default=None, repr=False, compare=False)
 
     # ---- ids and indexes -----------------------------------------------------------
     def new_id(self) -> str:

@@ -225,7 +225,8 @@ class Operations:
                 params = dict(row.params or {})
                 params["env"] = deep_merge(_dict(params.get("env")), env)
                 values: dict[str, Any] = {"params": params, "updated_at": utcnow()}
-                if row.engine_state is not None:  # started: the engine keeps its own env
+                if row.engine_state is not None and "env" in row.engine_state:
+                    # started, with an env of its own (evaluated): merge there too
                     engine_state = dict(row.engine_state)
                     engine_state["env"] = deep_merge(_dict(engine_state.get("env")), env)
                     values["engine_state"] = engine_state

@@ -169,6 +169,8 @@ def load_state(session: Session, row: m.WorkflowExecution) -> tuple[WorkflowStat
     header.update(id=row.id, workflow_name=row.workflow_name, state=row.state,
                   state_info=row.state_info, input=row.input or {}, params=row.params or {},
                   output=row.output, root_execution_id=row.root_execution_id)
+    if "env" not in header:  # the env is params.env, stored once with the params
+        header["env"] = header["params"].get("env") or {}
     stored = session.connection().execute(_LOAD_CONTEXT, {"pk": row.id}).first()
     if stored is not None:  # else a row of an older version: its context in engine_state
         header["context"] = stored.context
@@ -187,6 +189,7 @@ def load_state(session: Session, row: m.WorkflowExecution) -> tuple[WorkflowStat
     state = WorkflowState.from_parts(header, tasks, actions)
     if stored is not None:
         state.stored_context = state.context
+    state.stored_params = state.params
     return state, task_ids, {a.id for a in action_rows}
 
 
@@ -223,13 +226,19 @@ def header_values(state: WorkflowState, *, with_input: bool) -> dict[str, Any]:
     apart, by :func:`persist_children`)."""
     header = state.header_dict()
     engine_state = {k: v for k, v in header.items() if k not in _HEADER_COLUMNS}
+    if state.env is state.params.get("env"):
+        # the env is the one in params (not evaluated, not merged apart): stored once
+        # there, not rewritten with every step's engine_state (1 MB env: 1 MB a step)
+        del engine_state["env"]
     values: dict[str, Any] = {
         "state": state.state, "state_info": state.state_info, "output": state.output,
         "engine_state": engine_state, "updated_at": utcnow_precise(),
     }
     if with_input:
         values["input"] = state.input
+    if with_input or state.params is not state.stored_params:
         values["params"] = state.params
+        state.stored_params = state.params
     if state.state in TERMINAL_WF:
         values["finished_at"] = utcnow_precise()
     return values

@@ -230,3 +230,63 @@ def test_a_with_items_of_sub_workflows_looks_their_definition_up_once(
         event.remove(rt.db, "before_cursor_execute", seen)
     # the start reads it once; a few more per step that creates children at most
     assert counts[25] == counts[5], counts
+
+
+ENV_WF = chain("env_wf", ["      publish:", "        big: <% env().big %>",
+                          "      on-success: [t0]"], FOLLOW)
+ENV_PAUSE = """
+version: '2.0'
+env_pause:
+  output:
+    a: <% env().a %>
+    b: <% env().b %>
+  tasks:
+    first:
+      action: std.noop
+      on-success: [wait]
+    wait:
+      action: std.noop
+      on-success: [last]
+    last:
+      action: std.noop
+"""
+
+
+@pytest.mark.parametrize("db_kind", DB_PARAMS)
+def test_a_large_env_is_written_once_not_with_every_step(db_kind: str,
+                                                         tmp_path: Path) -> None:
+    """``env`` lives in ``params`` (written when the execution starts); before, every
+    step's ``engine_state`` carried a copy of it too: a 300 KB env cost 300 KB per step."""
+    with runtime(db_kind, tmp_path) as (rt, written):
+        define(rt, ENV_WF)
+        runs = {}
+        for n in (10, 300_000):
+            before = written.total()
+            ex = rt.start_workflow("env_wf", input={"n": n},
+                                   params={"env": {"big": "x" * n}})
+            done = rt.wait_execution(ex["id"], 60)
+            assert done["state"] == "SUCCESS", done["state_info"]
+            assert done["output"] == {"size": n}
+            runs[n] = written.total() - before
+            with rt.session() as s:
+                assert "env" not in (s.get(m.WorkflowExecution, ex["id"]).engine_state or {})
+    # three times, whatever the number of steps: by the start's insert, by the first step
+    # (which stores the normalised input and params) and by the task that publishes it;
+    # a copy per step would be FOLLOW + 3 times
+    assert 870_000 <= runs[300_000] - runs[10] <= 960_000, runs
+
+
+@pytest.mark.parametrize("db_kind", DB_PARAMS)
+def test_a_resume_with_env_merges_it_and_stores_it(db_kind: str, tmp_path: Path) -> None:
+    """A resume's ``env`` is merged into the engine's env and into ``params.env``; the
+    state reloaded from the database (the engine's cache dropped) still sees it."""
+    with runtime(db_kind, tmp_path) as (rt, _):
+        define(rt, ENV_PAUSE.replace("    wait:\n", "    wait:\n      pause-before: true\n"))
+        ex_id = rt.start_workflow("env_pause", params={"env": {"a": 1, "b": 1}})["id"]
+        assert rt.wait_for(lambda s: s.get(m.WorkflowExecution, ex_id).state == "PAUSED", 60)
+        rt.engine.forget(ex_id)
+        rt.resume_execution(ex_id, env={"b": 2})
+        done = rt.wait_execution(ex_id, 60)
+        assert done["state"] == "SUCCESS", done["state_info"]
+        assert done["output"] == {"a": 1, "b": 2}
+        assert done["params"]["env"] == {"a": 1, "b": 2}
