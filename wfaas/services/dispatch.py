@@ -196,6 +196,20 @@ def dispatch(service: EngineService, loaded: Loaded, commands: list[Command]) ->
                                      "task_id": cmd.task_id})
 
 
+#: characters of a sub-workflow's state_info its parent receives: Mistral stores every
+#: state_info cut to this many (plus "..."), and a parent's failure message quotes its
+#: failed child's, so a chain of failing sub-workflows grows it by this much per level
+#: at most instead of doubling it (a runaway recursion 10 levels deep: megabytes)
+STATE_INFO_CHARS = 65500
+
+
+def cut_state_info(info: str | None) -> str | None:
+    """``info`` cut as Mistral stores a state_info (``mistral_lib.utils.cut``)."""
+    if info is None or len(info) <= STATE_INFO_CHARS:
+        return info
+    return info[:STATE_INFO_CHARS] + "..."
+
+
 def _to_parent(service: EngineService, loaded: Loaded, cmd: Command) -> None:
     parent = loaded.meta.parent_execution_id
     if not parent or not loaded.meta.task_execution_id:
@@ -203,7 +217,8 @@ def _to_parent(service: EngineService, loaded: Loaded, cmd: Command) -> None:
     child = loaded.meta.id
     if isinstance(cmd, WorkflowFinished):
         service.send(parent, ActionCompleted(action_id=child, state=cmd.state,
-                                             result=cmd.output, state_info=cmd.state_info))
+                                             result=cmd.output,
+                                             state_info=cut_state_info(cmd.state_info)))
     elif isinstance(cmd, WorkflowPaused):
         service.send(parent, ActionPaused(action_id=child))
     else:
