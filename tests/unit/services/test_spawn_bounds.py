@@ -132,8 +132,10 @@ def test_a_failing_chain_passes_its_state_info_up_cut(
 
 def test_a_fan_out_starts_at_most_the_inline_cap_per_transaction(
         sqlite_runtime: tuple[Runtime, TransactionCounter]) -> None:
-    """150 sub-workflows of one step: at most INLINE_CHILDREN of them get their first
-    step in the parent's transaction (header updates), the others one of their own."""
+    """150 sub-workflows of one step: at most INLINE_CHILDREN (8: each one's first step
+    runs while the transaction holds the write lock) of them get their first step in
+    the parent's transaction (header updates), the others one of their own."""
+    assert INLINE_CHILDREN <= 8
     rt, counter = sqlite_runtime
     define(rt, FAN_OUT)
     root = rt.start_workflow("fan_out")["id"]

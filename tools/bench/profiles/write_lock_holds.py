@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """How long the engine holds the SQLite write lock while a workflow runs (issue 14).
 
-    python tools/bench/profiles/write_lock_holds.py [recurse|none] [--roots 20] [--json FILE]
+    python tools/bench/profiles/write_lock_holds.py [recurse|none|fanout] [--roots 20] [--json FILE]
 
 Runs ``--roots`` executions one after the other in process (SQLite, one engine worker,
-default limits: a runaway recursion stops at nesting depth 10) and times every hold of
+default limits: a runaway recursion stops at nesting depth 10; ``fanout``: a
+with-items of 500 sub-workflows of one ``std.noop`` task) and times every hold of
 the write lock (``wfaas.db.session``'s per-engine lock around a write transaction) in
 CPU time of the holding thread (``time.thread_time``: robust on a loaded machine).
 Everything else waiting to write (an API start, a cancel's step) waits for these holds.
@@ -35,6 +36,9 @@ WORKFLOWS = {
     "recurse": "version: '2.0'\nrecurse:\n  tasks:\n    again:\n      workflow: recurse\n",
     "none": "version: '2.0'\nnone:\n  tasks:\n    t:\n      action: std.noop\n"
             "      publish: {v: '<% 1 + 1 %>'}\n",
+    "fanout": "version: '2.0'\nleaf:\n  tasks:\n    t:\n      action: std.noop\n"
+              "fanout:\n  tasks:\n    each:\n      with-items: i in <% range(500) %>\n"
+              "      workflow: leaf\n",
 }
 
 
