@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -113,8 +114,14 @@ def create_child(service: EngineService, session: Session, loaded: Loaded,
 
 
 #: most sub-workflows started inside their parent's step (one transaction); the others
-#: start with a step of their own
-INLINE_CHILDREN = 64
+#: start with a step of their own (batched with other executions' steps). Each inline
+#: start runs the child's first step while the transaction holds the write lock: 64 of
+#: them held it for ~330 ms of CPU (a with-items of 500 sub-workflows), and were no
+#: cheaper in all than starting them with steps of their own
+INLINE_CHILDREN = 8
+#: thread CPU seconds of inline starts after which a transaction inlines no more
+#: (a child with a heavy first step: the others do not wait for the lock behind it)
+INLINE_CPU_S = 0.005
 
 
 def _start_inline(service: EngineService, session: Session, parent: Loaded,
@@ -123,10 +130,14 @@ def _start_inline(service: EngineService, session: Session, parent: Loaded,
     (input, vars, first tasks) is decided and written in the parent's transaction and its
     commands are dispatched after the parent's commit. That saves the child a step of its
     own (a load, a transaction and a hand-over). Only children of the execution the step
-    is about (not grandchildren: the step stays bounded) and at most
-    :data:`INLINE_CHILDREN` per transaction. False: start it with an event instead."""
+    is about (not grandchildren: the step stays bounded), at most
+    :data:`INLINE_CHILDREN` per transaction and until they took :data:`INLINE_CPU_S`
+    of CPU in all. False: start it with an event instead."""
     inline: set[str] = session.info.setdefault("wfaas_inline_started", set())
     if parent.meta.id in inline or len(inline) >= INLINE_CHILDREN:
+        return False
+    began = session.info.setdefault("wfaas_inline_began", time.thread_time())
+    if time.thread_time() - began > INLINE_CPU_S:
         return False
     st = new_workflow_state(meta.id, meta.workflow_name, service.clock())
     st.parent_task_id, st.root_execution_id = meta.task_execution_id, meta.root_execution_id
@@ -196,6 +207,20 @@ def dispatch(service: EngineService, loaded: Loaded, commands: list[Command]) ->
                                      "task_id": cmd.task_id})
 
 
+#: characters of a sub-workflow's state_info its parent receives: Mistral stores every
+#: state_info cut to this many (plus "..."), and a parent's failure message quotes its
+#: failed child's, so a chain of failing sub-workflows grows it by this much per level
+#: at most instead of doubling it (a runaway recursion 10 levels deep: megabytes)
+STATE_INFO_CHARS = 65500
+
+
+def cut_state_info(info: str | None) -> str | None:
+    """``info`` cut as Mistral stores a state_info (``mistral_lib.utils.cut``)."""
+    if info is None or len(info) <= STATE_INFO_CHARS:
+        return info
+    return info[:STATE_INFO_CHARS] + "..."
+
+
 def _to_parent(service: EngineService, loaded: Loaded, cmd: Command) -> None:
     parent = loaded.meta.parent_execution_id
     if not parent or not loaded.meta.task_execution_id:
@@ -203,7 +228,8 @@ def _to_parent(service: EngineService, loaded: Loaded, cmd: Command) -> None:
     child = loaded.meta.id
     if isinstance(cmd, WorkflowFinished):
         service.send(parent, ActionCompleted(action_id=child, state=cmd.state,
-                                             result=cmd.output, state_info=cmd.state_info))
+                                             result=cmd.output,
+                                             state_info=cut_state_info(cmd.state_info)))
     elif isinstance(cmd, WorkflowPaused):
         service.send(parent, ActionPaused(action_id=child))
     else:

@@ -111,7 +111,11 @@ class EngineService(EngineWorkers):
         self._workers_n = max(1, workers)
         self._cache: OrderedDict[str, Loaded] = OrderedDict()
         self._cache_size = cache_size
-        self._lock = threading.Condition()
+        lock = threading.RLock()
+        self._lock = threading.Condition(lock)
+        self._urgent_cv = threading.Condition(lock)
+        self._urgent: deque[str] = deque()
+        self._urgent_thread: threading.Thread | None = None
         self._pending: dict[str, list[dict[str, Any]]] = {}
         self._ready: deque[str] = deque()
         #: most executions whose steps share one transaction

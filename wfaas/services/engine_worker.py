@@ -4,8 +4,12 @@ Split out of :mod:`wfaas.services.engine_service` (which applies a batch: load,
 decide, persist, dispatch). Here: the queue of events per execution, the ready
 list, the worker threads that take up to ``batch_size`` ready executions at a
 time, the acknowledgement of transports that wait for the step
-(``acks_after_handler``), and :meth:`EngineWorkers.preempt` (the watchdog's
-urgent path). :class:`EngineWorkers` is a base class of
+(``acks_after_handler``), :meth:`EngineWorkers.preempt` (the watchdog's
+urgent path for an execution in a slow step) and the priority lane: a stop or pause
+of an execution no step is applying, arriving while steps run, goes to a worker of its
+own (never busy with other executions' steps, never batched with them), so a cancel
+waits for no spawning or heavy step of others, only for the write lock.
+:class:`EngineWorkers` is a base class of
 :class:`~wfaas.services.engine_service.EngineService`; it holds no state of its own.
 """
 
@@ -24,7 +28,7 @@ from wfaas import metrics
 from wfaas.db.session import session_scope
 from wfaas.rpc.base import Message, Transport, sender_is_idle
 from wfaas.services.state_store import Loaded, load_row
-from wfaas.services.watchdog import RunningStep, StepWatchdog
+from wfaas.services.watchdog import URGENT_KINDS, RunningStep, StepWatchdog
 
 LOG = logging.getLogger(__name__)
 #: most batches an idle in-process sender applies itself (see ``_may_step_here``)
@@ -41,6 +45,11 @@ class EngineWorkers:
     batch_size: int
     _cache: OrderedDict[str, Loaded]
     _lock: threading.Condition
+    #: the priority lane: executions whose queued events start with a stop or pause,
+    #: waiting for the lane's worker (woken through ``_urgent_cv``, same lock)
+    _urgent: deque[str]
+    _urgent_cv: threading.Condition
+    _urgent_thread: threading.Thread | None
     _pending: dict[str, list[dict[str, Any]]]
     _ready: deque[str]
     _busy: set[str]
@@ -67,6 +76,9 @@ class EngineWorkers:
         self.transport.serve_engine(self.handle_message)
         for _ in range(self._workers_n):
             self.start_worker()
+        self._urgent_thread = threading.Thread(target=self._work_urgent, daemon=True,
+                                               name="wfaas-engine-priority")
+        self._urgent_thread.start()
         self.watchdog.start()
 
     def start_worker(self, *, extra: bool = False,
@@ -85,8 +97,10 @@ class EngineWorkers:
         with self._lock:
             self._stopping = True
             self._lock.notify_all()
+            self._urgent_cv.notify_all()
         deadline = time.monotonic() + timeout
-        for t in list(self._threads):
+        lane, self._urgent_thread = self._urgent_thread, None
+        for t in [*self._threads, *([lane] if lane else [])]:
             if t is not threading.current_thread():
                 t.join(timeout=max(0.0, deadline - time.monotonic()))
         self._threads = []
@@ -176,7 +190,9 @@ class EngineWorkers:
                 self._waiters.setdefault(ex_id, []).append(done)
             # Wake one idle worker for a newly ready execution only: an event for an
             # execution being stepped is taken by its worker when the step ends.
-            if len(queue) == 1 and ex_id not in self._busy:
+            if self._to_priority_lane(ex_id, event):
+                pass
+            elif len(queue) == 1 and ex_id not in self._busy:
                 self._ready.append(ex_id)
                 step_here = self._may_step_here()
                 if not step_here:
@@ -191,6 +207,23 @@ class EngineWorkers:
                     break
         if done is not None and not done.wait(600):
             raise TimeoutError(f"engine step of execution {ex_id} did not finish")
+
+    def _to_priority_lane(self, ex_id: str, event: dict[str, Any]) -> bool:
+        """(Lock held.) Hand a stop or pause of ``ex_id`` to the priority lane when
+        steps run now (an idle worker would take it at once anyway) and no step is
+        applying ``ex_id`` (that step takes it when it ends; a slow one: the watchdog's
+        :meth:`preempt`). Its other queued events go with it."""
+        if event.get("kind") not in URGENT_KINDS or self._urgent_thread is None \
+                or not self._running or ex_id in self._busy or ex_id in self._urgent:
+            return ex_id in self._urgent
+        if len(self._pending[ex_id]) > 1:  # already waiting for a worker: jump the queue
+            try:
+                self._ready.remove(ex_id)
+            except ValueError:
+                return False  # being preempted (taken off the ready list)
+        self._urgent.append(ex_id)
+        self._urgent_cv.notify()
+        return True
 
     def _may_step_here(self) -> bool:
         """(Lock held.) Whether the sender's thread applies the event itself instead of
@@ -219,22 +252,30 @@ class EngineWorkers:
             if on_exit is not None:
                 on_exit()
 
-    def _work_once(self, extra: bool, wait: bool = True, last: bool = False) -> bool:
+    def _work_urgent(self) -> None:
+        """The priority lane's worker: steps only what :meth:`_to_priority_lane` gave it."""
+        while self._work_once(False, urgent=True):
+            pass
+
+    def _work_once(self, extra: bool, wait: bool = True, last: bool = False,
+                   urgent: bool = False) -> bool:
         """Take one batch of ready executions and step it; False: leave the loop.
         ``wait=False``: a batch in a thread that is not a worker (nothing ready:
-        return at once); ``last``: its last one (more ready after it: wake a worker)."""
+        return at once); ``last``: its last one (more ready after it: wake a worker);
+        ``urgent``: the priority lane's batch (of ``_urgent``, not ``_ready``)."""
+        ready, cv = (self._urgent, self._urgent_cv) if urgent else (self._ready, self._lock)
         with self._lock:
-            if not wait and (not self._ready or self._stopping):
+            if not wait and (not ready or self._stopping):
                 return False
-            while not self._ready and not self._stopping:
-                if not self._lock.wait(5.0 if extra else None) and extra:
+            while not ready and not self._stopping:
+                if not cv.wait(5.0 if extra else None) and extra:
                     return False  # an extra worker idle for 5 s leaves
             if self._stopping:
                 return False
             batch: list[tuple[str, list[dict[str, Any]]]] = []
             waiters: list[threading.Event] = []
-            while self._ready and len(batch) < self.batch_size:
-                ex_id = self._ready.popleft()
+            while ready and len(batch) < self.batch_size:
+                ex_id = ready.popleft()
                 batch.append((ex_id, self._pending.pop(ex_id, [])))
                 waiters.extend(self._waiters.pop(ex_id, ()))
                 self._busy.add(ex_id)
@@ -260,8 +301,8 @@ class EngineWorkers:
                     elif ex_id not in self._preempting:
                         self._ack_applied(ex_id)
                 # this worker takes the next batch itself: wake another one only
-                # when there is more than one batch of work
-                if len(self._ready) > (0 if last else self.batch_size) or (
+                # when there is more than one batch of work (the lane takes none)
+                if len(self._ready) > (0 if last or urgent else self.batch_size) or (
                         requeued and self._watchers):
                     self._lock.notify()
             if self.monitor is not None:

@@ -90,7 +90,7 @@ class Operations:
         provider: Any
         field_size_limit_kb: int
 
-        def session(self) -> AbstractContextManager[Session]: ...
+        def session(self, *, readonly: bool = False) -> AbstractContextManager[Session]: ...
 
         def wait_for(self, predicate: Callable[[Session], Any], timeout: float) -> Any: ...
 
@@ -118,7 +118,9 @@ class Operations:
             if problem:
                 metrics.limit_breached("engine.execution_field_size_limit_kb")
                 raise SizeLimitExceeded(problem)
-        with self.session() as s:
+        # the definition, its checks and the environment from a snapshot: the write
+        # transaction (the project limit and the insert) holds the lock for less
+        with self.session(readonly=True) as s:
             wf = api.workflow_definition_brief(s, identifier, namespace=namespace)
             text = self.specs.execution_text(s, wf)
             from wfaas.services.specs import spec_from_text
@@ -133,7 +135,8 @@ class Operations:
                 raise InputError(f"Invalid task name [wf={wf.name}, "
                                  f"task_name={params.get('task_name')}]: reverse workflow "
                                  f"{wf.name} needs params.task_name naming one of its tasks")
-            project = project_id or wf.project_id
+        project = project_id or wf.project_id
+        with self.session() as s:
             problem = project_problem(s, self.engine.limits, project)
             if problem:
                 count_breach(problem)
@@ -159,7 +162,8 @@ class Operations:
 
     def _send_and_wait(self, ex_id: str, event: Event,
                        done: Any) -> dict[str, Any]:
-        with self.session() as s:
+        # reads take a snapshot: a cancel does not wait for the write lock to read
+        with self.session(readonly=True) as s:
             version = self._execution(s, ex_id).version
         self.engine.send(ex_id, event)
 
@@ -171,13 +175,13 @@ class Operations:
 
         result = self.wait_for(check, OP_TIMEOUT)
         if not result:
-            with self.session() as s:
+            with self.session(readonly=True) as s:
                 return self._execution(s, ex_id).to_dict()
         return result  # type: ignore[no-any-return]
 
     def pause_execution(self, id: str) -> dict[str, Any]:
         """Pause a RUNNING execution (running actions finish, no new task starts)."""
-        with self.session() as s:
+        with self.session(readonly=True) as s:
             row = self._execution(s, id)
             if row.state == "PAUSED":
                 return row.to_dict()
@@ -189,7 +193,7 @@ class Operations:
     def resume_execution(self, id: str, env: dict[str, Any] | None = None
                          ) -> dict[str, Any]:
         """Resume a PAUSED execution, merging ``env`` into its environment."""
-        with self.session() as s:
+        with self.session(readonly=True) as s:
             row = self._execution(s, id)
             if row.state == "RUNNING":
                 return row.to_dict()
@@ -203,7 +207,7 @@ class Operations:
         """Force an execution to CANCELLED, ERROR or SUCCESS."""
         if state not in TERMINAL:
             raise ClientError(f"Invalid state {state!r}: use SUCCESS, ERROR or CANCELLED")
-        with self.session() as s:
+        with self.session(readonly=True) as s:
             row = self._execution(s, id)
             if row.state in TERMINAL:
                 if row.state == state:
