@@ -276,8 +276,9 @@ def test_acceptance_on_postgresql_claims_each_action_once(cluster: Cluster, db: 
 
     from wfaas.executors.acceptance import Acceptance, Verdict
 
-    upload(cluster, "version: '2.0'\naccept_once:\n  tasks:\n    t: {action: std.noop}\n")
-    ex = start(cluster, "accept_once")
+    name = f"accept_once_{'durable' if durable else 'async'}"
+    upload(cluster, f"version: '2.0'\n{name}:\n  tasks:\n    t: {{action: std.noop}}\n")
+    ex = start(cluster, name)
     wait_all(db, [ex], 60)
     a = m.ActionExecution
     with db.begin() as conn:  # as if the request were still waiting for an executor
