@@ -96,6 +96,14 @@ engine_opts: list[cfg.Opt] = [
 executor_opts: list[cfg.Opt] = [
     cfg.IntOpt("workers", default=16, help="Threads running actions in a local executor."),
     cfg.StrOpt("host", default="", help="Executor group name that a task's 'target' can route to."),
+    cfg.BoolOpt("durable_acceptance", default=False,
+                help="Distributed mode (PostgreSQL): commit an executor's acceptance of an "
+                     "action synchronously, waiting for the WAL flush (a disk sync per "
+                     "action). Off (default): the acceptance is visible to every other "
+                     "executor at once but reaches the disk with the next synchronous commit "
+                     "of anyone (the engine applying the result) or within ~0.6 s; only a "
+                     "crash of PostgreSQL itself inside that window can forget it (see "
+                     "docs/distributed.md)."),
 ]
 
 scheduler_opts: list[cfg.Opt] = [

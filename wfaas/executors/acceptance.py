@@ -19,6 +19,16 @@ runs at most once per dispatch, whatever the broker redelivers:
 - never accepted (the request waited in the queue or in a dead executor's
   prefetch): the first executor to see it runs it, once.
 
+On PostgreSQL the claim is one autocommit statement that also sets
+``synchronous_commit = off`` for its own transaction (one round trip, no disk
+sync to wait for; ``[executor] durable_acceptance = true`` waits for it). Other
+sessions see the claim at once, so duplicates among live executors are dropped
+all the same; it reaches the disk with the next synchronous commit of any
+session (at the latest the engine step applying the action's result) or the WAL
+writer's next flush. Only a crash of PostgreSQL itself within that window can
+forget a claim, and the action then ran once anyway unless a copy of its request
+is delivered again before its result is applied.
+
 While an action runs, and until its result is handed to the broker, the
 executor refreshes ``updated_at`` of its rows directly in the database (the
 heartbeat), so a broker outage does not make running actions look lost.
@@ -30,7 +40,7 @@ import enum
 import logging
 from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -53,8 +63,14 @@ class Verdict(enum.Enum):
 class Acceptance:
     """Accepts requests and records heartbeats on the action rows (see the module)."""
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], *, durable: bool = False) -> None:
         self.sessions = sessions
+        bind = sessions.kw.get("bind")
+        dialect = getattr(getattr(bind, "dialect", None), "name", "")
+        #: claim in an autocommit statement (not on SQLite, see accept)
+        self._autocommit = dialect != "sqlite"
+        #: PostgreSQL: wait for the WAL flush of each claim ([executor] durable_acceptance)
+        self.durable = durable or dialect != "postgresql"
 
     def accept(self, action_id: str, adhoc: bool = False) -> Verdict:
         """Compare-and-set the row of ``action_id`` to accepted; the verdict says
@@ -66,12 +82,28 @@ class Acceptance:
         """
         a = m.ActionExecution
         fresh = a.updated_at.is_(None) if adhoc else a.accepted.is_(False)
-        with session_scope(self.sessions) as s:
-            result = s.execute(update(a).where(a.id == action_id, a.state == "RUNNING", fresh)
-                               .values(accepted=True, updated_at=utcnow_precise()))
-            if cast(CursorResult[Any], result).rowcount:
-                return Verdict.RUN
-            row = s.execute(select(a.state, a.accepted).where(a.id == action_id)).first()
+        claim = (update(a).where(a.id == action_id, a.state == "RUNNING", fresh)
+                 .values(accepted=True, updated_at=utcnow_precise()))
+        if not self.durable:
+            # SET LOCAL synchronous_commit = off for this statement's own transaction,
+            # in the same round trip: no disk sync to wait for (see [executor]
+            # durable_acceptance); other sessions see the claim at once all the same
+            claim = claim.where(select(func.set_config("synchronous_commit", "off", True))
+                                .scalar_subquery().is_not(None))
+        if self._autocommit:
+            # one statement, committed by itself: one round trip to the database
+            # instead of three (BEGIN, UPDATE, COMMIT); it is atomic either way
+            with self.sessions() as s:
+                conn = s.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+                if cast(CursorResult[Any], conn.execute(claim)).rowcount:
+                    return Verdict.RUN
+                row = conn.execute(select(a.state, a.accepted)
+                                   .where(a.id == action_id)).first()
+        else:  # SQLite: writes go through session_scope's in-process write lock
+            with session_scope(self.sessions) as s:
+                if cast(CursorResult[Any], s.execute(claim)).rowcount:
+                    return Verdict.RUN
+                row = s.execute(select(a.state, a.accepted).where(a.id == action_id)).first()
         if row is None:
             return Verdict.UNKNOWN
         return Verdict.TAKEN if row[0] == "RUNNING" else Verdict.FINISHED

@@ -153,6 +153,11 @@ class LocalExecutor:
 
     def start(self) -> None:
         """Create the pool and subscribe to the group's requests."""
+        executor_conf = getattr(self.conf, "executor", None)
+        if self.acceptance is not None and executor_conf is not None:
+            self.acceptance.durable = (self.acceptance.durable
+                                       or bool(getattr(executor_conf, "durable_acceptance",
+                                                       False)))
         with self._lock:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(self._workers,

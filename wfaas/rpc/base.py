@@ -73,6 +73,12 @@ class Transport(abc.ABC):
         ``capacity``, at most that many at once (a broker transport then never
         holds more requests for this process than it has free workers)."""
 
+    def send_many_to_executor(self, requests: list[tuple[Message, str | None]]) -> None:
+        """Queue several action requests ((request, target) pairs), in order; a broker
+        transport waits for the broker's confirms once for all of them."""
+        for request, target in requests:
+            self.send_to_executor(request, target)
+
     def send_to_engine_within(self, message: Message, timeout: float) -> None:
         """Like :meth:`send_to_engine`, giving up (raising) after ``timeout`` s of
         broker trouble instead of the transport's own publish timeout."""

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import queue
+import select
+import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -58,6 +60,8 @@ class QueueConsumer:
         #: a channel-wide prefetch (several queues share the handler pool)
         self._global_qos = len(queues) != 1
         self._consuming = False
+        #: queues added to the consumer and not consumed yet (see _throttle)
+        self._added = False
         self._window = 0
         #: handlers running on messages of the current connection
         self._current = 0
@@ -70,6 +74,11 @@ class QueueConsumer:
         self._foreign = 0
         self._lock = threading.Lock()
         self.connected = threading.Event()
+        #: a handler that finished writes a byte here: the consumer thread, waiting in
+        #: select() on the broker socket and this, acknowledges at once (no polling)
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
 
     def want(self, queues: list[Queue]) -> None:
         """Consume exactly ``queues`` from now on (applied by the consumer thread)."""
@@ -112,6 +121,8 @@ class QueueConsumer:
             thread.join(timeout)
         if not thread.is_alive():
             self.thread = None
+            for sock in (self._wake_r, self._wake_w):
+                sock.close()  # a late _wake() on a closed socket is ignored
 
     @property
     def limit(self) -> int:
@@ -166,11 +177,7 @@ class QueueConsumer:
                     self._flush_acks(generation)
                     self._subscribe(consumer)
                     self._throttle(channel, consumer)
-                    busy = self.in_flight() > 0
-                    try:
-                        conn.drain_events(timeout=0.02 if busy else 0.2)
-                    except TimeoutError:
-                        pass
+                    self._wait(conn, 0.2)
                     if self.owner.heartbeat and time.monotonic() - last_beat > 1.0:
                         conn.heartbeat_check()
                         last_beat = time.monotonic()
@@ -181,6 +188,41 @@ class QueueConsumer:
                     pass
             finally:
                 self.connected.clear()
+
+    def _wait(self, conn: Connection, timeout: float) -> None:
+        """Wait up to ``timeout`` s for a frame from the broker or a finished handler
+        (:meth:`_wake`), and read what the broker sent.
+
+        py-amqp reads a plain TCP socket exactly frame by frame (a frame cut by a
+        timeout is kept in its buffer until the rest arrives), so a readable socket
+        is the only sign of pending input.
+        """
+        sock = getattr(conn.connection, "sock", None)
+        if sock is None:  # not a socket transport: poll as before
+            try:
+                conn.drain_events(timeout=0.02 if self.in_flight() else timeout)
+            except TimeoutError:
+                pass
+            return
+        readable, _, _ = select.select([sock, self._wake_r], [], [], timeout)
+        if self._wake_r in readable:
+            try:
+                while self._wake_r.recv(4096):
+                    pass
+            except (BlockingIOError, InterruptedError):
+                pass
+        if sock in readable:
+            try:
+                conn.drain_events(timeout=0.05)
+            except TimeoutError:  # only part of a message came: the rest comes later
+                pass
+
+    def _wake(self) -> None:
+        """Make the consumer thread leave :meth:`_wait` (a handler finished)."""
+        try:
+            self._wake_w.send(b"x")
+        except (BlockingIOError, OSError):  # full: it wakes anyway; closed: stopped
+            pass
 
     def _received(self, msg: Any, generation: int) -> None:
         try:
@@ -228,6 +270,7 @@ class QueueConsumer:
         elif ok or redelivered:
             self.owner._unsettled_add(-1)
         self._done.put((generation, msg, "ack" if ok or redelivered else "requeue"))
+        self._wake()
         self.owner.notify_monitor()
 
     def _subscribe(self, consumer: Consumer) -> None:
@@ -246,6 +289,7 @@ class QueueConsumer:
         added = [q for name, q in sorted(wanted.items()) if name not in self._subscribed]
         for queue_ in added:
             consumer.add_queue(queue_)  # declares (and binds) it
+        self._added = self._added or bool(added)
         self._subscribed = set(wanted)
         if added or gone:
             LOG.info("Consuming %s (%d queue(s): +%d -%d)", self.name, len(wanted),
@@ -257,7 +301,9 @@ class QueueConsumer:
             if not self._consuming:
                 channel.basic_qos(0, self.owner.prefetch, self._global_qos)
                 self._consuming = True
-            consumer.consume()  # the queues added since the last call (none: no-op)
+            if self._added:  # the queues added since the last call
+                consumer.consume()
+                self._added = False
             return
         with self._lock:
             older = self._in_flight - self._current  # handlers of a previous connection

@@ -93,15 +93,63 @@ def parse_url(url: str) -> tuple[list[str], dict[str, str]]:
 
 
 class _Producer:
-    """A publishing connection, its producer and the queues declared on it."""
+    """A publishing connection, its producer and the queues declared on it.
 
-    def __init__(self, connection: Connection, producer: Producer) -> None:
+    With confirms, the channel is in confirm mode and :meth:`publish` does not wait:
+    :meth:`wait_confirms` waits for the broker's acknowledgements of everything
+    published so far (one wait for a batch of messages, see
+    :meth:`KombuTransport.send_many_to_executor`).
+    """
+
+    def __init__(self, connection: Connection, producer: Producer, confirm: bool) -> None:
         self.connection = connection
         self.producer = producer
         self.declared: set[str] = set()
+        self.confirm = confirm
+        #: delivery tags published and not yet confirmed by the broker
+        self.unconfirmed: set[int] = set()
+        self._tag = 0
+        self._nacked = 0
+        if confirm:
+            channel = producer.channel
+            channel.events["basic_ack"].add(self._on_ack)
+            channel.events["basic_nack"].add(self._on_nack)
+            channel.confirm_select()
 
-    def publish(self, body: Message, **kwargs: Any) -> None:
+    def publish(self, body: Message, **kwargs: Any) -> int:
+        """Publish ``body``; its delivery tag (0 without confirms)."""
         self.producer.publish(body, **kwargs)
+        if not self.confirm:
+            return 0
+        self._tag += 1
+        self.unconfirmed.add(self._tag)
+        return self._tag
+
+    def wait_confirms(self, timeout: float) -> None:
+        """Wait until the broker confirmed every message published; raise when it
+        refused one (nack) or did not answer within ``timeout`` s."""
+        deadline = time.monotonic() + timeout
+        while self.unconfirmed:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"{len(self.unconfirmed)} message(s) not confirmed")
+            self.connection.drain_events(timeout=left)
+        if self._nacked:
+            self._nacked = 0
+            raise OperationalError("the broker refused a message (nack)")
+
+    def _settle(self, tag: int, multiple: bool) -> None:
+        if multiple:
+            self.unconfirmed = {t for t in self.unconfirmed if t > tag}
+        else:
+            self.unconfirmed.discard(tag)
+
+    def _on_ack(self, tag: int, multiple: bool) -> None:
+        self._settle(tag, multiple)
+
+    def _on_nack(self, tag: int, multiple: bool) -> None:
+        self._nacked += 1
+        self._settle(tag, multiple)
 
 
 class KombuTransport(Transport):
@@ -174,49 +222,64 @@ class KombuTransport(Transport):
                      durable=True, auto_delete=False, queue_arguments=arguments or None)
 
     def connection(self, heartbeat: int = 0) -> Connection:
-        """A new (unconnected) connection to the broker, failing over across hosts."""
+        """A new (unconnected) connection to the broker, failing over across hosts
+        (publishers put their channel in confirm mode themselves, see _Producer)."""
         return Connection(";".join(self.urls), heartbeat=heartbeat, connect_timeout=5,
-                                failover_strategy="round-robin",
-                                transport_options={"confirm_publish": self.confirm})
+                          failover_strategy="round-robin")
 
     # ---------------------------------------------------------------- sending
     def send_to_engine(self, message: Message) -> None:
-        self._publish(message, self.queue_for(message))
+        self._publish([(message, self.queue_for(message))])
 
     def send_to_executor(self, request: Message, target: str | None = None) -> None:
-        self._publish(request, self.executor_queue(target))
+        self._publish([(request, self.executor_queue(target))])
+
+    def send_many_to_executor(self, requests: list[tuple[Message, str | None]]) -> None:
+        """Publish every request, then wait once for the broker's confirms (the
+        actions of one engine step: a with-items of 1,000 costs one round trip)."""
+        self._publish([(request, self.executor_queue(target)) for request, target in requests])
 
     def send_to_engine_within(self, message: Message, timeout: float) -> None:
-        self._publish(message, self.queue_for(message), timeout)
+        self._publish([(message, self.queue_for(message))], timeout)
 
-    def _publish(self, message: Message, queue_: Queue, timeout: float | None = None) -> None:
-        body = {k: v for k, v in message.items() if k not in (REDELIVERED, ACK)}
+    def _publish(self, items: list[tuple[Message, Queue]], timeout: float | None = None) -> None:
+        """Publish ``items`` (message, queue) on one connection and wait for their
+        confirms; after broker trouble, the unconfirmed ones again on a new one."""
         deadline = time.monotonic() + (self.publish_timeout if timeout is None else timeout)
         delay = self.retry_interval
-        while True:
+        while items:
             producer: _Producer | None = None
+            sent: list[tuple[int, tuple[Message, Queue]]] = []
             try:
                 producer = self._take_producer()
-                self._declare_for(producer, queue_)
-                producer.publish(body, exchange=self.exchange,
-                                 routing_key=str(queue_.routing_key),
-                                 serializer="json", delivery_mode=2, timeout=30,
-                                 headers={"wfaas_sender": self.instance_id})
+                for message, queue_ in items:
+                    self._declare_for(producer, queue_)
+                    body = {k: v for k, v in message.items() if k not in (REDELIVERED, ACK)}
+                    tag = producer.publish(body, exchange=self.exchange,
+                                           routing_key=str(queue_.routing_key),
+                                           serializer="json", delivery_mode=2, timeout=30,
+                                           headers={"wfaas_sender": self.instance_id})
+                    sent.append((tag, (message, queue_)))
+                producer.wait_confirms(30)
             except Exception as exc:  # noqa: BLE001 - broker trouble: reconnect and retry
                 if producer is not None:
                     self._discard(producer)
+                    # the ones the broker confirmed are delivered: only the rest again
+                    items = [item for tag, item in sent
+                             if not tag or tag in producer.unconfirmed] + items[len(sent):]
                 # the idle connections went through the same trouble (a broker restart):
                 # retrying on each of them in turn would wait out every back-off step
                 self._drop_producers()
+                name = items[0][1].name if items else "?"
                 if time.monotonic() + delay > deadline or self.stopping.is_set():
-                    raise OperationalError(f"Could not publish to {queue_.name}: {exc}") from exc
+                    raise OperationalError(f"Could not publish to {name}: {exc}") from exc
                 LOG.warning("Publishing to %s failed (%s: %s); retrying in %.1f s",
-                            queue_.name, exc.__class__.__name__, exc, delay)
+                            name, exc.__class__.__name__, exc, delay)
                 time.sleep(delay)
                 delay = min(delay * 2, self.retry_max)
             else:
                 self._idle_producers.put(producer)
-                self._unsettled_add(1)
+                self._unsettled_add(len(items))
                 return
 
     def _take_producer(self) -> _Producer:
@@ -228,7 +291,8 @@ class KombuTransport(Transport):
         conn = self.connection()
         try:
             conn.ensure_connection(max_retries=1)
-            return _Producer(conn, Producer(conn.channel(), exchange=self.exchange))
+            return _Producer(conn, Producer(conn.channel(), exchange=self.exchange),
+                             self.confirm)
         except Exception:
             release(conn)
             raise

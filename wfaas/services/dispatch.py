@@ -187,11 +187,16 @@ def dispatch(service: EngineService, loaded: Loaded, commands: list[Command]) ->
     post, loaded.post = loaded.post, []
     for ex_id, event in post:
         service.send(ex_id, event)
+    # consecutive action requests go out together (one broker confirm for a with-items)
+    runs: list[tuple[dict[str, Any], str | None]] = []
     for cmd in commands:
         if isinstance(cmd, RunAction):
-            service.transport.send_to_executor(
-                action_request(meta, cmd, loaded.state.env), cmd.target)
-        elif isinstance(cmd, ScheduleTimer):
+            runs.append((action_request(meta, cmd, loaded.state.env), cmd.target))
+            continue
+        if runs:
+            service.transport.send_many_to_executor(runs)
+            runs = []
+        if isinstance(cmd, ScheduleTimer):
             service.wake_scheduler(cmd.due)
         elif isinstance(cmd, CancelChild):
             if cmd.is_workflow:
@@ -205,6 +210,8 @@ def dispatch(service: EngineService, loaded: Loaded, commands: list[Command]) ->
         elif isinstance(cmd, Notify):
             service._emit("notify", {"execution_id": meta.id, "event": cmd.event,
                                      "task_id": cmd.task_id})
+    if runs:
+        service.transport.send_many_to_executor(runs)
 
 
 #: characters of a sub-workflow's state_info its parent receives: Mistral stores every

@@ -266,3 +266,32 @@ def test_rabbitmq_restart_during_a_run(cluster: Cluster, db: Engine) -> None:
         ensure_rabbit_app_running()
     rows = wait_all(db, ids, 120)
     _check_crash_results(db, ids, rows)
+
+
+@pytest.mark.parametrize("durable", [False, True], ids=["async-commit", "durable"])
+def test_acceptance_on_postgresql_claims_each_action_once(cluster: Cluster, db: Engine,
+                                                          durable: bool) -> None:
+    from sqlalchemy import text, update
+    from sqlalchemy.orm import sessionmaker
+
+    from wfaas.executors.acceptance import Acceptance, Verdict
+
+    name = f"accept_once_{'durable' if durable else 'async'}"
+    upload(cluster, f"version: '2.0'\n{name}:\n  tasks:\n    t: {{action: std.noop}}\n")
+    ex = start(cluster, name)
+    wait_all(db, [ex], 60)
+    a = m.ActionExecution
+    with db.begin() as conn:  # as if the request were still waiting for an executor
+        action_id = conn.execute(select(a.id).where(a.workflow_execution_id == ex)).scalar_one()
+        conn.execute(update(a).where(a.id == action_id).values(state="RUNNING",
+                                                                accepted=False))
+    try:
+        acceptance = Acceptance(sessionmaker(bind=db), durable=durable)
+        assert acceptance.accept(action_id) is Verdict.RUN
+        assert acceptance.accept(action_id) is Verdict.TAKEN  # a redelivered copy: dropped
+        with db.connect() as conn:  # committed, visible to others; no setting leaked
+            assert conn.execute(select(a.accepted).where(a.id == action_id)).scalar_one()
+            assert conn.execute(text("SHOW synchronous_commit")).scalar_one() == "on"
+    finally:
+        with db.begin() as conn:
+            conn.execute(update(a).where(a.id == action_id).values(state="SUCCESS"))

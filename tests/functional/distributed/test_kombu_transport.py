@@ -270,3 +270,23 @@ def test_executor_capacity_holds_no_request_behind_busy_workers(rabbit_url: str)
         release.set()
         server.stop()
         client.stop()
+
+
+def test_a_batch_of_requests_arrives_once_each_in_order(rabbit_url: str) -> None:
+    server, client = _transport(rabbit_url), _transport(rabbit_url)
+    inbox = Inbox()
+    server.serve_executor(inbox, "batch", capacity=1)  # one at a time: in queue order
+    server.start()
+    try:
+        assert server.wait_connected()
+        client.send_many_to_executor([({"action_id": f"a{i}"}, "batch") for i in range(300)]
+                                     + [({"action_id": "other"}, "batch-b")])
+        got = inbox.wait(300, timeout=60)
+        assert [m["action_id"] for m in got] == [f"a{i}" for i in range(300)]
+        producer = client._idle_producers.get_nowait()  # every confirm came back
+        assert producer.unconfirmed == set()
+        assert _ready_unacked(client, "batch-b")[0] == 1
+    finally:
+        server.stop()
+        client.purge_and_delete([client.executor_queue("batch-b").name], exchange=False)
+        client.stop()

@@ -24,6 +24,7 @@ from wfaas.cmd.run_cmd import store_file
 from wfaas.db import api
 from wfaas.db import models as m
 from wfaas.exceptions import InputError, WfaasError
+from wfaas.rpc.base import Transport
 from wfaas.services.runtime import Runtime
 from wfaas.services.state_store import load_state
 
@@ -142,16 +143,28 @@ class ScenarioRun:
     # ---------------------------------------------------------------- actions
     def _install_runner(self) -> None:
         send = self.rt.transport.send_to_executor
+        send_many = self.rt.transport.send_many_to_executor
 
-        def recording_send(request: dict[str, Any], target: str | None = None) -> None:
+        def record(request: dict[str, Any]) -> None:
             self.run_actions.append(SimpleNamespace(
                 task_name=request["task_name"], input=request["input"],
                 action=request["action"], target=request.get("target"),
                 timeout=request.get("timeout"), safe_rerun=request.get("safe_rerun"),
                 index=request.get("index"), rerun_no=request.get("rerun_no")))
+
+        def recording_send(request: dict[str, Any], target: str | None = None) -> None:
+            record(request)
             send(request, target)
 
+        def recording_send_many(requests: list[tuple[dict[str, Any], str | None]]) -> None:
+            for request, _ in requests:
+                record(request)
+            send_many(requests)  # a broker transport batches (the local one calls send)
+
         self.rt.transport.send_to_executor = recording_send  # type: ignore[method-assign]
+        if type(self.rt.transport).send_many_to_executor is not Transport.send_many_to_executor:
+            self.rt.transport.send_many_to_executor = (  # type: ignore[method-assign]
+                recording_send_many)
         self.rt.executor._runner = self._run_action
 
     def _run_action(self, provider: Any, name: str, input: dict[str, Any],
