@@ -9,6 +9,7 @@ write about as much as one that follows a small one.
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -290,3 +291,44 @@ def test_a_resume_with_env_merges_it_and_stores_it(db_kind: str, tmp_path: Path)
         assert done["state"] == "SUCCESS", done["state_info"]
         assert done["output"] == {"a": 1, "b": 2}
         assert done["params"]["env"] == {"a": 1, "b": 2}
+
+
+INPUT_WF = chain("input_wf", ["      publish:", "        size: <% len($.blob) %>",
+                              "      on-success: [t0]"], FOLLOW).replace(
+    "input: [n]", "input: [blob]").replace("len($.big)", "$.size")
+
+
+def wal_bytes_of_run(rt: Runtime, eng: Engine, blob: str) -> int:
+    """Bytes SQLite appended to its WAL for one run of ``input_wf`` (the WAL is
+    truncated first; it stays under the 1,000-page autocheckpoint here)."""
+    wal = Path(str(eng.url.database) + "-wal")
+    conn = sqlite3.connect(str(eng.url.database), isolation_level=None)
+    try:
+        busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+    finally:
+        conn.close()
+    assert busy == 0
+    ex = rt.start_workflow("input_wf", input={"blob": blob})
+    done = rt.wait_execution(ex["id"], 60)
+    assert done["state"] == "SUCCESS", done["state_info"]
+    assert done["output"] == {"size": len(blob)}
+    return wal.stat().st_size
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "issue 17, executor path on SQLite: every step UPDATEs its workflow_executions row "
+    "(version, engine_state), and SQLite rewrites the whole record, overflow pages of "
+    "the large input/params columns included, so each following task writes the input "
+    "again to the WAL; the fix moves the per-step columns (or the large immutable ones) "
+    "to their own row"))
+def test_tasks_after_a_large_input_do_not_rewrite_it_on_sqlite(tmp_path: Path) -> None:
+    """A 300 KB workflow input is written to the database file about once (the
+    insert of the execution row, then the publishing task's row: ~2 copies), not once
+    per following task (FOLLOW + 1 steps would write ~9 copies)."""
+    with migrated_engine("sqlite", tmp_path) as eng:
+        with Runtime(eng, provider=testactions.provider(),  # type: ignore[arg-type]
+                     embedded=True, pure_actions_per_step=0) as rt:
+            define(rt, INPUT_WF)
+            small = wal_bytes_of_run(rt, eng, "x")
+            large = wal_bytes_of_run(rt, eng, "x" * 300_000)
+    assert large - small < 3 * 300_000, (small, large)
