@@ -227,8 +227,10 @@ def header_values(state: WorkflowState, *, with_input: bool) -> dict[str, Any]:
     header = state.header_dict()
     engine_state = {k: v for k, v in header.items() if k not in _HEADER_COLUMNS}
     if state.env is state.params.get("env"):
-        # the env is the one in params (not evaluated, not merged apart): stored once
-        # there, not rewritten with every step's engine_state (1 MB env: 1 MB a step)
+        # the env is the one in params (not evaluated, not merged apart): not encoded
+        # and sent again with every step's engine_state (1 MB env: 1 MB a step). SQLite
+        # still rewrites the row's pages, params included, on every UPDATE of the row
+        # (see test_tasks_after_a_large_input_do_not_rewrite_it_on_sqlite)
         del engine_state["env"]
     values: dict[str, Any] = {
         "state": state.state, "state_info": state.state_info, "output": state.output,
