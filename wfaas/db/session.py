@@ -84,7 +84,9 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, future=True)
 
 
-def _write_lock(engine: Engine | sessionmaker[Session]) -> threading.RLock | None:
+def write_lock(engine: Engine | sessionmaker[Session]) -> threading.RLock | None:
+    """The in-process write lock of a SQLite engine (None for other databases): every
+    write transaction of this process holds it (see :func:`session_scope`)."""
     bind = engine.kw.get("bind") if isinstance(engine, sessionmaker) else engine
     return _WRITE_LOCKS.get(bind) if isinstance(bind, Engine) else None
 
@@ -109,7 +111,7 @@ def session_scope(engine: Engine | sessionmaker[Session], *,
     by an in-process lock held for the whole block (no busy-handler sleeps).
     """
     factory = engine if isinstance(engine, sessionmaker) else session_factory(engine)
-    lock = None if readonly else _write_lock(engine)
+    lock = None if readonly else write_lock(engine)
     if lock is not None:
         lock.acquire()
     try:
