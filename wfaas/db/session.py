@@ -24,6 +24,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30000
+#: SQLite connections the pool keeps open. SQLAlchemy's default (5, and 10 more that are
+#: closed when returned) made a server under load open and close a connection for most
+#: requests (PRAGMAs of _tune_sqlite, a cold page cache: ~7% of parallel100's CPU); the
+#: API's 16 worker threads plus the engine, executor and scheduler fit in this. Handed
+#: out last-in first-out, so connections beyond what the load needs stay cold.
+SQLITE_POOL_SIZE = 24
 READONLY = "wfaas_readonly"
 #: one write lock per SQLite engine: the writers of this process queue on it (an immediate
 #: hand-over) instead of polling SQLite's busy handler, which sleeps 1..100 ms per try
@@ -69,10 +75,14 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
+        pooled: dict[str, Any] = {}  # a file: QueuePool; memory: one connection per thread
         if database and database != ":memory:" and not database.startswith("file:"):
             os.makedirs(os.path.dirname(os.path.abspath(database)) or ".", exist_ok=True)
+            pooled = {"pool_size": max(pool_size, SQLITE_POOL_SIZE), "max_overflow": 16,
+                      "pool_use_lifo": True}
         engine = create_engine(url, echo=echo,
-                               connect_args={"check_same_thread": False, "timeout": 30})
+                               connect_args={"check_same_thread": False, "timeout": 30},
+                               **pooled)
         _tune_sqlite(engine)
         return engine
     return create_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size,

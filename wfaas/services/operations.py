@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from wfaas import metrics
 from wfaas.db import api
 from wfaas.db import models as m
+from wfaas.db.start_insert import StartWriter
 from wfaas.db.types import utcnow
 from wfaas.engine import (
     ActionCompleted,
@@ -42,6 +43,7 @@ from wfaas.exceptions import (
 )
 from wfaas.executors.base import size_problem
 from wfaas.services.limits import count_breach, project_problem
+from wfaas.services.specs import spec_from_text
 from wfaas.services.state_store import ExecutionMeta
 from wfaas.utils.dicts import deep_merge
 from wfaas.utils.logcontext import log_context
@@ -49,6 +51,8 @@ from wfaas.utils.logcontext import log_context
 if TYPE_CHECKING:
     from collections.abc import Callable
     from contextlib import AbstractContextManager
+
+    from sqlalchemy import Engine
 
     from wfaas.rpc.base import Transport
     from wfaas.services.engine_service import EngineService
@@ -59,10 +63,11 @@ LOG = logging.getLogger(__name__)
 OP_TIMEOUT = 30.0
 
 
-def resolve_env(session: Session, params: dict[str, Any]) -> dict[str, Any]:
-    """Replace an environment name in ``params['env']`` by its variables."""
+def resolve_env(session: Session | None, params: dict[str, Any]) -> dict[str, Any]:
+    """Replace an environment name in ``params['env']`` by its variables (``session``
+    None: the caller has already replaced it)."""
     env = params.get("env")
-    if isinstance(env, str):
+    if isinstance(env, str) and session is not None:
         row = api.find_by_name(session, m.Environment, env)
         if row is None:
             # Mistral: 400 "Environment is not found: <name>" (an input problem).
@@ -84,6 +89,7 @@ class Operations:
     """Mixin of :class:`wfaas.services.runtime.Runtime` with the public operations."""
 
     if TYPE_CHECKING:
+        db: Engine
         specs: SpecResolver
         engine: EngineService
         transport: Transport
@@ -118,36 +124,12 @@ class Operations:
             if problem:
                 metrics.limit_breached("engine.execution_field_size_limit_kb")
                 raise SizeLimitExceeded(problem)
-        # the definition, its checks and the environment from a snapshot: the write
-        # transaction (the project limit and the insert) holds the lock for less
-        with self.session(readonly=True) as s:
-            wf = api.workflow_definition_brief(s, identifier, namespace=namespace)
-            text = self.specs.execution_text(s, wf)
-            from wfaas.services.specs import spec_from_text
-
-            spec = spec_from_text(text, wf.name)
-            input = validate_workflow_input(spec, input)
-            params = resolve_env(s, params)
-            check_vars(spec, input, params)  # Mistral: a failing 'vars' is a 400 at start
-            params.setdefault("namespace", wf.namespace)
-            if spec.type == "reverse" and params.get("task_name") not in spec.tasks:
-                # Mistral: 400 "Invalid task name [...]" for a missing or unknown target
-                raise InputError(f"Invalid task name [wf={wf.name}, "
-                                 f"task_name={params.get('task_name')}]: reverse workflow "
-                                 f"{wf.name} needs params.task_name naming one of its tasks")
-        project = project_id or wf.project_id
-        with self.session() as s:
-            problem = project_problem(s, self.engine.limits, project)
-            if problem:
-                count_breach(problem)
-                raise Conflict(problem)
-            ex_id = execution_id or str(uuid.uuid4())
-            result = api.insert_row(
-                s, m.WorkflowExecution, id=ex_id, workflow_name=wf.name,
-                workflow_namespace=wf.namespace, workflow_id=wf.id, spec=text,
-                description=description or "", input=input, params=params, state="RUNNING",
-                root_execution_id=ex_id, source_execution_id=source_execution_id,
-                project_id=project, security=security)
+        ex_id = execution_id or str(uuid.uuid4())
+        row = {"id": ex_id, "root_execution_id": ex_id, "description": description or "",
+               "state": "RUNNING", "source_execution_id": source_execution_id,
+               "security": security, "project_id": project_id}
+        wf, spec, result = self._store_start(identifier, namespace, input, params, row)
+        input, params = result["input"], result["params"]
         self.engine.prime(ExecutionMeta(
             ex_id, wf.name, wf.namespace, wf.id, None, None, ex_id,
             result["project_id"], security), spec)
@@ -156,6 +138,56 @@ class Operations:
         self.engine.send(ex_id, StartWorkflow(input=input, params=params))
         metrics.execution_started()
         return result
+
+    def _store_start(self, identifier: str, namespace: str, input: dict[str, Any],
+                     params: dict[str, Any], row: dict[str, Any]
+                     ) -> tuple[Any, Any, dict[str, Any]]:
+        """Check and insert a new execution: ``(workflow, spec, stored row)``. The common
+        start (a plain workflow, no environment name, no per-project limit) runs two
+        prebuilt statements on the DBAPI connection (:mod:`wfaas.db.start_insert`); the
+        rest, and any workflow not found that way, goes through a Session."""
+        writer = StartWriter.of(self.db)
+        if (writer is not None and not isinstance(params.get("env"), str)
+                and self.engine.limits.max_running_per_project <= 0):
+            with writer.transaction(write=False) as tx:
+                wf = tx.find_workflow(identifier, namespace)
+            if wf is not None and not wf.workbook_name:
+                spec = spec_from_text(wf.definition, wf.name)
+                values = self._start_values(None, wf, spec, input, params, row)
+                with writer.transaction() as tx:
+                    return wf, spec, tx.insert_execution(values)
+        # the definition, its checks and the environment from a snapshot: the write
+        # transaction (the project limit and the insert) holds the lock for less
+        with self.session(readonly=True) as s:
+            wf = api.workflow_definition_brief(s, identifier, namespace=namespace)
+            text = self.specs.execution_text(s, wf)
+            spec = spec_from_text(text, wf.name)
+            values = self._start_values(s, wf, spec, input, params, row)
+            values["spec"] = text
+        with self.session() as s:
+            problem = project_problem(s, self.engine.limits, values["project_id"])
+            if problem:
+                count_breach(problem)
+                raise Conflict(problem)
+            return wf, spec, api.insert_row(s, m.WorkflowExecution, **values)
+
+    @staticmethod
+    def _start_values(session: Session | None, wf: Any, spec: Any, input: dict[str, Any],
+                      params: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
+        """The checked columns of a new execution of ``wf`` (input defaults filled in,
+        an environment name resolved with ``session``); bad input raises InputError."""
+        input = validate_workflow_input(spec, input)
+        params = resolve_env(session, params)
+        check_vars(spec, input, params)  # Mistral: a failing 'vars' is a 400 at start
+        params.setdefault("namespace", wf.namespace)
+        if spec.type == "reverse" and params.get("task_name") not in spec.tasks:
+            # Mistral: 400 "Invalid task name [...]" for a missing or unknown target
+            raise InputError(f"Invalid task name [wf={wf.name}, "
+                             f"task_name={params.get('task_name')}]: reverse workflow "
+                             f"{wf.name} needs params.task_name naming one of its tasks")
+        return {**row, "workflow_name": wf.name, "workflow_namespace": wf.namespace,
+                "workflow_id": wf.id, "spec": wf.definition, "input": input,
+                "params": params, "project_id": row["project_id"] or wf.project_id}
 
     def _execution(self, s: Session, ex_id: str) -> m.WorkflowExecution:
         return api.get(s, m.WorkflowExecution, ex_id)

@@ -177,3 +177,56 @@ def test_a_cancel_is_applied_while_another_step_still_runs(
         assert result.get("state") == "CANCELLED", result
     finally:
         gate.set()
+
+
+VARS_WF = """
+version: '2.0'
+with_vars:
+  vars:
+    v: <% 1 + 1 %>
+  tasks:
+    t:
+      action: std.noop
+"""
+
+
+@pytest.mark.parametrize("with_limit", [False, True])
+def test_a_start_evaluates_its_vars_outside_the_write_lock(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, with_limit: bool) -> None:
+    """A start's ``vars`` (an expression of the tenant's, up to the evaluation budget)
+    are checked before the write transaction: while they run, another thread can take
+    the process's SQLite write lock (both start paths: the prebuilt insert and, with a
+    per-project limit, the Session one)."""
+    from wfaas.db.session import write_lock
+    from wfaas.services import operations
+
+    free: list[bool] = []
+    engines: list[Any] = []
+    real = operations.check_vars
+
+    def probe(*args: Any) -> None:
+        lock = write_lock(engines[0])
+        assert lock is not None
+
+        def try_lock() -> None:
+            got = lock.acquire(blocking=False)
+            free.append(got)
+            if got:
+                lock.release()
+
+        t = threading.Thread(target=try_lock)
+        t.start()
+        t.join()
+        real(*args)
+
+    monkeypatch.setattr(operations, "check_vars", probe)
+    limits = ExecutionLimits(max_running_per_project=100) if with_limit else None
+    with migrated_engine("sqlite", tmp_path) as eng:
+        engines.append(eng)
+        kwargs: dict[str, Any] = {"limits": limits} if limits else {}
+        with Runtime(eng, provider=testactions.provider(),  # type: ignore[arg-type]
+                     embedded=True, **kwargs) as rt:
+            define(rt, VARS_WF)
+            ex = rt.start_workflow("with_vars")
+            assert rt.wait_execution(ex["id"], 60)["state"] == "SUCCESS"
+    assert free == [True]
