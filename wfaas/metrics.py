@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -60,6 +61,18 @@ QUEUE_DEPTH = Gauge("wfaas_queue_depth", "Work waiting in an in-process queue.",
 
 _server_lock = threading.Lock()
 _server_started = False
+#: the labelled child of each (metric, label value) already used: ``labels()`` costs more
+#: than the ``inc()``/``observe()`` it precedes, and every label set here is bounded
+_children: dict[tuple[Any, str], Any] = {}
+
+
+def _child(metric: Any, value: str) -> Any:
+    """``metric.labels(value)``, looked up once per value."""
+    key = (metric, value)
+    child = _children.get(key)
+    if child is None:
+        child = _children[key] = metric.labels(value)
+    return child
 
 
 def execution_started() -> None:
@@ -69,23 +82,23 @@ def execution_started() -> None:
 
 def execution_finished(state: str) -> None:
     """A workflow execution reached ``state`` (SUCCESS, ERROR, CANCELLED)."""
-    EXECUTIONS_FINISHED.labels(state).inc()
+    _child(EXECUTIONS_FINISHED, state).inc()
 
 
 def task_finished(state: str, seconds: float | None) -> None:
     """A task reached a final ``state`` after ``seconds`` (None: unknown)."""
     if seconds is not None and seconds >= 0:
-        TASK_SECONDS.labels(state).observe(seconds)
+        _child(TASK_SECONDS, state).observe(seconds)
 
 
 def action_ran(outcome: str, seconds: float) -> None:
     """An executor finished one action (``outcome``: success, error, cancelled)."""
-    ACTION_SECONDS.labels(outcome).observe(max(0.0, seconds))
+    _child(ACTION_SECONDS, outcome).observe(max(0.0, seconds))
 
 
 def scheduler_lag(kind: str, seconds: float) -> None:
     """A delayed call (``kind`` = delayed_call) or cron trigger fired ``seconds`` late."""
-    SCHEDULER_LAG.labels(kind).observe(max(0.0, seconds))
+    _child(SCHEDULER_LAG, kind).observe(max(0.0, seconds))
 
 
 def limit_breached(limit: str) -> None:
