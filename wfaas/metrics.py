@@ -13,24 +13,99 @@ distributed mode each role serves its own metrics on ``[metrics] port``.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
-from collections.abc import Callable, Iterator
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
     Gauge,
-    Histogram,
     disable_created_metrics,
     generate_latest,
     start_http_server,
 )
+from prometheus_client.core import HistogramMetricFamily
+from prometheus_client.utils import floatToGoString
 
 disable_created_metrics()  # type: ignore[no-untyped-call]
 REGISTRY = CollectorRegistry(auto_describe=True)
+
+
+class _Series:
+    """One labelled series of a :class:`Histogram`: the count per bucket and the sum."""
+
+    __slots__ = ("bounds", "counts", "sum", "lock")
+
+    def __init__(self, bounds: tuple[float, ...]) -> None:
+        self.bounds = bounds
+        self.counts = [0] * len(bounds)
+        self.sum = 0.0
+        self.lock = threading.Lock()
+
+    def observe(self, amount: float) -> None:
+        """Count ``amount`` in the first bucket whose upper bound is >= it."""
+        i = bisect_left(self.bounds, amount)
+        with self.lock:
+            self.counts[i] += 1
+            self.sum += amount
+
+
+class Histogram:
+    """A Prometheus histogram (the exposition of ``prometheus_client.Histogram``) whose
+    ``observe`` is one bisect under one lock: the engine observes a commit and each
+    finished task per step, where the library's observe cost several calls and locks."""
+
+    def __init__(self, name: str, documentation: str, labelnames: Iterable[str] = (), *,
+                 buckets: Iterable[float], registry: CollectorRegistry) -> None:
+        self.name, self.documentation = name, documentation
+        self.labelnames = tuple(labelnames)
+        bounds = sorted(float(b) for b in buckets)
+        self.bounds = tuple(bounds if bounds and bounds[-1] == math.inf else bounds + [math.inf])
+        self._les = [floatToGoString(b) for b in self.bounds]  # type: ignore[no-untyped-call]
+        self._series: dict[tuple[str, ...], _Series] = {}
+        self._lock = threading.Lock()
+        if not self.labelnames:
+            self._series[()] = _Series(self.bounds)
+        registry.register(self)
+
+    def labels(self, *values: str) -> _Series:
+        """The series of these label values (made at first use)."""
+        key = tuple(str(v) for v in values)
+        found = self._series.get(key)
+        if found is None:
+            if len(key) != len(self.labelnames):
+                raise ValueError(f"{self.name} takes labels {self.labelnames}, got {key}")
+            with self._lock:
+                found = self._series.setdefault(key, _Series(self.bounds))
+        return found
+
+    def observe(self, amount: float) -> None:
+        """Observe ``amount`` (a histogram without labels)."""
+        self._series[()].observe(amount)
+
+    def describe(self) -> list[HistogramMetricFamily]:
+        """The family without samples (registry name checks)."""
+        return [HistogramMetricFamily(self.name, self.documentation, labels=self.labelnames)]
+
+    def collect(self) -> list[HistogramMetricFamily]:
+        """The cumulative buckets, count and sum of every series."""
+        family = self.describe()[0]
+        for key, series in list(self._series.items()):
+            with series.lock:
+                counts, total = list(series.counts), series.sum
+            running, buckets = 0, []
+            for le, count in zip(self._les, counts, strict=True):
+                running += count
+                buckets.append((le, float(running)))
+            family.add_metric(list(key), buckets, total)
+        return [family]
+
 FAST = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 SLOW = (0.001, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 1800.0)
 
@@ -60,6 +135,18 @@ QUEUE_DEPTH = Gauge("wfaas_queue_depth", "Work waiting in an in-process queue.",
 
 _server_lock = threading.Lock()
 _server_started = False
+#: the labelled child of each (metric, label value) already used: ``labels()`` costs more
+#: than the ``inc()``/``observe()`` it precedes, and every label set here is bounded
+_children: dict[tuple[Any, str], Any] = {}
+
+
+def _child(metric: Any, value: str) -> Any:
+    """``metric.labels(value)``, looked up once per value."""
+    key = (metric, value)
+    child = _children.get(key)
+    if child is None:
+        child = _children[key] = metric.labels(value)
+    return child
 
 
 def execution_started() -> None:
@@ -69,23 +156,23 @@ def execution_started() -> None:
 
 def execution_finished(state: str) -> None:
     """A workflow execution reached ``state`` (SUCCESS, ERROR, CANCELLED)."""
-    EXECUTIONS_FINISHED.labels(state).inc()
+    _child(EXECUTIONS_FINISHED, state).inc()
 
 
 def task_finished(state: str, seconds: float | None) -> None:
     """A task reached a final ``state`` after ``seconds`` (None: unknown)."""
     if seconds is not None and seconds >= 0:
-        TASK_SECONDS.labels(state).observe(seconds)
+        _child(TASK_SECONDS, state).observe(seconds)
 
 
 def action_ran(outcome: str, seconds: float) -> None:
     """An executor finished one action (``outcome``: success, error, cancelled)."""
-    ACTION_SECONDS.labels(outcome).observe(max(0.0, seconds))
+    _child(ACTION_SECONDS, outcome).observe(max(0.0, seconds))
 
 
 def scheduler_lag(kind: str, seconds: float) -> None:
     """A delayed call (``kind`` = delayed_call) or cron trigger fired ``seconds`` late."""
-    SCHEDULER_LAG.labels(kind).observe(max(0.0, seconds))
+    _child(SCHEDULER_LAG, kind).observe(max(0.0, seconds))
 
 
 #: the most distinct ``limit`` labels of wfaas_limit_breaches_total; a new one past it

@@ -53,6 +53,10 @@ def _policy_values(spec: TaskSpec) -> list[tuple[str, str, Any, str]]:
 def check_policies(step: Step, task: TaskState, spec: TaskSpec) -> None:
     """Like Mistral, a policy given as an expression must evaluate to a non-negative
     integer (pause-before: a boolean) before the task runs; raises EvalFailure."""
+    if spec.retry is None and spec.with_items is None and not (
+            isinstance(spec.wait_before, str) or isinstance(spec.wait_after, str)
+            or isinstance(spec.timeout, str) or isinstance(spec.pause_before, str)):
+        return  # the common task: no policy given as text (checked per task start)
     for policy, what, raw, kind in _policy_values(spec):
         if not isinstance(raw, str) or not dataflow.has_expr(raw):
             continue
@@ -272,15 +276,9 @@ def on_action_done(step: Step, action: ActionState) -> None:
 
 
 def _item_done(step: Step, task: TaskState, action: ActionState, wi: WithItems) -> None:
-    wi.running -= 1
-    if action.state == states.SUCCESS:
-        wi.ok += 1
-    elif action.state == states.ERROR:
-        wi.err += 1
-    else:
-        wi.cancel += 1
+    over = wi.record(action.state)
     step.st.touch_task(task)
-    if wi.finished < wi.total:
+    if not over:
         refill(step, task)
         return
     if wi.cancel:

@@ -7,8 +7,10 @@ It is stored in the task's ``runtime_context`` under ``"wi"`` as a plain dict
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from wfaas.engine.states import ERROR, SUCCESS
 
 #: the key of the with-items progress in a task's ``runtime_context``
 RUNTIME_KEY = "wi"
@@ -34,15 +36,28 @@ class WithItems:
     conc: int = 0
     base: int = 0
 
-    @property
-    def total(self) -> int:
-        """How many iterations this launch runs."""
-        return len(self.todo) if self.todo is not None else self.count
+    #: how many iterations this launch runs (``len(todo)``, else ``count``; not stored)
+    total: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.total = len(self.todo) if self.todo is not None else self.count
 
     @property
     def finished(self) -> int:
         """How many iterations of this launch are over (any outcome)."""
         return self.ok + self.err + self.cancel
+
+    def record(self, state: str) -> bool:
+        """Count a running iteration that ended in ``state`` (SUCCESS, ERROR, else
+        cancelled); True when every iteration of this launch is over."""
+        self.running -= 1
+        if state == SUCCESS:
+            self.ok += 1
+        elif state == ERROR:
+            self.err += 1
+        else:
+            self.cancel += 1
+        return self.ok + self.err + self.cancel >= self.total
 
     def next_index(self) -> int:
         """Take the item index of the next iteration to start (counted as running)."""

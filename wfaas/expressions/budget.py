@@ -216,11 +216,15 @@ def precheck(size: int, what: str) -> None:
 
 
 def iterate(items: Iterable[Any]) -> Iterator[Any]:
-    """``items``, spending one unit of fuel per item."""
+    """``items``, spending one unit of fuel per item (a plain iterator when no
+    evaluation runs in this thread)."""
     found = getattr(_local, "budget", None)
     if found is None:
-        yield from items
-        return
+        return iter(items)
+    return _charged(items, found)
+
+
+def _charged(items: Iterable[Any], found: Budget) -> Iterator[Any]:
     # charged by the clock's period, not per item: a method call per item cost more
     # than the loop itself (the fuel is over by at most _CLOCK_EVERY - 1 items)
     count = 0

@@ -393,11 +393,8 @@ class EngineService(EngineWorkers):
         for event in decided.events:
             if isinstance(event, TimerFired):
                 api.cancel_delayed_calls(session, key=event.timer_id)
-        children = [c for c in commands if isinstance(c, StartSubWorkflow)]
-        refused = (child_problem(session, self.limits, loaded, len(children))
-                   if children else None)
-        if refused:
-            count_breach(refused[1])
+        refused: tuple[str, str] | None = None
+        checked = False  # the children's limits, checked at the first child
         for cmd in commands:
             if isinstance(cmd, ScheduleTimer):
                 api.add_delayed_call(session, key=cmd.timer_id, kind="engine_timer",
@@ -406,6 +403,9 @@ class EngineService(EngineWorkers):
             elif cmd.kind == "cancel_timer":
                 api.cancel_delayed_calls(session, key=cmd.timer_id)  # type: ignore[attr-defined]
             elif isinstance(cmd, StartSubWorkflow):
+                if not checked:
+                    checked = True
+                    refused = self._refused_children(session, loaded, commands)
                 if refused:
                     state, message = refused
                     loaded.post.append((loaded.meta.id, ActionCompleted(
@@ -413,6 +413,15 @@ class EngineService(EngineWorkers):
                         state_info=message)))
                 else:
                     dispatch.create_child(self, session, loaded, cmd)
+
+    def _refused_children(self, session: Session, loaded: Loaded, commands: list[Command]
+                          ) -> tuple[str, str] | None:
+        """Why the sub-workflows among ``commands`` must not start (None: they may)."""
+        children = sum(1 for c in commands if isinstance(c, StartSubWorkflow))
+        refused = child_problem(session, self.limits, loaded, children)
+        if refused:
+            count_breach(refused[1])
+        return refused
 
     def _cache_put(self, loaded: Loaded) -> None:
         if loaded.state.state in TERMINAL_WF:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from wfaas import metrics
 
 FINAL = frozenset({"SUCCESS", "ERROR", "CANCELLED"})
+_TASK_FINAL = FINAL | {"SKIPPED"}
 #: an expression budget breach (wfaas.expressions.budget) in a failed task's state_info:
 #: the pure engine turns it into the task's failure, the shell counts it here
 _BUDGET = re.compile(r"expression (?:exceeded its|would build|built more than) [^()]*"
@@ -28,25 +29,23 @@ _T0 = "wfaas_commit_t0"
 
 
 class EngineMetrics:
-    """An engine listener counting executions and timing tasks."""
+    """An engine listener counting executions and timing tasks.
+
+    Called for every task a step changed and once more per step: what is not a
+    final state returns after two comparisons (no call, no metric touched)."""
 
     def __call__(self, kind: str, data: dict[str, Any]) -> None:
-        if kind == "execution":
-            self._execution(data)
-        elif kind == "task":
-            self._task(data)
+        if kind == "task":
+            state = data.get("state")
+            if state in _TASK_FINAL:
+                self._task(state, data)
+        elif kind == "execution":
+            state = data.get("state")
+            if state in FINAL and data.get("old_state") not in FINAL:
+                metrics.execution_finished(str(state))
 
     @staticmethod
-    def _execution(data: dict[str, Any]) -> None:
-        state, old = data.get("state"), data.get("old_state")
-        if state in FINAL and old not in FINAL:
-            metrics.execution_finished(str(state))
-
-    @staticmethod
-    def _task(data: dict[str, Any]) -> None:
-        state = data.get("state")
-        if state not in FINAL and state != "SKIPPED":
-            return
+    def _task(state: str, data: dict[str, Any]) -> None:
         if state == "ERROR":
             budget = _BUDGET.search(str(data.get("state_info") or ""))
             if budget:
@@ -55,7 +54,7 @@ class EngineMetrics:
         seconds = None
         if isinstance(created, int | float) and isinstance(updated, int | float):
             seconds = max(0.0, float(updated) - float(created))
-        metrics.task_finished(str(state), seconds)
+        metrics.task_finished(state, seconds)
 
 
 def _before_commit(session: Session) -> None:

@@ -11,9 +11,8 @@ from __future__ import annotations
 import datetime
 import json
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from contextlib import AbstractContextManager
+from contextvars import ContextVar, Token
 
 #: the record attributes this module fills, in output order
 FIELDS = ("execution_id", "task_id", "project_id")
@@ -22,14 +21,28 @@ _EMPTY: dict[str, str] = {}
 _CURRENT: ContextVar[dict[str, str]] = ContextVar("wfaas_log_context")
 
 
-@contextmanager
-def log_context(**values: str | None) -> Iterator[None]:
+class _Context:
+    """The ``with`` block of :func:`log_context` (a class, not a generator: the engine
+    enters one per step)."""
+
+    __slots__ = ("values", "token")
+
+    def __init__(self, values: dict[str, str | None]) -> None:
+        self.values = values
+        self.token: Token[dict[str, str]] | None = None
+
+    def __enter__(self) -> None:
+        outer = _CURRENT.get(_EMPTY)
+        self.token = _CURRENT.set({**outer, **{k: str(v) for k, v in self.values.items() if v}})
+
+    def __exit__(self, *exc: object) -> None:
+        if self.token is not None:
+            _CURRENT.reset(self.token)
+
+
+def log_context(**values: str | None) -> AbstractContextManager[None]:
     """Within the block, log records carry ``values`` (None values are left out)."""
-    token = _CURRENT.set({**_CURRENT.get(_EMPTY), **{k: str(v) for k, v in values.items() if v}})
-    try:
-        yield
-    finally:
-        _CURRENT.reset(token)
+    return _Context(values)
 
 
 def current() -> dict[str, str]:
