@@ -245,6 +245,9 @@ def run(conf: cfg.ConfigOpts) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``wfaas-server`` console script."""
     from wfaas.cmd.logsetup import setup_logging
+    from wfaas.utils import malloc
+
+    malloc.tune()  # before any thread starts
 
     try:
         conf = load_config(argv)
