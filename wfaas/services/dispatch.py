@@ -39,6 +39,7 @@ from wfaas.lang.specs import WorkflowSpec
 from wfaas.services import limits
 from wfaas.services.specs import spec_from_text
 from wfaas.services.state_store import ExecutionMeta, Loaded
+from wfaas.utils.states import STATE_INFO_CHARS, cut_state_info  # noqa: F401  (re-exported)
 
 if TYPE_CHECKING:
     from wfaas.services.engine_service import EngineService
@@ -218,16 +219,6 @@ def dispatch(service: EngineService, loaded: Loaded, commands: list[Command]) ->
 #: state_info cut to this many (plus "..."), and a parent's failure message quotes its
 #: failed child's, so a chain of failing sub-workflows grows it by this much per level
 #: at most instead of doubling it (a runaway recursion 10 levels deep: megabytes)
-STATE_INFO_CHARS = 65500
-
-
-def cut_state_info(info: str | None) -> str | None:
-    """``info`` cut as Mistral stores a state_info (``mistral_lib.utils.cut``)."""
-    if info is None or len(info) <= STATE_INFO_CHARS:
-        return info
-    return info[:STATE_INFO_CHARS] + "..."
-
-
 def _to_parent(service: EngineService, loaded: Loaded, cmd: Command) -> None:
     parent = loaded.meta.parent_execution_id
     if not parent or not loaded.meta.task_execution_id:

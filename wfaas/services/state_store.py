@@ -40,6 +40,7 @@ from wfaas.engine import (
 from wfaas.engine.states import TERMINAL
 from wfaas.engine.states import WORKFLOW_TERMINAL as TERMINAL_WF
 from wfaas.lang.specs import WorkflowSpec
+from wfaas.utils.states import cut_state_info
 
 _HEADER_COLUMNS = ("id", "workflow_name", "state", "state_info", "input", "params", "output",
                    "root_execution_id", "context")
@@ -233,8 +234,8 @@ def header_values(state: WorkflowState, *, with_input: bool) -> dict[str, Any]:
         # (see test_tasks_after_a_large_input_do_not_rewrite_it_on_sqlite)
         del engine_state["env"]
     values: dict[str, Any] = {
-        "state": state.state, "state_info": state.state_info, "output": state.output,
-        "engine_state": engine_state, "updated_at": utcnow_precise(),
+        "state": state.state, "state_info": cut_state_info(state.state_info),
+        "output": state.output, "engine_state": engine_state, "updated_at": utcnow_precise(),
     }
     if with_input:
         values["input"] = state.input
@@ -264,7 +265,8 @@ def _task_row(loaded: Loaded, task: TaskState, subs: list[dict[str, Any]]) -> di
         "workflow_name": meta.workflow_name, "workflow_namespace": meta.workflow_namespace,
         "workflow_id": meta.workflow_id, "project_id": meta.project_id,
         "type": "WORKFLOW" if task.type == "workflow" else "ACTION",
-        "state": task.state, "state_info": task.state_info, "published": _published(loaded, task),
+        "state": task.state, "state_info": cut_state_info(task.state_info),
+        "published": _published(loaded, task),
         "result": task.result, "runtime_context": task.runtime_dict(), "engine_state": extra,
         "processed": task.processed, "has_next_tasks": bool(task.next_tasks),
         "error_handled": task.error_handled,
@@ -282,7 +284,8 @@ def _action_row(loaded: Loaded, action: ActionState) -> dict[str, Any]:
         "task_execution_id": action.task_id, "task_name": task.name if task else None,
         "workflow_execution_id": meta.id, "workflow_name": meta.workflow_name,
         "workflow_namespace": meta.workflow_namespace, "project_id": meta.project_id,
-        "state": action.state, "state_info": action.state_info, "accepted": action.accepted,
+        "state": action.state, "state_info": cut_state_info(action.state_info),
+        "accepted": action.accepted,
         "input": action.input, "output": {"result": action.result},
         "runtime_context": {"index": action.index, "attempt": action.attempt,
                             "created_at": action.created_at, "updated_at": action.updated_at},

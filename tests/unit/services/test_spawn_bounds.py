@@ -230,3 +230,35 @@ def test_a_start_evaluates_its_vars_outside_the_write_lock(
             ex = rt.start_workflow("with_vars")
             assert rt.wait_execution(ex["id"], 60)["state"] == "SUCCESS"
     assert free == [True]
+
+
+LONG_FAILURE = """
+version: '2.0'
+long_failure:
+  tasks:
+    fail:
+      action: std.fail error_data=<% 'x' * 100000 %>
+"""
+
+
+def test_every_state_info_is_stored_cut_as_mistral_stores_it(
+        sqlite_runtime: tuple[Runtime, TransactionCounter]) -> None:
+    """A 100,000-character error: the task's and the execution's own state_info are
+    stored cut at 65,500 characters and "..." (Mistral cuts every execution's state_info
+    when it is set; the action's stays empty, its error is its output, as in Mistral)."""
+    rt, _ = sqlite_runtime
+    define(rt, LONG_FAILURE)
+    ex_id = rt.start_workflow("long_failure")["id"]
+    done = rt.wait_execution(ex_id, 60)
+    assert done["state"] == "ERROR"
+    with rt.session() as s:
+        rows = [s.get(m.WorkflowExecution, ex_id),
+                *[t for t in api.list_rows(s, m.TaskExecution)
+                  if t.workflow_execution_id == ex_id],
+                *[a for a in api.list_rows(s, m.ActionExecution)
+                  if a.workflow_execution_id == ex_id]]
+    assert len(rows) == 3
+    for row in rows[:2]:
+        assert len(row.state_info) == STATE_INFO_CHARS + 3, type(row).__name__
+        assert row.state_info.endswith("xxx...")
+    assert rows[2].state_info is None
