@@ -13,7 +13,10 @@ killed executor.
 
 from __future__ import annotations
 
+import re
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -35,6 +38,19 @@ def faulty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         yield cluster
     finally:
         cluster.down()
+
+
+def _shared_partitions(log: Path, timeout: float) -> bool:
+    """True once the last "consumes N of 64 partitions" line of the engine's ``log``
+    has N < 64 (another engine owns the rest)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = re.findall(rb"consumes (\d+) of 64 partitions",
+                           log.read_bytes() if log.exists() else b"")
+        if found and int(found[-1]) < 64:
+            return True
+        time.sleep(0.5)
+    return False
 
 
 def _run(cluster: Cluster, scenario: str, workload: str, count: int) -> Outcome:
@@ -74,7 +90,10 @@ def test_kill_9_of_an_engine_hands_its_partitions_over_and_loses_nothing(
     its partitions mid-way: after its lease (5 s here) engine2 consumes them, and every
     execution ends with exactly its three tasks, each action run once."""
     survivor = faulty.procs["engine2"].log
-    mark = survivor.stat().st_size if survivor.exists() else 0
+    # the previous test restarted the engines: wait until engine1 is back and owns its
+    # share (else engine2 already consumes all 64 and there is nothing to hand over)
+    assert _shared_partitions(survivor, 60), "engine1 never took its partitions back"
+    mark = survivor.stat().st_size
     out = _run(faulty, "engine", "seq", 60)
     assert (out.success, out.error, out.stuck, out.twice) == (60, 0, 0, 0), out.details
     assert out.wrong_tasks == 0, out.details  # each SUCCESS has exactly t1, t2, t3
