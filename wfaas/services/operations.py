@@ -332,6 +332,7 @@ class Operations:
                              security=security,
                              **({"project_id": project_id} if project_id else {}))
             action_id = row.id
+            created = row.to_dict()
         request = {"action_id": action_id, "execution_id": None, "action": name,
                    "namespace": namespace, "input": input or {},
                    "timeout": params.get("timeout"),
@@ -339,8 +340,9 @@ class Operations:
                                "security": security or {}}}
         self.transport.send_to_executor(request, params.get("target"))
         if params.get("run_sync") is False:
-            with self.session() as s:
-                return api.get(s, m.ActionExecution, action_id).to_dict()
+            # as Mistral answers: the execution as created (RUNNING), not a read after
+            # the dispatch, which a fast action may already have finished
+            return created
 
         def check(s: Session) -> dict[str, Any] | None:
             row = api.get(s, m.ActionExecution, action_id)
