@@ -29,9 +29,12 @@ writer's next flush. Only a crash of PostgreSQL itself within that window can
 forget a claim, and the action then ran once anyway unless a copy of its request
 is delivered again before its result is applied.
 
-While an action runs, and until its result is handed to the broker, the
-executor refreshes ``updated_at`` of its rows directly in the database (the
-heartbeat), so a broker outage does not make running actions look lost.
+While an action runs, and until an engine applied its result, the executor
+refreshes ``updated_at`` of its rows directly in the database (the heartbeat): a
+result waiting in the broker (an outage, an engine's consumer reconnecting, a
+backlog) does not make its action look lost. A finished action's row gets beats
+until it is no longer RUNNING, for at most ``RESULT_GRACE`` seconds
+(:mod:`wfaas.executors.base`).
 """
 
 from __future__ import annotations
@@ -108,14 +111,16 @@ class Acceptance:
             return Verdict.UNKNOWN
         return Verdict.TAKEN if row[0] == "RUNNING" else Verdict.FINISHED
 
-    def beat(self, running: list[str], async_ids: list[str]) -> None:
-        """Refresh the rows of the actions running here (and mark asynchronous ones).
+    def beat(self, running: list[str], async_ids: list[str]) -> set[str]:
+        """Refresh the rows of the actions running here (and mark asynchronous ones);
+        return the ids of ``running`` whose rows are no longer RUNNING (their results
+        were applied: no more beats needed).
 
         Rows an engine step is writing right now are skipped (``SKIP LOCKED``):
         the step refreshes them anyway, and a heartbeat never waits for a step.
         """
         if not running and not async_ids:
-            return
+            return set()
         a = m.ActionExecution
         now = utcnow_precise()
         with session_scope(self.sessions) as s:
@@ -125,3 +130,8 @@ class Acceptance:
                     unlocked = (select(a.id).where(a.id.in_(ids), a.state == "RUNNING")
                                 .with_for_update(skip_locked=True).scalar_subquery())
                     s.execute(update(a).where(a.id.in_(unlocked)).values(**values))
+            if not running:
+                return set()
+            still = set(s.execute(select(a.id).where(a.id.in_(running),
+                                                     a.state == "RUNNING")).scalars())
+        return set(running) - still

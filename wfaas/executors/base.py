@@ -44,6 +44,10 @@ LOG = logging.getLogger(__name__)
 ACK_KEY = "_ack"
 #: heartbeat intervals a finished action's row keeps getting beats (see LocalExecutor)
 RECENT_BEATS = 10
+#: seconds a finished action's row keeps getting beats while it is still RUNNING (its
+#: result not applied yet: waiting in the broker for an engine's consumer), at least
+#: (the publisher's own retry window, ``publish_timeout``)
+RESULT_GRACE = 300.0
 #: per pool thread: the requests deferred to it (see LocalExecutor._defer_here)
 _POOLED = threading.local()
 
@@ -119,8 +123,9 @@ class LocalExecutor:
         self.heartbeat_interval = heartbeat_interval
         self._running: set[str] = set()
         #: finished actions (distributed mode) -> when: their rows keep getting heartbeats
-        #: for RECENT_BEATS intervals, until the engines, maybe behind a backlog of
-        #: events, applied the result (a beat only touches rows still RUNNING)
+        #: until the engines, maybe behind a backlog of events or a consumer that
+        #: reconnects, applied the result (the beat sees the row no longer RUNNING), for
+        #: at most max(RECENT_BEATS intervals, RESULT_GRACE)
         self._recent: dict[str, float] = {}
         self._async_done: list[str] = []
         self._new_started = False
@@ -217,20 +222,27 @@ class LocalExecutor:
             self._send_beat(self.heartbeat_message())
 
     def _beat_directly(self) -> None:
-        """Refresh the rows of the running actions in the database every interval."""
+        """Refresh the rows of the running actions in the database every interval, and
+        of the finished ones until their results are applied (see ``_recent``)."""
+        grace = max(RECENT_BEATS * self.heartbeat_interval, RESULT_GRACE)
         while not self._stop_beats.wait(self.heartbeat_interval):
             with self._lock:
-                horizon = time.monotonic() - RECENT_BEATS * self.heartbeat_interval
+                horizon = time.monotonic() - grace
                 self._recent = {k: v for k, v in self._recent.items() if v > horizon}
                 running = sorted(self._running | self.outbox.pending_ids() | set(self._recent))
                 async_done, self._async_done = self._async_done, []
             try:
                 assert self.acceptance is not None
-                self.acceptance.beat(running, async_done)
+                applied = self.acceptance.beat(running, async_done)
             except Exception:  # noqa: BLE001 - the next beat retries
                 LOG.warning("Could not record an executor heartbeat", exc_info=True)
                 with self._lock:
                     self._async_done.extend(async_done)
+                continue
+            if applied:
+                with self._lock:
+                    for action_id in applied:
+                        self._recent.pop(action_id, None)
 
     def _send_beat(self, message: Message | None) -> None:
         if message is None:

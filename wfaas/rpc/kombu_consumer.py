@@ -18,6 +18,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
+from amqp.exceptions import ConsumerCancelled
 from kombu.connection import Connection
 from kombu.entity import Queue
 from kombu.messaging import Consumer
@@ -174,10 +175,13 @@ class QueueConsumer:
             last_beat = time.monotonic()
             try:
                 while not self.owner.stopping.is_set():
-                    self._flush_acks(generation)
-                    self._subscribe(consumer)
-                    self._throttle(channel, consumer)
-                    self._wait(conn, 0.2)
+                    try:
+                        self._flush_acks(generation)
+                        self._subscribe(consumer)
+                        self._throttle(channel, consumer)
+                        self._wait(conn, 0.2)
+                    except ConsumerCancelled as exc:
+                        self._cancelled_by_broker(consumer, exc)
                     if self.owner.heartbeat and time.monotonic() - last_beat > 1.0:
                         conn.heartbeat_check()
                         last_beat = time.monotonic()
@@ -188,6 +192,25 @@ class QueueConsumer:
                     pass
             finally:
                 self.connected.clear()
+
+    def _cancelled_by_broker(self, consumer: Consumer, exc: ConsumerCancelled) -> None:
+        """The broker cancelled one of our consumers (``basic.cancel``: its queue was
+        deleted, or its node went away): subscribe to that queue again on this
+        connection (declaring it anew) instead of reconnecting. Its delivered and
+        unacknowledged messages stay ours and are acknowledged as usual."""
+        tag = str(exc.reply_text or "")
+        tags: dict[str, str] = getattr(consumer, "_active_tags", {})
+        name = next((q for q, t in tags.items() if t == tag), None)
+        if name is None:
+            raise exc  # not one of ours: start over on a new connection
+        LOG.warning("RabbitMQ cancelled the consumer of %s (%s): subscribing again",
+                    name, tag)
+        # a basic.cancel of a consumer the broker already cancelled is answered with
+        # cancel-ok (not an error): kombu forgets the queue, _subscribe re-adds it
+        consumer.cancel_by_queue(name)
+        self._subscribed.discard(name)
+        with self._lock:
+            self._dirty = True
 
     def _wait(self, conn: Connection, timeout: float) -> None:
         """Wait up to ``timeout`` s for a frame from the broker or a finished handler
@@ -319,6 +342,9 @@ class QueueConsumer:
         if not self._consuming:
             consumer.consume()
             self._consuming = True
+        elif self._added:  # a queue subscribed again (see _cancelled_by_broker)
+            consumer.consume()
+        self._added = False
 
     def _flush_acks(self, generation: int) -> None:
         while True:

@@ -5,14 +5,17 @@ RUNNING and unaccepted, as if the engine had died before its executor saw them).
 from __future__ import annotations
 
 import datetime as _dt
+import threading
+import time
 
 from sqlalchemy import update
 
-from tests.functional.distributed.test_integrity import Recorder, rt, started  # noqa: F401
+from tests.functional.distributed.test_integrity import Recorder, checker, rt, started  # noqa: F401
 from wfaas.db import models as m
 from wfaas.db.types import utcnow_precise
 from wfaas.engine import ActionCompleted
 from wfaas.executors.acceptance import Acceptance, Verdict
+from wfaas.executors.base import LocalExecutor
 from wfaas.services.ownership import PARTITIONS, Ownership, owner_of, partition_of
 from wfaas.services.runtime import Runtime
 
@@ -107,3 +110,44 @@ def test_each_engine_consumes_the_partitions_it_owns(rt: Runtime) -> None:  # no
     two.stop()
     one.beat()
     assert routed[-1] == list(range(PARTITIONS))  # the partitions of the one that left
+
+
+def _updated_at(runtime: Runtime, action_id: str) -> _dt.datetime:
+    with runtime.session() as s:
+        row = s.get(m.ActionExecution, action_id)
+        assert row is not None and row.updated_at is not None
+        return row.updated_at
+
+
+def test_a_finished_action_keeps_its_beats_until_its_result_is_applied(
+        rt: Runtime) -> None:  # noqa: F811
+    """An action whose result waits in the broker longer than RECENT_BEATS intervals (an
+    engine's consumer reconnecting, a backlog) keeps getting heartbeats while its row is
+    RUNNING, so the integrity check does not fail it; once applied, the beats stop."""
+    ex, action_id = started(rt, "unsafe_wf")
+    executor = LocalExecutor(rt.transport, provider=None, heartbeat_interval=0.02,
+                             sessions=rt.sessions)
+    assert executor.acceptance is not None
+    assert executor.acceptance.accept(action_id) is Verdict.RUN
+    # finished here 10 s ago (50 x RECENT_BEATS intervals): its result not applied yet
+    executor._recent[action_id] = time.monotonic() - 10
+    with rt.session() as s:
+        s.execute(update(m.ActionExecution).where(m.ActionExecution.id == action_id)
+                  .values(updated_at=utcnow_precise() - _dt.timedelta(seconds=60)))
+    aged = _updated_at(rt, action_id)
+    beats = threading.Thread(target=executor._beat_directly, daemon=True)
+    beats.start()
+    try:
+        deadline = time.monotonic() + 10
+        while _updated_at(rt, action_id) == aged and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert _updated_at(rt, action_id) > aged  # still beaten: not taken for lost
+        assert checker(rt, heartbeat_timeout=30).run_once()["failed"] == 0
+        rt.engine.send(ex, ActionCompleted(action_id=action_id, state="SUCCESS", result=1))
+        assert rt.wait_execution(ex, timeout=10)["state"] == "SUCCESS"
+        while action_id in executor._recent and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert action_id not in executor._recent  # applied: no more beats for it
+    finally:
+        executor._stop_beats.set()
+        beats.join(5)
