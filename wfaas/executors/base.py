@@ -14,11 +14,10 @@ result arrives later through the API (``complete_action``).
 Distributed mode (``sessions`` given, a broker transport): each request is
 first accepted in the database (:mod:`wfaas.executors.acceptance`), then run
 in the transport's handler thread and acknowledged when it finished (the
-transport hands this process no more requests than it has workers). Its result
-goes to a sender thread that publishes the results of actions finishing close
-together in one batch (:mod:`wfaas.executors.sender`); a result the broker does
-not take at once waits in a local outbox and is re-sent with a growing delay
-until the broker is back; the action keeps its heartbeat until then.
+transport hands this process no more requests than it has workers). A result the
+broker does not take at once waits in a local outbox and is re-sent with a
+growing delay until the broker is back; the action keeps its heartbeat
+until then.
 """
 
 from __future__ import annotations
@@ -36,7 +35,6 @@ from typing import Any
 from wfaas import metrics
 from wfaas.engine import ActionCompleted, ExecutorHeartbeat
 from wfaas.executors.outbox import Outbox
-from wfaas.executors.sender import ResultSender
 from wfaas.rpc.base import Message, Transport, idle_sender, sender_is_idle
 from wfaas.utils.logcontext import log_context
 from wfaas.utils.scope import acting_for
@@ -145,14 +143,11 @@ class LocalExecutor:
                         and bool(getattr(transport, "acks_after_handler", False)))
         #: results waiting for the broker (their actions keep their heartbeats)
         self.outbox = Outbox(transport, on_sent=self._reported)
-        #: distributed mode: results published in batches from one thread (see sender)
-        self.sender = ResultSender(transport, self.outbox)
 
     def in_flight(self) -> int:
-        """Requests accepted and not yet reported (results not yet published count)."""
+        """Requests accepted and not yet reported."""
         with self._lock:
-            running = self._in_flight
-        return running + len(self.sender)
+            return self._in_flight
 
     def _done(self) -> None:
         with self._lock:
@@ -189,7 +184,6 @@ class LocalExecutor:
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
         self._stop_beats.set()
-        self.sender.stop()
         self.outbox.stop()
         beat, self._beat_thread = self._beat_thread, None
         if beat is not None and beat is not threading.current_thread():
@@ -235,8 +229,7 @@ class LocalExecutor:
             with self._lock:
                 horizon = time.monotonic() - grace
                 self._recent = {k: v for k, v in self._recent.items() if v > horizon}
-                running = sorted(self._running | self.outbox.pending_ids()
-                                 | self.sender.pending_ids() | set(self._recent))
+                running = sorted(self._running | self.outbox.pending_ids() | set(self._recent))
                 async_done, self._async_done = self._async_done, []
             try:
                 assert self.acceptance is not None
@@ -415,15 +408,20 @@ class LocalExecutor:
             self._report(request, message)
 
     def _report(self, request: Message, message: Message) -> None:
-        """Send a result; with acceptance, hand it to the batching sender (this thread
-        is free at once; one the broker does not take goes to the outbox)."""
+        """Send a result; with acceptance, one the broker does not take within a few
+        seconds goes to the outbox (re-sent until delivered)."""
         if self.acceptance is None:
             # this thread is done with the action: an in-process engine may apply the
             # result here, without waking one of its workers (see rpc.base.idle_sender)
             with idle_sender():
                 self.transport.send_to_engine(message)
             return
-        self.sender.put(str(request.get("action_id")), message)
+        try:
+            self.transport.send_to_engine_within(message, self.outbox.first_try)
+        except Exception as exc:  # noqa: BLE001 - the outbox retries until delivered
+            LOG.warning("Result of action %s kept for later: the broker did not take it "
+                        "(%s: %s)", request.get("action_id"), exc.__class__.__name__, exc)
+            self.outbox.put(str(request.get("action_id")), message)
 
     def _reported(self, action_id: str) -> None:
         LOG.info("Result of action %s delivered from the outbox", action_id)

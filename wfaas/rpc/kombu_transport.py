@@ -78,15 +78,6 @@ OWN_PARAMS = ("queue_prefix", "queue_expires", "prefetch", "engine_prefetch", "c
 PARTITIONS_KEY = "engine.partitions"
 
 
-class Undelivered(OperationalError):
-    """Publishing gave up: ``messages`` were not confirmed by the broker (the others
-    of the same call were)."""
-
-    def __init__(self, text: str, messages: list[Message]) -> None:
-        super().__init__(text)
-        self.messages = messages
-
-
 def parse_url(url: str) -> tuple[list[str], dict[str, str]]:
     """Split a transport URL into kombu ``amqp://`` URLs (one per host) and wfaas options.
 
@@ -257,18 +248,6 @@ class KombuTransport(Transport):
     def send_to_engine_within(self, message: Message, timeout: float) -> None:
         self._publish([(message, self.queue_for(message))], timeout)
 
-    def send_many_to_engine_within(self, messages: list[Message],
-                                   timeout: float) -> list[Message]:
-        """Publish ``messages`` (an executor's results) and wait once for their
-        confirms, giving up after ``timeout`` s of broker trouble; the messages the
-        broker did not confirm (none when all went through)."""
-        try:
-            self._publish([(message, self.queue_for(message)) for message in messages],
-                          timeout)
-        except Undelivered as exc:
-            return exc.messages
-        return []
-
     def _publish(self, items: list[tuple[Message, Queue]], timeout: float | None = None) -> None:
         """Publish ``items`` (message, queue) on one connection and wait for their
         confirms; after broker trouble, the unconfirmed ones again on a new one."""
@@ -299,8 +278,7 @@ class KombuTransport(Transport):
                 self._drop_producers()
                 name = items[0][1].name if items else "?"
                 if time.monotonic() + delay > deadline or self.stopping.is_set():
-                    raise Undelivered(f"Could not publish to {name}: {exc}",
-                                      [message for message, _ in items]) from exc
+                    raise OperationalError(f"Could not publish to {name}: {exc}") from exc
                 LOG.warning("Publishing to %s failed (%s: %s); retrying in %.1f s",
                             name, exc.__class__.__name__, exc, delay)
                 time.sleep(delay)
