@@ -29,6 +29,13 @@ writer's next flush. Only a crash of PostgreSQL itself within that window can
 forget a claim, and the action then ran once anyway unless a copy of its request
 is delivered again before its result is applied.
 
+Requests that arrive together are claimed together: while ``CLAIMS_AT_ONCE``
+claims run, the next requests wait and are then claimed in one statement
+(``WHERE id IN (...) RETURNING id``; :class:`wfaas.utils.batching.Batcher`). A
+lone request is claimed at once. Sixteen handler threads therefore need one or
+two database connections, not sixteen (a pool of 5 kept opening and closing
+overflow connections: over 100 new PostgreSQL sessions per with-items of 1,000).
+
 While an action runs, and until an engine applied its result, the executor
 refreshes ``updated_at`` of its rows directly in the database (the heartbeat): a
 result waiting in the broker (an outage, an engine's consumer reconnecting, a
@@ -50,8 +57,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from wfaas.db import models as m
 from wfaas.db.session import session_scope
 from wfaas.db.types import utcnow_precise
+from wfaas.utils.batching import Batcher
 
 LOG = logging.getLogger(__name__)
+#: action ids claimed in one statement at most
+MAX_CLAIMS = 200
+#: claim statements running at once (per executor): a request arriving while they
+#: run waits for the next one, with every other request that arrived meanwhile
+CLAIMS_AT_ONCE = 2
 
 
 class Verdict(enum.Enum):
@@ -74,8 +87,47 @@ class Acceptance:
         self._autocommit = dialect != "sqlite"
         #: PostgreSQL: wait for the WAL flush of each claim ([executor] durable_acceptance)
         self.durable = durable or dialect != "postgresql"
+        self._batcher: Batcher[str, Verdict] = Batcher(self.claim_many, max_batch=MAX_CLAIMS,
+                                                       concurrency=CLAIMS_AT_ONCE)
 
     def accept(self, action_id: str, adhoc: bool = False) -> Verdict:
+        """Claim ``action_id`` (see :meth:`claim`): requests of workflow actions that
+        arrive while a claim runs are claimed together in one statement
+        (:class:`wfaas.utils.batching.Batcher`), an ad-hoc action on its own."""
+        if adhoc or not self._autocommit:
+            return self.claim(action_id, adhoc)
+        return self._batcher.submit(action_id)
+
+    def claim_many(self, action_ids: list[str]) -> list[Verdict]:
+        """Claim the workflow actions ``action_ids`` in one autocommit statement (one
+        round trip: ``UPDATE ... WHERE id IN (...) RETURNING id``); their verdicts."""
+        if len(action_ids) == 1:
+            return [self.claim(action_ids[0])]
+        a = m.ActionExecution
+        claim = (update(a).where(a.id.in_(action_ids), a.state == "RUNNING",
+                                 a.accepted.is_(False))
+                 .values(accepted=True, updated_at=utcnow_precise()).returning(a.id))
+        if not self.durable:
+            claim = claim.where(select(func.set_config("synchronous_commit", "off", True))
+                                .scalar_subquery().is_not(None))
+        with self.sessions() as s:
+            conn = s.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            won = set(conn.execute(claim).scalars())
+            lost = [i for i in action_ids if i not in won]
+            rows = (dict(conn.execute(select(a.id, a.state).where(a.id.in_(lost))).all())
+                    if lost else {})
+        verdicts = []
+        for action_id in action_ids:
+            if action_id in won:
+                verdicts.append(Verdict.RUN)
+            elif action_id not in rows:
+                verdicts.append(Verdict.UNKNOWN)
+            else:
+                verdicts.append(Verdict.TAKEN if rows[action_id] == "RUNNING"
+                                else Verdict.FINISHED)
+        return verdicts
+
+    def claim(self, action_id: str, adhoc: bool = False) -> Verdict:
         """Compare-and-set the row of ``action_id`` to accepted; the verdict says
         whether this executor runs it.
 

@@ -9,6 +9,11 @@ parameters of the URL that belong to wfaas (removed before kombu sees it):
 - ``queue_expires``: seconds after which an unused queue is deleted by the
   broker (``x-expires``; meant for tests, off by default);
 - ``prefetch``: messages a consumer handles concurrently (default 16);
+- ``engine_prefetch``: the same for an engine's partition queues (default 128):
+  an engine acknowledges an event once the step that applied it committed, and
+  the events that arrive while a step runs are applied together by the next one,
+  so a larger window means fewer, larger steps when results pour in (the
+  with-items of 1,000 on the executor path: ~60 steps of <= 16 results before);
 - ``confirm``: ``0`` turns publisher confirms off (default on).
 
 Topology: one durable direct exchange ``<prefix>wfaas``. The events of
@@ -68,7 +73,7 @@ from wfaas.rpc.partitions import PARTITIONS, partition_of
 
 LOG = logging.getLogger(__name__)
 
-OWN_PARAMS = ("queue_prefix", "queue_expires", "prefetch", "confirm")
+OWN_PARAMS = ("queue_prefix", "queue_expires", "prefetch", "engine_prefetch", "confirm")
 #: the key of the consumer of the partition queues
 PARTITIONS_KEY = "engine.partitions"
 
@@ -168,6 +173,7 @@ class KombuTransport(Transport):
         self.queue_arguments: dict[str, Any] = (
             {"x-expires": int(float(expires) * 1000)} if expires else {})
         self.prefetch = max(1, int(options.get("prefetch", "16")))
+        self.engine_prefetch = max(1, int(options.get("engine_prefetch", "128")))
         self.confirm = options.get("confirm", "1") not in ("0", "false", "no")
         self.publish_timeout = publish_timeout
         self.retry_interval = retry_interval
@@ -322,7 +328,8 @@ class KombuTransport(Transport):
         otherwise, every partition queue."""
         self._serve("engine", [self.engine_queue()], handler)
         self._serve(PARTITIONS_KEY, [self.partition_queue(p) for p in range(PARTITIONS)],
-                    handler, name=f"{self.prefix}wfaas.engine.partitions")
+                    handler, self.engine_prefetch,
+                    name=f"{self.prefix}wfaas.engine.partitions")
 
     def engine_partitions(self, partitions: list[int]) -> None:
         """Consume the queues of ``partitions`` only (the ones this engine owns now)."""

@@ -295,3 +295,41 @@ def test_acceptance_on_postgresql_claims_each_action_once(cluster: Cluster, db: 
     finally:
         with db.begin() as conn:
             conn.execute(update(a).where(a.id == action_id).values(state="SUCCESS"))
+
+
+def test_acceptance_claims_a_batch_once_each_across_executors(cluster: Cluster,
+                                                              db: Engine) -> None:
+    """Requests arriving together are claimed in one statement (claim_many); two
+    executors claiming the same rows concurrently run each action exactly once."""
+    from sqlalchemy import update
+    from sqlalchemy.orm import sessionmaker
+
+    from wfaas.executors.acceptance import Acceptance, Verdict
+
+    upload(cluster, "version: '2.0'\naccept_batch:\n  tasks:\n    t:\n"
+           "      with-items: i in <% range(12) %>\n      action: std.noop\n")
+    ex = start(cluster, "accept_batch")
+    wait_all(db, [ex], 60)
+    a = m.ActionExecution
+    with db.begin() as conn:  # as if the requests were still waiting for executors
+        ids = list(conn.execute(select(a.id).where(a.workflow_execution_id == ex)).scalars())
+        conn.execute(update(a).where(a.id.in_(ids)).values(state="RUNNING", accepted=False))
+    assert len(ids) == 12
+    try:
+        one, two = (Acceptance(sessionmaker(bind=db)) for _ in range(2))
+        with db.begin() as conn:
+            conn.execute(update(a).where(a.id == ids[0]).values(state="SUCCESS"))
+        verdicts = one.claim_many(ids[:4] + ["no-such-action"])
+        assert verdicts == [Verdict.FINISHED, Verdict.RUN, Verdict.RUN, Verdict.RUN,
+                            Verdict.UNKNOWN]
+        assert two.claim_many(ids[1:3]) == [Verdict.TAKEN, Verdict.TAKEN]
+        rest = ids[4:] * 2
+        with ThreadPoolExecutor(8) as pool:  # both executors, every request twice
+            got = list(pool.map(lambda i: (one if i % 2 else two).accept(rest[i]),
+                                range(len(rest))))
+        runs = [rest[i] for i, v in enumerate(got) if v is Verdict.RUN]
+        assert sorted(runs) == sorted(ids[4:])  # each once, whoever won
+        assert one._batcher.items + two._batcher.items == len(rest)
+    finally:
+        with db.begin() as conn:
+            conn.execute(update(a).where(a.id.in_(ids)).values(state="SUCCESS"))

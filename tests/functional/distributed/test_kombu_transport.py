@@ -290,3 +290,14 @@ def test_a_batch_of_requests_arrives_once_each_in_order(rabbit_url: str) -> None
         server.stop()
         client.purge_and_delete([client.executor_queue("batch-b").name], exchange=False)
         client.stop()
+
+
+def test_engine_partitions_take_a_larger_window_than_other_consumers(rabbit_url: str) -> None:
+    from wfaas.rpc.kombu_transport import PARTITIONS_KEY
+
+    default, seven = _transport(rabbit_url), _transport(rabbit_url + "&engine_prefetch=7")
+    for transport, window in ((default, 128), (seven, 7)):
+        transport.serve_engine(Inbox())
+        consumers = transport._consumers
+        assert consumers[PARTITIONS_KEY].limit == window  # events applied per step, at most
+        assert consumers["engine"].limit == transport.prefetch == 16
