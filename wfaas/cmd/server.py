@@ -24,6 +24,7 @@ from typing import Any
 from oslo_config import cfg
 
 from wfaas import config
+from wfaas.utils import gcfreeze
 
 LOG = logging.getLogger("wfaas.server")
 PARTS = ("api", "engine", "executor", "scheduler")
@@ -214,12 +215,14 @@ def run(conf: cfg.ConfigOpts) -> int:
                            "the configuration file (--config-file)")
                 return 1
             _install_signal_handlers(stop, api.stop, conf.limits.shutdown_timeout)
+            gcfreeze.freeze_startup()  # built: the full collections skip the start's objects
             LOG.info("wfaas-server %s: API listening on http://%s:%s", ",".join(parts),
                      host, port)
             print(f"wfaas-server: API listening on http://{host}:{port}", flush=True)
             api.serve()
         else:
             _install_signal_handlers(stop, lambda: None, conf.limits.shutdown_timeout)
+            gcfreeze.freeze_startup()
             LOG.info("wfaas-server %s: running", ",".join(parts))
             stop.wait()
     finally:
