@@ -413,6 +413,7 @@ class EngineService(EngineWorkers):
                         state_info=message)))
                 else:
                     dispatch.create_child(self, session, loaded, cmd)
+        dispatch.insert_child_rows(session)  # those not started inline, in one statement
 
     def _refused_children(self, session: Session, loaded: Loaded, commands: list[Command]
                           ) -> tuple[str, str] | None:
