@@ -65,9 +65,9 @@ def _orm(session: Any, name: str, ns: str, project: str | None, parent: str) -> 
     return api.get_workflow_definition(session, name, namespace=ns, project_id=project)
 
 
-def _outcome(lookup: Any) -> tuple[str, ...]:
+def _outcome(lookup: Any, *args: Any, **kwargs: Any) -> tuple[str, ...]:
     try:
-        wf = lookup()
+        wf = lookup(*args, **kwargs)
     except NotFound as exc:
         return ("NotFound", str(exc))
     return (wf.id, wf.name, wf.namespace, wf.definition, str(wf.workbook_name),
@@ -87,10 +87,10 @@ def test_the_prebuilt_lookup_finds_what_the_orm_lookup_finds(kind: str,
         hits = 0
         with session_scope(sessions, readonly=True) as s:
             for name, ns, project, parent in CASES:
-                expected = _outcome(lambda: _orm(s, name, ns, project, parent))
+                expected = _outcome(_orm, s, name, ns, project, parent)
                 before = len(statements)
-                got = _outcome(lambda: specs.subworkflow(
-                    s, name, namespace=ns, parent_workflow=parent, project_id=project))
+                got = _outcome(specs.subworkflow, s, name, namespace=ns,
+                               parent_workflow=parent, project_id=project)
                 assert got == expected, (name, ns, project, parent)
                 # one SELECT per workbook prefix and namespace tried
                 assert len(statements) - before <= 3, statements[before:]
