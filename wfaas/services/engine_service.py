@@ -62,6 +62,7 @@ from wfaas.services.state_store import (
     Loaded,
     RowBuffer,
     StaleVersion,
+    compare_and_set_header,
     header_values,
     load_row,
     load_state,
@@ -385,8 +386,7 @@ class EngineService(EngineWorkers):
         rows = RowBuffer.of(session)
         if rows.deferred:  # a batch: written with the others, still before the children
             rows.headers.append((loaded.meta.id, loaded.version, values))
-        elif not api.update_execution_cas(session, loaded.meta.id, loaded.version,
-                                          **values):
+        elif not compare_and_set_header(session, loaded.meta.id, loaded.version, values):
             raise StaleVersion(loaded.meta.id)
         loaded.version += 1
         persist_children(session, loaded, decided.task_ids, decided.action_ids)
