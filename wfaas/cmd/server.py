@@ -207,6 +207,9 @@ def run(conf: cfg.ConfigOpts) -> int:
 
             api = ApiServer(setup_app(runtime, conf), conf.api.host, conf.api.port,
                             conf.api.threads)
+            # built: the full collections skip the start's objects (before listening, so
+            # that no request waits for this one full collection)
+            gcfreeze.freeze_startup()
             try:
                 host, port = api.prepare()
             except OSError as exc:      # the port is taken, or the address is not ours
@@ -215,7 +218,6 @@ def run(conf: cfg.ConfigOpts) -> int:
                            "the configuration file (--config-file)")
                 return 1
             _install_signal_handlers(stop, api.stop, conf.limits.shutdown_timeout)
-            gcfreeze.freeze_startup()  # built: the full collections skip the start's objects
             LOG.info("wfaas-server %s: API listening on http://%s:%s", ",".join(parts),
                      host, port)
             print(f"wfaas-server: API listening on http://{host}:{port}", flush=True)
