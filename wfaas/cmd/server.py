@@ -24,6 +24,7 @@ from typing import Any
 from oslo_config import cfg
 
 from wfaas import config
+from wfaas.utils import gcfreeze
 
 LOG = logging.getLogger("wfaas.server")
 PARTS = ("api", "engine", "executor", "scheduler")
@@ -206,6 +207,9 @@ def run(conf: cfg.ConfigOpts) -> int:
 
             api = ApiServer(setup_app(runtime, conf), conf.api.host, conf.api.port,
                             conf.api.threads)
+            # built: the full collections skip the start's objects (before listening, so
+            # that no request waits for this one full collection)
+            gcfreeze.freeze_startup()
             try:
                 host, port = api.prepare()
             except OSError as exc:      # the port is taken, or the address is not ours
@@ -220,6 +224,7 @@ def run(conf: cfg.ConfigOpts) -> int:
             api.serve()
         else:
             _install_signal_handlers(stop, lambda: None, conf.limits.shutdown_timeout)
+            gcfreeze.freeze_startup()
             LOG.info("wfaas-server %s: running", ",".join(parts))
             stop.wait()
     finally:

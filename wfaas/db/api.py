@@ -78,6 +78,9 @@ def _looks_like_id(identifier: str) -> bool:
     return len(identifier) == 36 and identifier.count("-") == 4
 
 
+looks_like_id = _looks_like_id
+
+
 def get(session: Session, model: type[T], id: str, *, for_update: bool = False) -> T:
     """The row with primary key ``id``; NotFound when absent."""
     obj = session.get(model, id, with_for_update=for_update)
@@ -273,6 +276,45 @@ def _wf_brief_statement(by_id: bool) -> Any:
                     .where(table.c.namespace == bindparam("ns")).limit(1))
         _WF_BRIEF[by_id] = stmt
     return stmt
+
+
+_WF_VISIBLE: list[Any] = []
+
+
+def _wf_visible_statement() -> Any:
+    """By name and namespace, among the definitions project ``:pid`` may see
+    (:func:`wfaas.db.scoping.visible`), the project's own first; built once."""
+    if not _WF_VISIBLE:
+        table = cast(Table, m.WorkflowDefinition.__table__)
+        members = cast(Table, m.ResourceMember.__table__)
+        pid: Any = bindparam("pid")
+        shared = select(members.c.resource_id).where(
+            members.c.member_id == pid, members.c.resource_type == scoping.WORKFLOW,
+            members.c.status == scoping.ACCEPTED)
+        _WF_VISIBLE.append(
+            select(*(table.c[name] for name in _WF_BRIEF_COLUMNS))
+            .where(table.c.name == bindparam("ident"), table.c.namespace == bindparam("ns"),
+                   or_(table.c.project_id == pid, table.c.scope == "public",
+                       table.c.id.in_(shared)))
+            .order_by((table.c.project_id == pid).desc()).limit(1))
+    return _WF_VISIBLE[0]
+
+
+def find_workflow_brief(session: Session, name: str, *, namespace: str = "",
+                        project_id: str | None = None) -> Any:
+    """:func:`find_by_name` of a workflow definition as its brief columns (see
+    :func:`workflow_definition_brief`), with prebuilt statements: the sub-workflow
+    lookup of every spawning step. None when ``project_id`` sees no such workflow."""
+    conn = session.connection()
+    for ns in ([namespace, ""] if namespace else [""]):
+        if project_id is None:
+            row = conn.execute(_wf_brief_statement(False), {"ident": name, "ns": ns}).first()
+        else:
+            row = conn.execute(_wf_visible_statement(),
+                               {"ident": name, "ns": ns, "pid": project_id}).first()
+        if row is not None:
+            return row
+    return None
 
 
 def workflow_definition_brief(session: Session, identifier: str, *,

@@ -8,11 +8,13 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
+from sqlalchemy import Table
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from wfaas import metrics
-from wfaas.db import api
 from wfaas.db import models as m
+from wfaas.db.stepwrite import StepTx
 from wfaas.engine import (
     ActionCompleted,
     ActionPaused,
@@ -34,7 +36,7 @@ from wfaas.engine import (
     WorkflowResumed,
     new_workflow_state,
 )
-from wfaas.exceptions import WfaasError
+from wfaas.exceptions import Conflict, WfaasError
 from wfaas.lang.specs import WorkflowSpec
 from wfaas.services import limits
 from wfaas.services.specs import spec_from_text
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
     from wfaas.services.engine_service import EngineService
 
 LOG = logging.getLogger(__name__)
+_EXECUTIONS = cast(Table, m.WorkflowExecution.__table__)
 
 
 @dataclass(frozen=True)
@@ -84,8 +87,9 @@ def _child_definition(service: EngineService, session: Session, loaded: Loaded,
 
 def create_child(service: EngineService, session: Session, loaded: Loaded,
                  cmd: StartSubWorkflow) -> None:
-    """Insert the row of a sub-workflow execution (started after the commit) with one Core
-    INSERT, and cache its state so that its first step reads nothing back."""
+    """Queue the row of a sub-workflow execution (started inline or after the commit) for
+    :func:`insert_child_rows`, and cache its state so that its first step reads nothing
+    back."""
     meta = loaded.meta
     namespace = str(cmd.params.get("namespace") or meta.workflow_namespace or "")
     try:
@@ -97,12 +101,11 @@ def create_child(service: EngineService, session: Session, loaded: Loaded,
             state_info=str(exc))))
         return
     root = meta.root_execution_id or meta.id
-    api.insert_row(session, m.WorkflowExecution, id=cmd.execution_id, workflow_name=wf.name,
-                   workflow_namespace=wf.namespace, workflow_id=wf.id, spec=wf.text,
-                   input=cmd.input, params=cmd.params, state="RUNNING",
-                   root_execution_id=root, parent_execution_id=meta.id,
-                   task_execution_id=cmd.task_id, project_id=meta.project_id,
-                   security=meta.security)
+    session.info.setdefault("wfaas_child_rows", []).append(dict(
+        id=cmd.execution_id, workflow_name=wf.name, workflow_namespace=wf.namespace,
+        workflow_id=wf.id, spec=wf.text, input=cmd.input, params=cmd.params,
+        state="RUNNING", root_execution_id=root, parent_execution_id=meta.id,
+        task_execution_id=cmd.task_id, project_id=meta.project_id, security=meta.security))
     if loaded.depth is not None:
         limits.remember_depth(cmd.execution_id, loaded.depth + 1)
     metrics.execution_started()
@@ -149,9 +152,29 @@ def _start_inline(service: EngineService, session: Session, parent: Loaded,
     if decided is None:
         return False
     inline.add(meta.id)
+    insert_child_rows(session)  # its row first: its step compares-and-sets it
     service._persist(session, decided)
     parent.children.append(decided)
     return True
+
+
+def insert_child_rows(session: Session) -> None:
+    """Insert the sub-workflow rows :func:`create_child` queued in ``session``, in one
+    statement (a with-items of 200 sub-workflows: one executemany, not 200 INSERTs;
+    prebuilt SQL on SQLite and PostgreSQL). A duplicate id raises Conflict, as a single
+    insert does."""
+    rows = session.info.pop("wfaas_child_rows", None)
+    if not rows:
+        return
+    tx = StepTx.of_session(session)
+    try:
+        if tx is None:
+            session.connection().execute(_EXECUTIONS.insert(), rows)
+        else:
+            tx.insert(_EXECUTIONS, rows)
+    except IntegrityError as exc:
+        raise Conflict(f"Duplicate entry for workflow execution: {rows[0]['id']}",
+                       cause=str(exc.orig)) from exc
 
 
 def action_request(meta: ExecutionMeta, cmd: RunAction,

@@ -62,6 +62,7 @@ from wfaas.services.state_store import (
     Loaded,
     RowBuffer,
     StaleVersion,
+    compare_and_set_header,
     header_values,
     load_row,
     load_state,
@@ -385,8 +386,7 @@ class EngineService(EngineWorkers):
         rows = RowBuffer.of(session)
         if rows.deferred:  # a batch: written with the others, still before the children
             rows.headers.append((loaded.meta.id, loaded.version, values))
-        elif not api.update_execution_cas(session, loaded.meta.id, loaded.version,
-                                          **values):
+        elif not compare_and_set_header(session, loaded.meta.id, loaded.version, values):
             raise StaleVersion(loaded.meta.id)
         loaded.version += 1
         persist_children(session, loaded, decided.task_ids, decided.action_ids)
@@ -413,6 +413,7 @@ class EngineService(EngineWorkers):
                         state_info=message)))
                 else:
                     dispatch.create_child(self, session, loaded, cmd)
+        dispatch.insert_child_rows(session)  # those not started inline, in one statement
 
     def _refused_children(self, session: Session, loaded: Loaded, commands: list[Command]
                           ) -> tuple[str, str] | None:

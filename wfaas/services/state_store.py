@@ -343,6 +343,17 @@ def persist_children(session: Session | StepTx, loaded: Loaded, task_ids: set[st
         buffer.flush(session)
 
 
+def compare_and_set_header(session: Session, ex_id: str, version: int,
+                           values: dict[str, Any]) -> bool:
+    """Compare-and-set one execution header in ``session``'s transaction: the prebuilt
+    statement of :mod:`wfaas.db.stepwrite` (Core on other databases). False when the
+    row's version is no longer ``version``."""
+    tx = StepTx.of_session(session)
+    if tx is None:
+        return api.update_execution_cas(session, ex_id, version, **values)
+    return tx.compare_and_set(_EXECUTIONS, [(ex_id, version, values)])
+
+
 class StaleVersion(Exception):
     """The execution row changed under us (another engine wrote it)."""
 

@@ -56,23 +56,28 @@ class TransactionCounter:
 
     def __init__(self, eng: Any) -> None:
         self.per_commit: list[tuple[int, int]] = []
+        #: INSERT statements into ``workflow_executions`` of each commit of per_commit
+        self.insert_statements: list[int] = []
         self._open: dict[int, list[int]] = {}
 
         @event.listens_for(eng, "before_cursor_execute")
         def _count(conn: Any, cursor: Any, stmt: str, params: Any, ctx: Any,
                    many: bool) -> None:
             text = stmt.lstrip().upper()
-            counts = self._open.setdefault(id(conn), [0, 0])
+            # by thread: prebuilt statements (wfaas.db.stepwrite) pass conn None
+            counts = self._open.setdefault(threading.get_ident(), [0, 0, 0])
             if text.startswith("INSERT INTO WORKFLOW_EXECUTIONS"):
                 counts[0] += len(params) if many else 1
+                counts[2] += 1
             elif text.startswith("UPDATE WORKFLOW_EXECUTIONS"):
                 counts[1] += len(params) if many else 1
 
         @event.listens_for(eng, "commit")
         def _commit(conn: Any) -> None:
-            counts = self._open.pop(id(conn), None)
+            counts = self._open.pop(threading.get_ident(), None)
             if counts:
                 self.per_commit.append((counts[0], counts[1]))
+                self.insert_statements.append(counts[2])
 
 
 @pytest.fixture
@@ -144,6 +149,22 @@ def test_a_fan_out_starts_at_most_the_inline_cap_per_transaction(
     assert spawning, counter.per_commit
     for _rows, updates in spawning:
         assert updates <= INLINE_CHILDREN + 1  # + the parent's own header
+
+
+def test_a_fan_out_inserts_its_children_in_one_statement(
+        sqlite_runtime: tuple[Runtime, TransactionCounter]) -> None:
+    """The 150 rows of a with-items of sub-workflows go in one executemany, besides the
+    children started inline (each row inserted before its first step is written)."""
+    rt, counter = sqlite_runtime
+    define(rt, FAN_OUT)
+    root = rt.start_workflow("fan_out")["id"]
+    assert rt.wait_execution(root, 120)["state"] == "SUCCESS"
+    spawning = [(rows, statements) for (rows, _), statements
+                in zip(counter.per_commit, counter.insert_statements, strict=True)
+                if rows > 1]
+    assert sum(rows for rows, _ in spawning) == 150, counter.per_commit
+    for _rows, statements in spawning:
+        assert statements <= INLINE_CHILDREN + 1
 
 
 def test_a_cancel_is_applied_while_another_step_still_runs(

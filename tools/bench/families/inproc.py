@@ -133,6 +133,10 @@ class Harness:
 
         expressions.configure(timeout=300, max_fuel=0)
         self.rt.start()
+        # as wfaas-server once built: the objects of the start leave the full collections
+        from wfaas.utils import gcfreeze
+
+        gcfreeze.freeze_startup()
 
     def _on_change(self, kind: str, data: dict[str, Any]) -> None:
         if kind == "execution" and data.get("state") in ("SUCCESS", "ERROR", "CANCELLED"):
