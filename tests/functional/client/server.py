@@ -65,8 +65,8 @@ class ServerProcess:
                 # 200, or 401 when Keystone auth is on: either way the API answers
                 if requests.get(self.url + "/v2", timeout=1).status_code in (200, 401):
                     return self
-            except requests.ConnectionError:
-                pass
+            except (requests.ConnectionError, requests.Timeout):
+                pass  # not listening yet, or busy finishing its start on a loaded machine
             time.sleep(0.05)
         self.stop()
         raise RuntimeError(f"wfaas-server did not answer in {timeout} s: "
