@@ -47,6 +47,15 @@ def create(session: Session, model: type[T], **values: Any) -> T:
     return obj
 
 
+def insert_executions(conn: Any, rows: list[dict[str, Any]]) -> None:
+    """Core INSERT of workflow executions given as ``WorkflowExecution`` column values
+    (all with the same keys): their header rows, then their body rows."""
+    conn.execute(m.EXECUTIONS.insert(), [{k: v for k, v in row.items()
+                                          if k not in m.BODY_COLUMNS} for row in rows])
+    conn.execute(m.EXECUTION_BODIES.insert(), [{k: row.get(k) for k in ("id", *m.BODY_COLUMNS)}
+                                               for row in rows])
+
+
 def insert_row(session: Session, model: type[m.Base], **values: Any) -> dict[str, Any]:
     """Insert one row with a single Core INSERT (no unit of work, no SAVEPOINT); returns
     it as a dict shaped like ``Model.to_dict()`` (Python-side defaults filled in). A
@@ -65,10 +74,7 @@ def insert_row(session: Session, model: type[m.Base], **values: Any) -> dict[str
     try:
         conn = session.connection()
         if model is m.WorkflowExecution:  # a header row and a body row
-            conn.execute(m.EXECUTIONS.insert(), [{k: v for k, v in row.items()
-                                                  if k not in m.BODY_COLUMNS}])
-            conn.execute(m.EXECUTION_BODIES.insert(), [{k: row[k]
-                                                        for k in ("id", *m.BODY_COLUMNS)}])
+            insert_executions(conn, [row])
         else:
             conn.execute(cast(Table, model.__table__).insert(), [row])
     except IntegrityError as exc:

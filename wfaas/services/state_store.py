@@ -1,8 +1,10 @@
 """Mapping between the engine's ``WorkflowState`` and the database rows.
 
 - ``workflow_executions``: the header; columns for what the API shows (state,
-  state_info, output, input, params) and ``engine_state`` for the rest
-  (context, env, counter, timers, pending ...).
+  state_info, output, params) and ``engine_state`` for the rest
+  (counter, timers, pending ...), rewritten by every step; ``execution_bodies``:
+  ``spec`` and ``input``, written by the start only (a step that changes the input
+  updates that row too); ``execution_contexts``: the global context.
 - ``task_executions``: one row per ``TaskState``; engine-only fields in
   ``engine_state``. Sub-workflow "actions" (``ActionState.is_workflow``) are
   kept in their task row's ``engine_state["subworkflows"]`` because the child
