@@ -47,24 +47,36 @@ def create(session: Session, model: type[T], **values: Any) -> T:
     return obj
 
 
+def insert_executions(conn: Any, rows: list[dict[str, Any]]) -> None:
+    """Core INSERT of workflow executions given as ``WorkflowExecution`` column values
+    (all with the same keys): their header rows, then their body rows."""
+    conn.execute(m.EXECUTIONS.insert(), [{k: v for k, v in row.items()
+                                          if k not in m.BODY_COLUMNS} for row in rows])
+    conn.execute(m.EXECUTION_BODIES.insert(), [{k: row.get(k) for k in ("id", *m.BODY_COLUMNS)}
+                                               for row in rows])
+
+
 def insert_row(session: Session, model: type[m.Base], **values: Any) -> dict[str, Any]:
     """Insert one row with a single Core INSERT (no unit of work, no SAVEPOINT); returns
     it as a dict shaped like ``Model.to_dict()`` (Python-side defaults filled in). A
     unique violation raises Conflict (the transaction is then unusable: let it end)."""
-    table = cast(Table, model.__table__)
     row: dict[str, Any] = {}
-    for col in table.columns:
+    for col in m.columns_of(model):
         default = col.default
         if col.key in values:
             row[col.key] = values[col.key]
         elif default is not None and getattr(default, "is_scalar", False):
-            row[col.key] = default.arg  # type: ignore[attr-defined]
+            row[col.key] = default.arg
         elif default is not None and getattr(default, "is_callable", False):
-            row[col.key] = default.arg(None)  # type: ignore[attr-defined]
+            row[col.key] = default.arg(None)
         else:
             row[col.key] = None
     try:
-        session.connection().execute(table.insert(), [row])
+        conn = session.connection()
+        if model is m.WorkflowExecution:  # a header row and a body row
+            insert_executions(conn, [row])
+        else:
+            conn.execute(cast(Table, model.__table__).insert(), [row])
     except IntegrityError as exc:
         name = values.get("name") or values.get("key") or values.get("id") or ""
         raise Conflict(f"Duplicate entry for {_label(model)}: {name}",
@@ -368,7 +380,7 @@ _CAS_STATEMENTS: dict[tuple[str, ...], Any] = {}
 def _cas_statement(keys: tuple[str, ...]) -> Any:
     stmt = _CAS_STATEMENTS.get(keys)
     if stmt is None:
-        table = cast(Table, m.WorkflowExecution.__table__)
+        table = m.EXECUTIONS
         stmt = (update(table)
                 .where(table.c.id == bindparam("w_id"), table.c.version == bindparam("w_version"))
                 .values(version=bindparam("w_new_version"),
@@ -382,11 +394,28 @@ def update_execution_cas(session: Session, execution_id: str, expected_version: 
     """Update a workflow execution only if its version is still ``expected_version``;
     bumps the version. False when someone else changed it first.
     (One prebuilt statement per set of columns: no statement building per step.)"""
-    params = {f"v_{k}": v for k, v in values.items()}
+    header, body = split_body(values)
+    params = {f"v_{k}": v for k, v in header.items()}
     params.update(w_id=execution_id, w_version=expected_version,
                   w_new_version=expected_version + 1)
-    result = session.connection().execute(_cas_statement(tuple(sorted(values))), params)
-    return bool(result.rowcount)
+    conn = session.connection()
+    if not conn.execute(_cas_statement(tuple(sorted(header))), params).rowcount:
+        return False
+    if body:
+        conn.execute(_UPDATE_BODY, [dict(body, w_id=execution_id)])
+    return True
+
+
+_UPDATE_BODY = m.EXECUTION_BODIES.update().where(m.EXECUTION_BODIES.c.id == bindparam("w_id"))
+
+
+def split_body(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``values`` of an execution as (header columns, body columns: ``spec``,
+    ``input``); the body is empty (and ``values`` returned as is) when none is set."""
+    if not any(k in values for k in m.BODY_COLUMNS):
+        return values, {}
+    return ({k: v for k, v in values.items() if k not in m.BODY_COLUMNS},
+            {k: v for k, v in values.items() if k in m.BODY_COLUMNS})
 
 
 def update_executions_cas(session: Session,
@@ -395,7 +424,11 @@ def update_executions_cas(session: Session,
     values)`` items, one executemany per set of columns. True when every row matched
     (when the driver cannot count the rows of an executemany, one UPDATE per row)."""
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    bodies: list[dict[str, Any]] = []
     for execution_id, expected_version, values in items:
+        values, body = split_body(values)
+        if body:
+            bodies.append(dict(body, w_id=execution_id))
         params = {f"v_{k}": v for k, v in values.items()}
         params.update(w_id=execution_id, w_version=expected_version,
                       w_new_version=expected_version + 1)
@@ -410,11 +443,12 @@ def update_executions_cas(session: Session,
             for row in rows:
                 if not conn.execute(stmt, row).rowcount:
                     return False
+    for body in bodies:
+        conn.execute(_UPDATE_BODY, [body])
     return True
 
 
-_VERSION = select(m.WorkflowExecution.__table__.c.version).where(
-    m.WorkflowExecution.__table__.c.id == bindparam("w_id"))
+_VERSION = select(m.EXECUTIONS.c.version).where(m.EXECUTIONS.c.id == bindparam("w_id"))
 
 
 def get_execution_version(session: Session, execution_id: str) -> int | None:
@@ -463,7 +497,8 @@ def delete_execution_tree(session: Session, execution_id: str) -> None:
         m.ActionExecution.task_execution_id.in_(task_ids)))
     session.execute(delete(m.TaskExecution).where(m.TaskExecution.workflow_execution_id.in_(ids)))
     session.execute(delete(m.DelayedCall).where(m.DelayedCall.execution_id.in_(ids)))
-    session.execute(delete(m.WorkflowExecution).where(m.WorkflowExecution.id.in_(ids)))
+    session.execute(delete(m.EXECUTION_BODIES).where(m.EXECUTION_BODIES.c.id.in_(ids)))
+    session.execute(delete(m.EXECUTIONS).where(m.EXECUTIONS.c.id.in_(ids)))
 
 
 # ---------------------------------------------------------------- delayed calls

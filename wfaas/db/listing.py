@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import Boolean, DateTime, Integer, Text, and_, or_, select, true, type_coerce
 from sqlalchemy.orm import Session
 
+from wfaas.db.models import columns_of
 from wfaas.db.types import JsonText
 from wfaas.exceptions import ClientError
 from wfaas.utils.boolwords import to_bool
@@ -93,7 +94,7 @@ def parse_list_query(args: ListArgs, model: Any, *, filterable: Iterable[str],
         q.limit_given = True
     q.limit = min(args.limit or max_limit, max_limit)
     q.marker = args.marker or None
-    columns = model.__table__.columns
+    columns = columns_of(model)
     q.sort_keys = split_list(args.sort_keys) or [default_sort]
     sortable = [k for k in columns.keys() if k not in unsortable]
     for key in q.sort_keys:
@@ -121,7 +122,7 @@ def parse_list_query(args: ListArgs, model: Any, *, filterable: Iterable[str],
 
 def null_filters(model: Any, names: Iterable[str], allowed: Iterable[str]) -> list[Any]:
     """``nulls=a,b``: conditions that the columns are NULL; unknown columns -> 400."""
-    columns, allowed = model.__table__.columns, set(allowed)
+    columns, allowed = columns_of(model), set(allowed)
     conditions = []
     for name in names:
         if name not in allowed or name not in columns:
@@ -204,7 +205,7 @@ def parse_time(value: str, name: str) -> _dt.datetime:
 
 def _condition(model: type, name: str, op: str, value: Any) -> Any:
     col = getattr(model, name)
-    is_json = isinstance(model.__table__.columns[name].type, JsonText)  # type: ignore[attr-defined]
+    is_json = isinstance(columns_of(model)[name].type, JsonText)
     if op == "tags":
         text = type_coerce(col, Text)
         return and_(true(), *[text.contains(json.dumps(t)) for t in value])
@@ -232,16 +233,18 @@ def run_list_query(session: Session, model: type, q: ListQuery,
     columns and the rows are plain dicts (no ORM objects, unread JSON never decoded);
     the JSON columns named in ``raw_json`` are then :class:`StoredJson` texts, not
     decoded either. Without ``skip``, model instances."""
-    table = model.__table__  # type: ignore[attr-defined]
     raw: list[str] = []
     if skip is None:
         stmt: Any = select(model)
     else:
         unread, wanted = set(skip), set(raw_json)
-        columns = [c for c in table.columns if c.key not in unread]
+        # the mapper's columns by attribute key (an execution is a join of two tables)
+        columns = [c for c in columns_of(model)
+                   if c.key not in unread]
         raw = [c.key for c in columns if c.key in wanted and isinstance(c.type, JsonText)]
         stmt = select(*[type_coerce(c, Text).label(c.key) if c.key in raw else c
-                        for c in columns])
+                        for c in columns]).select_from(
+                            model.__table__)  # type: ignore[attr-defined]
     for name, op, value in q.filters:
         stmt = stmt.where(_condition(model, name, op, value))
     for cond in extra_conditions:
@@ -266,9 +269,10 @@ def run_list_query(session: Session, model: type, q: ListQuery,
 
 def _marker_row(session: Session, model: type, q: ListQuery) -> dict[str, Any]:
     """The sort-key values of the marker row (only those columns are read)."""
-    table = model.__table__  # type: ignore[attr-defined]
-    found = session.execute(select(*[table.c[k] for k in q.sort_keys])
-                            .where(table.c.id == q.marker)).first()
+    columns = columns_of(model)
+    found = session.execute(select(*[columns[k] for k in q.sort_keys])
+                            .select_from(model.__table__)  # type: ignore[attr-defined]
+                            .where(columns["id"] == q.marker)).first()
     if found is None:
         raise ClientError(f"Marker not found [marker={q.marker}]")
     return dict(found._mapping)

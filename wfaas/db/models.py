@@ -9,10 +9,12 @@ Ids are UUID strings. ``to_dict()`` returns a plain dict shaped like the row
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Iterator, KeysView
 from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    Column,
     DateTime,
     Float,
     ForeignKey,
@@ -20,10 +22,12 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
+    join,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column
 
 from wfaas.db.types import JsonText, new_id, utcnow_precise
 
@@ -43,8 +47,8 @@ class Base(DeclarativeBase):
     def to_dict(self) -> dict[str, Any]:
         """The row as a plain dict (column name -> Python value); ``security``
         (credentials) is left out."""
-        return {c.key: getattr(self, c.key) for c in self.__mapper__.column_attrs
-                if c.key != "security"}
+        return {key: getattr(self, key) for key in columns_of(type(self)).keys()
+                if key != "security"}
 
 
 def _id() -> Mapped[str]:
@@ -144,49 +148,98 @@ class ActionDefinition(Base):
     updated_at: Mapped[_dt.datetime | None] = _updated()
 
 
+#: the execution header: what the engine rewrites with every step (state, version,
+#: ``engine_state``) and what lists filter and sort by
+EXECUTIONS = Table(
+    "workflow_executions", Base.metadata,
+    Column("id", String(36), primary_key=True, default=new_id),
+    Column("workflow_name", String(255), nullable=False),
+    Column("workflow_namespace", String(255), nullable=False, default="", server_default=""),
+    Column("workflow_id", String(36)),
+    Column("description", Text, nullable=False, default="", server_default=""),
+    Column("params", JsonText, nullable=True),
+    Column("output", JsonText, nullable=True),
+    Column("state", String(20), nullable=False, default="IDLE"),
+    Column("state_info", Text),
+    Column("tags", JsonText, nullable=True),
+    Column("root_execution_id", String(36)),
+    Column("parent_execution_id", String(36)),
+    Column("task_execution_id", String(36)),
+    Column("source_execution_id", String(36)),
+    Column("engine_state", JsonText, nullable=True),
+    Column("security", JsonText, nullable=True),
+    Column("version", Integer, nullable=False, default=0, server_default="0"),
+    Column("project_id", String(80), nullable=False, default="<default-project>",
+           server_default="<default-project>"),
+    Column("created_at", DateTime, nullable=False, default=utcnow_precise),
+    Column("updated_at", DateTime, nullable=True, onupdate=utcnow_precise),
+    Column("finished_at", DateTime),
+    Index(None, "state"),
+    Index(None, "root_execution_id"),
+    Index(None, "task_execution_id"),
+    Index(None, "workflow_name", "workflow_namespace"),
+    Index(None, "created_at"),
+)
+
+#: the large columns of an execution that only its start writes, apart from the header:
+#: SQLite rewrites a whole record, overflow pages included, on any UPDATE, so in the
+#: header they would be written again by every engine step. (``params`` stays in the
+#: header: the first step stores them normalised and a resume merges an env into them;
+#: in this row each of those writes would rewrite the input too.)
+EXECUTION_BODIES = Table(
+    "execution_bodies", Base.metadata,
+    Column("id", String(36), ForeignKey("workflow_executions.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("spec", Text, nullable=False),
+    Column("input", JsonText, nullable=True),
+)
+
+#: the columns of the body table (besides ``id``)
+BODY_COLUMNS = ("spec", "input")
+
+
 class WorkflowExecution(Base):
     """One run of a workflow, with the definition it started with.
 
+    Mapped over the join of two rows with the same id: the header
+    (:data:`EXECUTIONS`) and the body (:data:`EXECUTION_BODIES`: ``spec`` and
+    ``input``), so that the ORM writes only the row whose columns changed.
     ``spec`` is the definition text in force at start, so later definition
     changes do not affect a running execution. ``engine_state`` holds the
     workflow-level part of the engine state (per-task state lives in
     task_executions). ``version`` is bumped by every write (compare-and-set).
     """
 
-    __tablename__ = "workflow_executions"
-    __table_args__ = (
-        Index(None, "state"),
-        Index(None, "root_execution_id"),
-        Index(None, "task_execution_id"),
-        Index(None, "workflow_name", "workflow_namespace"),
-        Index(None, "created_at"),
-    )
+    __table__ = join(EXECUTIONS, EXECUTION_BODIES, EXECUTIONS.c.id == EXECUTION_BODIES.c.id)
+    #: the attributes in the order of the single table they had before (to_dict, lists)
+    __column_order__ = ("id", "workflow_name", "workflow_namespace", "workflow_id",
+                        "description", "spec", "params", "input", "output")
 
-    id: Mapped[str] = _id()
-    workflow_name: Mapped[str] = _name()
-    workflow_namespace: Mapped[str] = _namespace()
-    workflow_id: Mapped[str | None] = mapped_column(String(36))
-    description: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
-    spec: Mapped[str] = mapped_column(Text, nullable=False)
-    params: Mapped[Any] = mapped_column(JsonText, nullable=True)
-    input: Mapped[Any] = mapped_column(JsonText, nullable=True)
-    output: Mapped[Any] = mapped_column(JsonText, nullable=True)
-    state: Mapped[str] = mapped_column(String(20), nullable=False, default="IDLE")
-    state_info: Mapped[str | None] = mapped_column(Text)
-    tags: Mapped[list[str] | None] = mapped_column(JsonText, nullable=True)
-    root_execution_id: Mapped[str | None] = mapped_column(String(36))
-    parent_execution_id: Mapped[str | None] = mapped_column(String(36))
-    task_execution_id: Mapped[str | None] = mapped_column(String(36))
-    source_execution_id: Mapped[str | None] = mapped_column(String(36))
-    engine_state: Mapped[Any] = mapped_column(JsonText, nullable=True)
+    id: Mapped[str] = column_property(EXECUTIONS.c.id, EXECUTION_BODIES.c.id)
+    workflow_name: Mapped[str]
+    workflow_namespace: Mapped[str]
+    workflow_id: Mapped[str | None]
+    description: Mapped[str]
+    spec: Mapped[str]
+    params: Mapped[Any]
+    input: Mapped[Any]
+    output: Mapped[Any]
+    state: Mapped[str]
+    state_info: Mapped[str | None]
+    tags: Mapped[list[str] | None]
+    root_execution_id: Mapped[str | None]
+    parent_execution_id: Mapped[str | None]
+    task_execution_id: Mapped[str | None]
+    source_execution_id: Mapped[str | None]
+    engine_state: Mapped[Any]
     #: the caller's security context (trust, token, project) the actions run with;
     #: never shown on the wire
-    security: Mapped[Any] = mapped_column(JsonText, nullable=True)
-    version: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
-    project_id: Mapped[str] = _project()
-    created_at: Mapped[_dt.datetime] = _created()
-    updated_at: Mapped[_dt.datetime | None] = _updated()
-    finished_at: Mapped[_dt.datetime | None] = mapped_column(DateTime)
+    security: Mapped[Any]
+    version: Mapped[int]
+    project_id: Mapped[str]
+    created_at: Mapped[_dt.datetime]
+    updated_at: Mapped[_dt.datetime | None]
+    finished_at: Mapped[_dt.datetime | None]
 
 
 class TaskExecution(Base):
@@ -416,3 +469,39 @@ class ResourceMember(Base):
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="pending")
     created_at: Mapped[_dt.datetime] = _created()
     updated_at: Mapped[_dt.datetime | None] = _updated()
+
+
+class AttributeColumns:
+    """The columns of a model by attribute name, one per attribute: iterating yields the
+    columns, ``in`` and ``[]`` take attribute names (as a table's ``columns``)."""
+
+    def __init__(self, model: type) -> None:
+        props = model.__mapper__.column_attrs  # type: ignore[attr-defined]
+        by_key = {p.key: p.columns[0] for p in props}
+        order = getattr(model, "__column_order__", ())  # else the mapper's order
+        self._by_key: dict[str, Any] = {k: by_key[k] for k in (*order, *by_key)}
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._by_key.values())
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._by_key
+
+    def __getitem__(self, key: str) -> Any:
+        return self._by_key[key]
+
+    def keys(self) -> KeysView[str]:
+        """The attribute names."""
+        return self._by_key.keys()
+
+
+_COLUMNS: dict[type, AttributeColumns] = {}
+
+
+def columns_of(model: type) -> AttributeColumns:
+    """The columns of ``model`` by attribute name (an execution's ``id`` is the header's;
+    its body's ``id`` is left out)."""
+    done = _COLUMNS.get(model)
+    if done is None:
+        done = _COLUMNS[model] = AttributeColumns(model)
+    return done

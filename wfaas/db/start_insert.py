@@ -59,13 +59,16 @@ class StartWriter:
                  f"FROM {dialect.identifier_preparer.format_table(wf)} WHERE ")
         self.by_id = brief + f"{q('id')} = {mark}"
         self.by_name = brief + f"{q('name')} = {mark} AND {q('namespace')} = {mark} LIMIT 1"
-        table = cast(Table, m.WorkflowExecution.__table__)
         self.columns = tuple(
             (c.key, c.type._cached_bind_processor(dialect), _default_of(c))
-            for c in table.columns)
-        self.insert = (f"INSERT INTO {dialect.identifier_preparer.format_table(table)} "
-                       f"({', '.join(q(k) for k, _, _ in self.columns)}) "
-                       f"VALUES ({', '.join([mark] * len(self.columns))})")
+            for c in m.columns_of(m.WorkflowExecution))
+        # an execution is a header row and a body row (spec, input, params)
+        self.inserts = tuple(
+            (f"INSERT INTO {dialect.identifier_preparer.format_table(table)} "
+             f"({', '.join(q(c.key) for c in table.columns)}) "
+             f"VALUES ({', '.join([mark] * len(table.columns))})",
+             tuple(c.key for c in table.columns))
+            for table in (m.EXECUTIONS, m.EXECUTION_BODIES))
         self.error = dialect.loaded_dbapi.Error
 
     @classmethod
@@ -149,13 +152,14 @@ class StartTx:
         """Insert one execution row (columns left out get Core's defaults); returns the
         row as ``insert_row`` does (without ``security``)."""
         row: dict[str, Any] = {}
-        params = []
+        params = {}
         for key, process, default in self.writer.columns:
             value = values[key] if key in values else default() if default else None
             row[key] = value
-            params.append(value if process is None or value is None else process(value))
+            params[key] = value if process is None or value is None else process(value)
         try:
-            self._run(self.writer.insert, tuple(params))
+            for sql, keys in self.writer.inserts:
+                self._run(sql, tuple(params[k] for k in keys))
         except IntegrityError as exc:  # as insert_row: the id is taken
             raise Conflict(f"Duplicate entry for workflow execution: {row['id']}",
                            cause=str(exc.orig)) from exc

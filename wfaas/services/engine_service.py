@@ -69,6 +69,7 @@ from wfaas.services.state_store import (
     lock_execution_row,
     meta_of,
     persist_children,
+    started_values,
     write_plain_steps,
 )
 from wfaas.services.watchdog import HeavyStep, RunningStep, StepWatchdog, WatchdogSettings
@@ -382,7 +383,8 @@ class EngineService(EngineWorkers):
         loaded, commands = decided.loaded, decided.commands
         # Compare-and-set the header first: on PostgreSQL this row lock serialises
         # two engines working on one execution before either writes its children.
-        values = header_values(loaded.state, with_input=decided.started_now)
+        values = header_values(loaded.state, with_input=decided.started_now,
+                               stored=started_values(decided))
         rows = RowBuffer.of(session)
         if rows.deferred:  # a batch: written with the others, still before the children
             rows.headers.append((loaded.meta.id, loaded.version, values))

@@ -190,7 +190,7 @@ class IntegrityChecker:
 
     def _handle_stuck(self, now: _dt.datetime, counts: dict[str, int]) -> None:
         ex, a, d = m.WorkflowExecution, m.ActionExecution, m.DelayedCall
-        child = m.WorkflowExecution.__table__.alias("child")
+        child = m.EXECUTIONS.alias("child")
         limit = now - _dt.timedelta(seconds=self.stuck_timeout)
         with self.rt.session() as s:
             rows = s.execute(select(ex.id, ex.engine_state.is_(None), ex.input, ex.params).where(

@@ -117,15 +117,17 @@ def delete_trees(session: Any, roots: list[str], *, count_only: bool = False) ->
     """Delete (or count) every row of the execution trees rooted at ``roots``."""
     ids = _tree_ids(session, roots)
     tasks = sa.select(m.TaskExecution.id).where(m.TaskExecution.workflow_execution_id.in_(ids))
-    targets = [
+    targets: list[tuple[str, Any, Any]] = [
         ("action_executions", m.ActionExecution, sa.or_(
             m.ActionExecution.workflow_execution_id.in_(ids),
             m.ActionExecution.task_execution_id.in_(tasks))),
         ("delayed_calls", m.DelayedCall, m.DelayedCall.execution_id.in_(ids)),
         ("task_executions", m.TaskExecution, m.TaskExecution.workflow_execution_id.in_(ids)),
-        ("workflow_executions", m.WorkflowExecution, m.WorkflowExecution.id.in_(ids)),
+        ("workflow_executions", m.EXECUTIONS, m.EXECUTIONS.c.id.in_(ids)),
     ]
     out: dict[str, int] = {}
+    if not count_only:  # the bodies of the executions (one per execution, not counted)
+        session.execute(sa.delete(m.EXECUTION_BODIES).where(m.EXECUTION_BODIES.c.id.in_(ids)))
     for name, model, cond in targets:
         if count_only:
             out[name] = int(session.scalar(sa.select(sa.func.count()).select_from(model)

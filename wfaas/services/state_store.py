@@ -1,8 +1,10 @@
 """Mapping between the engine's ``WorkflowState`` and the database rows.
 
 - ``workflow_executions``: the header; columns for what the API shows (state,
-  state_info, output, input, params) and ``engine_state`` for the rest
-  (context, env, counter, timers, pending ...).
+  state_info, output, params) and ``engine_state`` for the rest
+  (counter, timers, pending ...), rewritten by every step; ``execution_bodies``:
+  ``spec`` and ``input``, written by the start only (a step that changes the input
+  updates that row too); ``execution_contexts``: the global context.
 - ``task_executions``: one row per ``TaskState``; engine-only fields in
   ``engine_state``. Sub-workflow "actions" (``ActionState.is_workflow``) are
   kept in their task row's ``engine_state["subworkflows"]`` because the child
@@ -33,6 +35,7 @@ from wfaas.engine import (
     Event,
     ScheduleTimer,
     StartSubWorkflow,
+    StartWorkflow,
     TaskState,
     TimerFired,
     WorkflowState,
@@ -141,8 +144,10 @@ _LOAD_COLUMNS = ("id", "workflow_name", "workflow_namespace", "workflow_id",
                  "parent_execution_id", "task_execution_id", "root_execution_id",
                  "project_id", "security", "spec", "version", "engine_state", "state",
                  "state_info", "input", "params", "output")
-_EXECUTIONS = cast(Table, m.WorkflowExecution.__table__)
-_LOAD_ROW = select(*(_EXECUTIONS.c[name] for name in _LOAD_COLUMNS)).where(
+_EXECUTIONS = m.EXECUTIONS
+_BODIES = m.EXECUTION_BODIES
+_LOAD_ROW = select(*(m.columns_of(m.WorkflowExecution)[name] for name in _LOAD_COLUMNS)
+                   ).select_from(m.WorkflowExecution.__table__).where(
     _EXECUTIONS.c.id == bindparam("pk"))
 
 
@@ -222,9 +227,35 @@ def _action_dict(row: m.ActionExecution) -> dict[str, Any]:
 # ---------------------------------------------------------------- persisting
 
 
-def header_values(state: WorkflowState, *, with_input: bool) -> dict[str, Any]:
+def _as_stored(value: Any, stored: Any) -> bool:
+    """True when ``value`` (a dict the engine made from ``stored``, the one the start
+    stored) would be stored as the same JSON text: the same keys in the same order, each
+    value the very object stored (cheap whatever the size; False when unsure)."""
+    if value is stored:
+        return True
+    if not isinstance(value, dict) or not isinstance(stored, dict) or len(value) != len(stored):
+        return False
+    return all(k1 == k2 and v1 is v2
+               for (k1, v1), (k2, v2) in zip(value.items(), stored.items(), strict=True))
+
+
+def started_values(decided: Decided) -> tuple[Any, Any] | None:
+    """The input and params the start stored (those of the step's ``StartWorkflow``),
+    or None when the step did not start the execution."""
+    if not decided.started_now:
+        return None
+    for event in decided.events:
+        if isinstance(event, StartWorkflow):
+            return event.input, event.params
+    return None, None
+
+
+def header_values(state: WorkflowState, *, with_input: bool,
+                  stored: tuple[Any, Any] | None = None) -> dict[str, Any]:
     """Column values of the execution row for ``state`` (the global context is stored
-    apart, by :func:`persist_children`)."""
+    apart, by :func:`persist_children`). ``with_input``: the step started the execution
+    and stores its normalised input and params, unless they are those the start stored
+    (``stored``: its input and params), which are not written again."""
     header = state.header_dict()
     engine_state = {k: v for k, v in header.items() if k not in _HEADER_COLUMNS}
     if state.env is state.params.get("env"):
@@ -237,9 +268,11 @@ def header_values(state: WorkflowState, *, with_input: bool) -> dict[str, Any]:
         "state": state.state, "state_info": cut_state_info(state.state_info),
         "output": state.output, "engine_state": engine_state, "updated_at": utcnow_precise(),
     }
-    if with_input:
+    if with_input and not (stored and _as_stored(state.input, stored[0])):
         values["input"] = state.input
-    if with_input or state.params is not state.stored_params:
+    if with_input and stored and _as_stored(state.params, stored[1]):
+        state.stored_params = state.params
+    elif with_input or state.params is not state.stored_params:
         values["params"] = state.params
         state.stored_params = state.params
     if state.state in TERMINAL_WF:
@@ -404,9 +437,12 @@ class RowBuffer:
             self._flush_core(cast(Session, target))
             return
         if self.headers:
-            if not tx.compare_and_set(_EXECUTIONS, self.headers):
+            headers, bodies = _split_bodies(self.headers)
+            if not tx.compare_and_set(_EXECUTIONS, headers):
                 raise StaleBatch("an execution of the batch changed concurrently")
             self.headers = []
+            for body in bodies:
+                tx.update(_BODIES, [body])
         if self.contexts:
             tx.upsert(_CONTEXTS, self.contexts)
         if self.new_tasks:
@@ -442,6 +478,20 @@ class RowBuffer:
         if self.old_actions:
             conn.execute(_UPDATE_ACTION, _by_pk(self.old_actions))
         self._clear()
+
+
+def _split_bodies(headers: list[tuple[str, int, dict[str, Any]]],
+                  ) -> tuple[list[tuple[str, int, dict[str, Any]]], list[dict[str, Any]]]:
+    """The header updates without their body columns (``spec``, ``input``), and the
+    body rows to update (``{"id": ..., column: value}``): the body row is written only by
+    the steps that change it, the header by every step."""
+    out, bodies = [], []
+    for ex_id, version, values in headers:
+        header, body = api.split_body(values)
+        out.append((ex_id, version, header))
+        if body:
+            bodies.append({"id": ex_id, **body})
+    return out, bodies
 
 
 _CONTEXTS = cast(Table, m.ExecutionContext.__table__)
@@ -521,7 +571,8 @@ def write_plain_steps(sessions: Any, steps: list[Decided]) -> bool:
         rows = RowBuffer.defer(tx)
         for decided in steps:
             loaded = decided.loaded
-            values = header_values(loaded.state, with_input=decided.started_now)
+            values = header_values(loaded.state, with_input=decided.started_now,
+                                   stored=started_values(decided))
             rows.headers.append((loaded.meta.id, loaded.version, values))
             loaded.version += 1
             persist_children(tx, loaded, decided.task_ids, decided.action_ids)

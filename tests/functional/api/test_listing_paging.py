@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import insert
 
 from wfaas.db import models as m
+from wfaas.db.api import insert_executions
 
 BASE = _dt.datetime(2026, 12, 1, 12, 0, 0)
 ROWS = 230
@@ -42,7 +43,7 @@ def _fill(runtime: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         "project_id": "<default-project>", "created_at": BASE + _dt.timedelta(seconds=i // 7),
     } for i in range(ROWS)]
     with runtime.db.begin() as conn:
-        conn.execute(insert(m.WorkflowExecution), executions)
+        insert_executions(conn, executions)
         conn.execute(insert(m.TaskExecution), tasks)
     return executions, tasks
 

@@ -26,13 +26,17 @@ from wfaas.db.session import session_scope
 from wfaas.migration.importer import import_mistral
 from wfaas.services.retention import RetentionPolicy, RetentionService, purge
 
-TABLES = (m.WorkflowExecution, m.TaskExecution, m.ActionExecution)
+TABLES = (m.EXECUTIONS, m.TaskExecution.__table__, m.ActionExecution.__table__)
 
 
 def _counts(engine: Any) -> dict[str, int]:
     with session_scope(engine, readonly=True) as s:
-        return {t.__tablename__: int(s.scalar(sa.select(sa.func.count()).select_from(t)) or 0)
-                for t in TABLES}
+        counts = {t.name: int(s.scalar(sa.select(sa.func.count()).select_from(t)) or 0)
+                  for t in TABLES}
+        # one body row per execution, deleted with it
+        assert s.scalar(sa.select(sa.func.count()).select_from(m.EXECUTION_BODIES)) == counts[
+            "workflow_executions"]
+        return counts
 
 
 def _roots(engine: Any) -> dict[str, str]:

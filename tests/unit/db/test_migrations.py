@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -44,12 +45,23 @@ def test_history_lists_initial_revision() -> None:
     assert any(line.startswith("0001 ") for line in lines)
 
 
-def _execution(conn: object, ex_id: str, engine_state: str) -> None:
-    conn.execute(text(  # type: ignore[attr-defined]
+def _execution(conn: Any, ex_id: str, engine_state: str, input: str = "{}") -> None:
+    """An execution row as the schema in force stores it (spec and input in the header
+    before 0008, in a body row since)."""
+    if "execution_bodies" in inspect(conn).get_table_names():
+        conn.execute(text(
+            "INSERT INTO workflow_executions (id, workflow_name, workflow_namespace,"
+            " description, state, engine_state, version, project_id, created_at) VALUES"
+            " (:id, 'w', '', '', 'RUNNING', :es, 1, 'p', CURRENT_TIMESTAMP)"),
+            {"id": ex_id, "es": engine_state})
+        conn.execute(text("INSERT INTO execution_bodies (id, spec, input) VALUES"
+                          " (:id, 'text', :input)"), {"id": ex_id, "input": input})
+        return
+    conn.execute(text(
         "INSERT INTO workflow_executions (id, workflow_name, workflow_namespace, description,"
-        " spec, state, engine_state, version, project_id, created_at) VALUES (:id, 'w', '',"
-        " '', 'text', 'RUNNING', :es, 1, 'p', CURRENT_TIMESTAMP)"),
-        {"id": ex_id, "es": engine_state})
+        " spec, input, state, engine_state, version, project_id, created_at) VALUES (:id, 'w',"
+        " '', '', 'text', :input, 'RUNNING', :es, 1, 'p', CURRENT_TIMESTAMP)"),
+        {"id": ex_id, "es": engine_state, "input": input})
 
 
 def test_execution_contexts_migrate_both_ways(db_engine: Engine) -> None:
@@ -87,3 +99,33 @@ def test_deleting_an_execution_deletes_its_context(db_engine: Engine) -> None:
     with db_engine.begin() as conn:
         conn.execute(text("DELETE FROM workflow_executions"))
         assert conn.execute(text("SELECT count(*) FROM execution_contexts")).scalar() == 0
+
+
+def test_execution_bodies_migrate_both_ways(db_engine: Engine) -> None:
+    """0008: spec and input move from the header row to a body row (same id) and back;
+    deleting an execution deletes its body."""
+    big = json.dumps({"blob": "x" * 5000})
+    migration.downgrade(db_engine, "0007_task_pages")
+    assert "execution_bodies" not in inspect(db_engine).get_table_names()
+    with db_engine.begin() as conn:
+        _execution(conn, "00000000-0000-0000-0000-0000000000d1", "{}", big)
+    migration.upgrade(db_engine)
+    columns = {c["name"] for c in inspect(db_engine).get_columns("workflow_executions")}
+    assert not {"spec", "input"} & columns and "params" in columns
+    with db_engine.begin() as conn:
+        assert conn.execute(text("SELECT spec, input FROM execution_bodies")).one() == (
+            "text", big)
+        assert conn.execute(text("SELECT count(*) FROM task_executions")).scalar() == 0
+        _execution(conn, "00000000-0000-0000-0000-0000000000d2", "{}", '{"a": 1}')
+    migration.downgrade(db_engine, "0007_task_pages")
+    with db_engine.begin() as conn:
+        rows = conn.execute(text(
+            "SELECT id, spec, input FROM workflow_executions ORDER BY id")).all()
+    assert [tuple(r) for r in rows] == [
+        ("00000000-0000-0000-0000-0000000000d1", "text", big),
+        ("00000000-0000-0000-0000-0000000000d2", "text", '{"a": 1}')]
+    migration.upgrade(db_engine)
+    with db_engine.begin() as conn:
+        assert conn.execute(text("SELECT count(*) FROM execution_bodies")).scalar() == 2
+        conn.execute(text("DELETE FROM workflow_executions"))
+        assert conn.execute(text("SELECT count(*) FROM execution_bodies")).scalar() == 0

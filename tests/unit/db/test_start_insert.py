@@ -14,12 +14,13 @@ from wfaas.db.session import session_scope, write_lock
 from wfaas.db.start_insert import StartWriter
 from wfaas.exceptions import Conflict
 
-EX = m.WorkflowExecution.__table__
+EX = m.EXECUTIONS
 
 
 def _stored(engine: Engine, ex_id: str) -> dict[str, Any]:
-    with engine.connect() as conn:
-        row = conn.execute(select(EX).where(EX.c.id == ex_id)).one()
+    with engine.connect() as conn:  # the header row joined with the body row
+        row = conn.execute(select(*m.columns_of(m.WorkflowExecution)).select_from(
+            m.WorkflowExecution.__table__).where(EX.c.id == ex_id)).one()
     return dict(row._mapping)
 
 
@@ -84,6 +85,8 @@ def test_a_taken_id_is_a_conflict_and_nothing_is_kept(db_engine: Engine) -> None
             tx.insert_execution(_values(taken))
     with db_engine.connect() as conn:  # rolled back: the first row of that transaction too
         assert conn.execute(select(EX.c.id).where(EX.c.id == other)).first() is None
+        assert conn.execute(select(m.EXECUTION_BODIES.c.id).where(
+            m.EXECUTION_BODIES.c.id == other)).first() is None
     lock = write_lock(db_engine)
     if lock is not None:  # released after the failure
         assert lock.acquire(blocking=False)
@@ -105,4 +108,4 @@ def test_statement_listeners_see_the_statements(db_engine: Engine) -> None:
             tx.insert_execution(_values(str(uuid.uuid4())))
     finally:
         event.remove(db_engine, "before_cursor_execute", record)
-    assert seen[-2:] == ["SELECT", "INSERT"]
+    assert seen[-3:] == ["SELECT", "INSERT", "INSERT"]  # the header row, the body row

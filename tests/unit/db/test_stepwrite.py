@@ -14,14 +14,14 @@ from wfaas.db import models as m
 from wfaas.db.session import session_scope
 from wfaas.db.stepwrite import StepTx, step_transaction
 
-EXECUTIONS = cast(Table, m.WorkflowExecution.__table__)
+EXECUTIONS = m.EXECUTIONS
 TASKS = cast(Table, m.TaskExecution.__table__)
 WHEN = _dt.datetime(2026, 12, 4, 5, 6, 7, 890123)
 
 
 def _execution(eng: Engine, ex_id: str) -> None:
     with eng.begin() as conn:
-        conn.execute(insert(EXECUTIONS), [{"id": ex_id, "workflow_name": "wf", "spec": "x",
+        conn.execute(insert(EXECUTIONS), [{"id": ex_id, "workflow_name": "wf",
                                            "state": "RUNNING", "version": 3}])
 
 

@@ -41,6 +41,7 @@ from wfaas import config
 from wfaas.api.app import setup_app
 from wfaas.db import migration
 from wfaas.db import models as m
+from wfaas.db.api import insert_executions
 from wfaas.db.session import make_engine, sqlite_url
 from wfaas.services.runtime import Runtime
 
@@ -92,7 +93,7 @@ def fill(engine: Any, rows: int) -> str:
         "updated_at": base + _dt.timedelta(seconds=i // 4 + 1),
     } for i in range(rows)]
     with engine.begin() as conn:
-        conn.execute(insert(m.WorkflowExecution), executions)
+        insert_executions(conn, executions)
         conn.execute(insert(m.TaskExecution), tasks)
     return ex_ids[0]
 

@@ -27,11 +27,12 @@ from wfaas.utils.states import WORKFLOW_TERMINAL as TERMINAL
 #: what a GET reads: every column but the definition text and the engine's own state,
 #: which grow with the workflow and are never on the wire (polling a 10k-task execution
 #: must not cost more than polling a small one), and the credentials
-WIRE_COLUMNS = tuple(c for c in m.WorkflowExecution.__table__.columns
+WIRE_COLUMNS = tuple(c for c in m.columns_of(m.WorkflowExecution)
                      if c.key not in ("spec", "engine_state", "security"))
-_EXECUTIONS = m.WorkflowExecution.__table__
+_EXECUTIONS = m.EXECUTIONS
 #: the polled GET, prebuilt: any project (auth off, admin) or the caller's own
-_GET_ANY = select(*WIRE_COLUMNS).where(_EXECUTIONS.c.id == bindparam("pk"))
+_GET_ANY = select(*WIRE_COLUMNS).select_from(m.WorkflowExecution.__table__).where(
+    _EXECUTIONS.c.id == bindparam("pk"))
 _GET_OWN = _GET_ANY.where(_EXECUTIONS.c.project_id == bindparam("project"))
 
 
