@@ -8,11 +8,11 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Table
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from wfaas import metrics
+from wfaas.db import api
 from wfaas.db import models as m
 from wfaas.db.stepwrite import StepTx
 from wfaas.engine import (
@@ -47,7 +47,8 @@ if TYPE_CHECKING:
     from wfaas.services.engine_service import EngineService
 
 LOG = logging.getLogger(__name__)
-_EXECUTIONS = cast(Table, m.WorkflowExecution.__table__)
+_EXECUTIONS = m.EXECUTIONS
+_BODIES = m.EXECUTION_BODIES
 
 
 @dataclass(frozen=True)
@@ -169,9 +170,12 @@ def insert_child_rows(session: Session) -> None:
     tx = StepTx.of_session(session)
     try:
         if tx is None:
-            session.connection().execute(_EXECUTIONS.insert(), rows)
-        else:
-            tx.insert(_EXECUTIONS, rows)
+            api.insert_executions(session.connection(), rows)
+        else:  # the header rows, then their body rows (spec, input)
+            tx.insert(_EXECUTIONS, [{k: v for k, v in row.items()
+                                     if k not in m.BODY_COLUMNS} for row in rows])
+            tx.insert(_BODIES, [{k: row.get(k) for k in ("id", *m.BODY_COLUMNS)}
+                                for row in rows])
     except IntegrityError as exc:
         raise Conflict(f"Duplicate entry for workflow execution: {rows[0]['id']}",
                        cause=str(exc.orig)) from exc
