@@ -13,7 +13,7 @@ import pytest
 from cheroot.makefile import StreamReader
 
 from wfaas.cmd.server import ApiServer
-from wfaas.cmd.sockread import SocketReader
+from wfaas.cmd.sockread import SocketReader, SocketWriter
 
 STREAM = (b"POST /v2/executions HTTP/1.1\r\nHost: x\r\nContent-Length: 30\r\n\r\n"
           b'{"workflow_name": "w", "a": 1}'
@@ -137,5 +137,42 @@ def test_a_keep_alive_client_is_answered_through_the_lean_reader(echo_port: int)
         for i in range(30):
             conn.request("POST", f"/r{i}", body=b"b" * i)
             assert conn.getresponse().read() == f"/r{i}:".encode() + b"b" * i
+    finally:
+        conn.close()
+
+
+def test_the_writer_sends_everything_and_counts_it() -> None:
+    a, b = socket.socketpair()
+    try:
+        writer = SocketWriter(b)
+        big = bytes(range(256)) * 8192  # 2 MB: more than one send
+        received: list[bytes] = []
+
+        def drain() -> None:
+            while chunk := a.recv(1 << 16):
+                received.append(chunk)
+
+        reader = threading.Thread(target=drain)
+        reader.start()
+        assert writer.write(b"head") == 4
+        assert writer.write(big) == len(big)
+        writer.flush()
+        with pytest.raises(TypeError):
+            writer.write("text")  # type: ignore[arg-type]
+        b.shutdown(socket.SHUT_WR)
+        reader.join(20)
+        assert b"".join(received) == b"head" + big
+        assert writer.bytes_written == 4 + len(big)
+    finally:
+        a.close()
+        b.close()
+
+
+def test_a_large_response_reaches_the_client_whole(echo_port: int) -> None:
+    body = b"z" * 3_000_000
+    conn = http.client.HTTPConnection("127.0.0.1", echo_port, timeout=30)
+    try:
+        conn.request("POST", "/big", body=body)
+        assert conn.getresponse().read() == b"/big:" + body
     finally:
         conn.close()

@@ -1,4 +1,4 @@
-"""A lean buffered reader of a plain-TCP API connection, for cheroot.
+"""Lean socket files of a plain-TCP API connection, for cheroot.
 
 cheroot reads each request through its ``StreamReader``, a subclass of the pure-Python
 ``_pyio.BufferedReader``: the request line and every header line go through
@@ -11,7 +11,9 @@ the blocking semantics of a buffered reader: ``read(n)`` returns ``n`` bytes unl
 the peer closes first, ``readline(n)`` stops at a newline, at ``n`` bytes or at the
 end. Socket timeouts and errors propagate as they do from cheroot's reader.
 
-:class:`LeanConnection` is cheroot's ``HTTPConnection`` with this reader on plain TCP
+:class:`SocketWriter` sends each write with ``sendall`` (cheroot's ``StreamWriter``,
+a ``_pyio.BufferedWriter``, copies it through a bytearray first and also sends at
+once). :class:`LeanConnection` is cheroot's ``HTTPConnection`` with both on plain TCP
 (TLS connections keep the adapter's file objects).
 """
 
@@ -107,15 +109,39 @@ class SocketReader:
         self._buf, self._pos = b"", 0
 
 
+class SocketWriter:
+    """The writing side of one socket, unbuffered: cheroot's ``StreamWriter`` writes
+    every call through at once too, after copying it through a ``_pyio`` buffer."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self.bytes_written = 0
+        self.closed = False
+
+    def write(self, data: bytes) -> int:
+        """Send all of ``data`` (socket timeouts and errors propagate)."""
+        if isinstance(data, str):
+            raise TypeError("can't write str to binary stream")
+        self._sock.sendall(data)
+        self.bytes_written += len(data)
+        return len(data)
+
+    def flush(self) -> None:
+        """Nothing is buffered."""
+
+    def close(self) -> None:
+        """Mark closed (the connection closes the socket itself)."""
+        self.closed = True
+
+
 def _makefile(sock: Any, mode: str = "r", bufsize: int = -1) -> Any:
-    """cheroot's ``MakeFile`` with :class:`SocketReader` for reading."""
-    if "r" in mode:
-        return SocketReader(sock)
-    return MakeFile(sock, mode, bufsize)
+    """cheroot's ``MakeFile`` with :class:`SocketReader` / :class:`SocketWriter`."""
+    return SocketReader(sock) if "r" in mode else SocketWriter(sock)
 
 
 class LeanConnection(HTTPConnection):
-    """cheroot's connection reading plain TCP through :class:`SocketReader`."""
+    """cheroot's connection using :class:`SocketReader` / :class:`SocketWriter` on plain
+    TCP."""
 
     def __init__(self, server: Any, sock: Any, makefile: Any = MakeFile) -> None:
         super().__init__(server, sock, _makefile if makefile is MakeFile else makefile)
