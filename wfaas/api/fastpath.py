@@ -15,6 +15,10 @@ same steps and the same code, minus Pecan:
 4. any exception becomes :func:`~wfaas.api.errors.error_response`, as ``ErrorHook``
    makes it; an empty 200 becomes a 204, as Pecan does.
 
+The request is a plain :class:`webob.Request`: Pecan's subclass wraps every attribute
+read in a Python ``__getattribute__`` (60-odd per request) only to turn a
+``UnicodeDecodeError`` into a 400, which :meth:`FastPath.serve` does once instead.
+
 So the answers are byte-identical to Pecan's (tests/unit/api/test_fastpath.py compares
 both paths on successes and errors).
 """
@@ -24,8 +28,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from pecan import Request
-from webob import Response
+from webob import Request, Response
+from webob import exc as webob_exc
 
 from wfaas.api.errors import error_response
 from wfaas.api.hooks import RequestHook
@@ -82,6 +86,10 @@ class FastPath:
         try:
             self.hook.on_route(_State(request))
             response = self.answer(request, found, params)
+        except UnicodeDecodeError:
+            # pecan's Request answers 400 when reading an attribute cannot decode (a
+            # query or a path that is not UTF-8); the plain webob Request raises
+            response = error_response(webob_exc.HTTPBadRequest())
         except Exception as exc:  # noqa: BLE001 - every error is a JSON fault (ErrorHook)
             response = error_response(exc)
         if response.status_int == 200 and not response.body:

@@ -105,6 +105,8 @@ class ApiServer:
     def __init__(self, app: Any, host: str, port: int, threads: int = 16) -> None:
         from cheroot import wsgi
 
+        from wfaas.cmd.sockread import LeanConnection
+
         # cheroot's defaults (a listen backlog of 5, at most 10 idle keep-alive connections)
         # drop the SYNs of a burst of clients: each one then waits for the kernel's 1 s
         # SYN retransmission (seen as 1 s stalls of 10 concurrent POSTing clients).
@@ -112,6 +114,8 @@ class ApiServer:
                                   server_name="wfaas", shutdown_timeout=10,
                                   request_queue_size=LISTEN_BACKLOG)
         self.server.keep_alive_conn_limit = KEEPALIVE_CONNECTIONS
+        # requests read with bytes.find instead of cheroot's pure-Python _pyio reader
+        self.server.ConnectionClass = LeanConnection
         self._put_conn = self.server.put_conn
         self.server.put_conn = self.linger  # type: ignore[method-assign]
 

@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, select
 from wfaas.db import api as db
 from wfaas.db import models as m
 from wfaas.db.listing import ListArgs
+from wfaas.db.row_read import RowReader
 from wfaas.db.session import read_connection
 from wfaas.db.types import utcnow
 from wfaas.exceptions import ClientError, InputError, NotAllowed, NotFound
@@ -34,6 +35,10 @@ _EXECUTIONS = m.EXECUTIONS
 _GET_ANY = select(*WIRE_COLUMNS).select_from(m.WorkflowExecution.__table__).where(
     _EXECUTIONS.c.id == bindparam("pk"))
 _GET_OWN = _GET_ANY.where(_EXECUTIONS.c.project_id == bindparam("project"))
+#: the same two as prebuilt SQL (wfaas.db.row_read): the key columns, in the order of the
+#: values of ``params`` in ``get``
+_KEYS_ANY = (_EXECUTIONS.c.id,)
+_KEYS_OWN = (_EXECUTIONS.c.id, _EXECUTIONS.c.project_id)
 
 
 def not_found(identifier: str) -> str:
@@ -139,14 +144,21 @@ class ExecutionService(ServiceBase):
         params = {"pk": identifier} if project is None else {"pk": identifier,
                                                              "project": project}
         statement = _GET_ANY if project is None else _GET_OWN
+        reader = RowReader.of(self.runtime.db, WIRE_COLUMNS, _KEYS_ANY if project is None
+                              else _KEYS_OWN)
 
         def read() -> dict[str, Any]:
-            # a prebuilt Core SELECT on a snapshot connection: no ORM session, no write lock
-            with read_connection(self.runtime.db) as conn:
-                found = conn.execute(statement, params).first()
+            # prebuilt SQL on a pooled DBAPI connection (wfaas.db.row_read); other databases:
+            # a prebuilt Core SELECT on a snapshot connection. No session, no write lock.
+            if reader is not None:
+                found: dict[str, Any] | None = reader.one(*params.values())
+            else:
+                with read_connection(self.runtime.db) as conn:
+                    row = conn.execute(statement, params).first()
+                found = None if row is None else dict(row._mapping)
             if found is None:
                 raise NotFound(not_found(identifier))
-            return dict(found._mapping)
+            return found
 
         row = read()
         if wait and row["state"] not in TERMINAL:
