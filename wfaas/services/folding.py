@@ -20,10 +20,12 @@ run forever inside one transaction); the rest go to the executors.
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any, TypeGuard
 
+from wfaas import metrics
 from wfaas.engine import Command, Event, RunAction, event_from_dict
 
 #: std actions without side effects that return at once (``std.fail`` fails at once: a
@@ -72,11 +74,15 @@ class ActionFolder:
                                  action_execution_id=cmd.action_id or None,
                                  with_items_index=cmd.index, task_rerun_no=cmd.rerun_no,
                                  task_name=cmd.task_name or None)
+        started = time.monotonic()
         result = run_action(self.provider, cmd.action, dict(cmd.input),
                             ActionContext(execution=where))
         message = result_to_completion({"action_id": cmd.action_id}, result,
                                        self.size_limit_kb)
         assert message is not None  # pure actions are synchronous
+        # counted as an executor counts its runs (a std.fail error stays visible there)
+        metrics.action_ran(str(message["event"].get("state") or "done").lower(),
+                           time.monotonic() - started)
         return event_from_dict(message["event"])
 
     def fold(self, commands: list[Command], apply: Callable[[Event], list[Command]]
