@@ -118,7 +118,8 @@ TASK_SECONDS = Histogram("wfaas_task_duration_seconds",
                          "Task execution time from start to final state, by final state.",
                          ["state"], buckets=SLOW, registry=REGISTRY)
 ACTION_SECONDS = Histogram("wfaas_action_duration_seconds",
-                           "Time an executor spent running one action, by outcome.",
+                           "Time spent running one action (by an executor, or inside the "
+                           "engine step for the folded std actions), by outcome.",
                            ["outcome"], buckets=SLOW, registry=REGISTRY)
 STEP_SECONDS = Histogram("wfaas_engine_step_seconds",
                          "Engine step time: load, decide and persist one batch.",

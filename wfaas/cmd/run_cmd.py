@@ -167,7 +167,9 @@ class Progress:
         if self.shown.get(task_id) == key:
             return
         self.shown[task_id] = key
-        if key[1] and state == "RUNNING":
+        if key[1] and state in ("RUNNING", "SUCCESS", "ERROR"):
+            # the end line too: attempts of std.fail run inside one step (folding), so
+            # no RUNNING line of a retry may have been reported
             name = f"{name} (retry {key[1]})"
         if state in ("SUCCESS", "ERROR", "CANCELLED", "SKIPPED"):
             took = max(0.0, (data.get("updated_at") or 0) - (data.get("created_at") or 0))

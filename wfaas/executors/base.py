@@ -95,7 +95,7 @@ def result_to_completion(request: Message, result: Any,
 
 #: std actions that return at once without side effects: with an in-process transport
 #: they run in the sender's thread (no pool hand-off, two thread wake-ups less per task)
-INLINE_ACTIONS = frozenset({"std.noop", "std.echo"})
+INLINE_ACTIONS = frozenset({"std.noop", "std.echo", "std.fail"})
 
 
 class LocalExecutor:

@@ -107,7 +107,7 @@ class EngineService(EngineWorkers):
         self.clock = clock
         self.wake_scheduler = wake_scheduler or (lambda due: None)
         self.listeners: list[Listener] = []
-        #: runs std.noop / std.echo inside the step (None: always via an executor)
+        #: runs std.noop / std.echo / std.fail inside the step (None: always via an executor)
         self.folder = (ActionFolder(pure_actions_per_step, size_limit_kb=size_limit_kb)
                        if pure_actions_per_step > 0 else None)
         self._workers_n = max(1, workers)

@@ -1,7 +1,7 @@
 """Pure std actions completed inside the engine step ("folding").
 
-``std.noop`` and ``std.echo`` (without ``delay``) return at once and touch
-nothing. Sending them to an executor costs a transaction, a message and a
+``std.noop``, ``std.echo`` (without ``delay``) and ``std.fail`` return (or fail)
+at once and touch nothing. Sending them to an executor costs a transaction, a message and a
 thread hand-off each way for no work at all, so the engine runs them itself,
 in the step that scheduled them, and applies their completion at once:
 a chain of ``std.noop`` tasks finishes in ONE engine step and ONE
@@ -20,14 +20,17 @@ run forever inside one transaction); the rest go to the executors.
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any, TypeGuard
 
+from wfaas import metrics
 from wfaas.engine import Command, Event, RunAction, event_from_dict
 
-#: std actions without side effects that return at once
-PURE_ACTIONS = frozenset({"std.noop", "std.echo"})
+#: std actions without side effects that return at once (``std.fail`` fails at once: a
+#: ``retry: {delay: 0}`` of it runs every attempt in the step, as a chain of noop tasks)
+PURE_ACTIONS = frozenset({"std.noop", "std.echo", "std.fail"})
 
 
 class ActionFolder:
@@ -62,13 +65,24 @@ class ActionFolder:
     def complete(self, cmd: RunAction) -> Event:
         """Run ``cmd``'s action here and return its completion event, translated exactly
         as an executor translates it (errors, the result size limit)."""
+        from wfaas.actions.base import ActionContext, ExecutionContext
         from wfaas.actions.runner import run_action
         from wfaas.executors.base import result_to_completion
 
-        result = run_action(self.provider, cmd.action, dict(cmd.input))
+        # what the command says of the action's place (std.fail's message names it)
+        where = ExecutionContext(task_execution_id=cmd.task_id or None,
+                                 action_execution_id=cmd.action_id or None,
+                                 with_items_index=cmd.index, task_rerun_no=cmd.rerun_no,
+                                 task_name=cmd.task_name or None)
+        started = time.monotonic()
+        result = run_action(self.provider, cmd.action, dict(cmd.input),
+                            ActionContext(execution=where))
         message = result_to_completion({"action_id": cmd.action_id}, result,
                                        self.size_limit_kb)
         assert message is not None  # pure actions are synchronous
+        # counted as an executor counts its runs (a std.fail error stays visible there)
+        metrics.action_ran(str(message["event"].get("state") or "done").lower(),
+                           time.monotonic() - started)
         return event_from_dict(message["event"])
 
     def fold(self, commands: list[Command], apply: Callable[[Event], list[Command]]

@@ -160,6 +160,8 @@ def test_limit_sends_the_rest_to_executors(tmp_path: Path) -> None:
     (RunAction(action="std.echo", input={"output": 1, "delay": 1}), False),
     (RunAction(action="std.noop", timeout=5.0), False),
     (RunAction(action="std.noop", target="group-a"), False),
+    (RunAction(action="std.fail"), True),
+    (RunAction(action="std.fail", timeout=5.0), False),
     (RunAction(action="std.sleep", input={"seconds": 0}), False),
     (RunAction(action="test.echo"), False),
 ])
@@ -182,3 +184,40 @@ big:
     assert done["state"] == "ERROR"
     assert "Field size limit exceeded [class=ActionExecution, field=output" in (
         done["state_info"] or "")
+
+
+FAILING = """
+version: '2.0'
+failing:
+  tasks:
+    a:
+      action: std.fail
+      retry: {count: 3, delay: 0}
+      publish-on-error: {attempts: <% task().result %>}
+      on-error: [handled]
+    handled:
+      action: std.noop
+"""
+
+
+def test_a_std_fail_retry_runs_its_attempts_in_one_step(rt: Runtime) -> None:
+    """std.fail is pure: ``retry: {count: 3, delay: 0}`` runs its four attempts in the
+    start's step when folded (one step each through the executor), with the same
+    attempts, counters, state info and ``publish-on-error`` either way."""
+    done, steps = run(rt, FAILING, "failing")
+    assert done["state"] == "SUCCESS", done["state_info"]
+    # through the executor: the start, one per attempt and handled's completion
+    assert steps == (1 if rt.engine.folder is not None else 6)
+    with rt.session() as s:
+        a, handled = api.task_executions_of(s, done["id"])
+        assert (a.name, a.state, handled.name, handled.state) == (
+            "a", "ERROR", "handled", "SUCCESS")
+        actions = api.action_executions_of(s, a.id)
+        assert [(x.name, x.state) for x in actions] == [("std.fail", "ERROR")] * 4
+        message = ("The action raised an exception [action=Fail action, "
+                   f"action_ex_id={actions[-1].id}, msg='Fail action expected exception.']")
+        assert a.state_info == message
+        assert a.published == {"attempts": message}
+        assert (a.engine_state or {}).get("retry_no") == 3
+        assert all(x.output["result"] == message.replace(actions[-1].id, x.id)
+                   for x in actions)
