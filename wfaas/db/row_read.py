@@ -25,7 +25,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.exc import DBAPIError
 
 #: a column of a table (``Table.c.x``; typed loosely: ``Table.c`` yields KeyedColumnElement)
@@ -36,29 +36,34 @@ _READERS: weakref.WeakKeyDictionary[Engine, dict[tuple[Any, ...], RowReader]] = 
 
 
 class RowReader:
-    """A prebuilt ``SELECT <columns> FROM <table> WHERE <key columns> = ...`` of one
-    engine, answering the row as a dict keyed by column name (or None)."""
+    """A prebuilt ``SELECT <columns> FROM <table or join> WHERE <key columns> = ...`` of
+    one engine, answering the row as a dict keyed by column name (or None)."""
 
     def __init__(self, engine: Engine, columns: Sequence[TableColumn],
-                 keys: Sequence[TableColumn]) -> None:
+                 keys: Sequence[TableColumn], source: Any = None) -> None:
         self.engine = engine
         dialect = engine.dialect
-        mark = "?" if dialect.paramstyle == "qmark" else "%s"
-        prep = dialect.identifier_preparer
-        table = columns[0].table
+        # the statement compiled once by SQLAlchemy (FROM a join when the columns span
+        # two tables, e.g. an execution's header and body rows)
+        stmt = select(*columns).where(*(k == bindparam(f"k{i}") for i, k in enumerate(keys)))
+        if source is not None:
+            stmt = stmt.select_from(source)
+        compiled = stmt.compile(dialect=dialect)
+        self.sql = compiled.string
+        self.positional = bool(dialect.positional)
+        #: the key parameters in the order the SQL wants them (positional styles)
+        self.order = tuple(int(n[1:]) for n in (compiled.positiontup or ())) \
+            if self.positional else ()
         self.names = tuple(c.name for c in columns)
         self.processors: tuple[Callable[[Any], Any] | None, ...] = tuple(
             c.type._cached_result_processor(dialect, None) for c in columns)
         self.binders: tuple[Callable[[Any], Any] | None, ...] = tuple(
             k.type._cached_bind_processor(dialect) for k in keys)
-        where = " AND ".join(f"{prep.quote(k.name)} = {mark}" for k in keys)
-        self.sql = (f"SELECT {', '.join(prep.quote(n) for n in self.names)} "
-                    f"FROM {prep.format_table(table)} WHERE {where}")
         self.error = dialect.loaded_dbapi.Error
 
     @classmethod
     def of(cls, engine: Engine, columns: Sequence[TableColumn],
-           keys: Sequence[TableColumn]) -> RowReader | None:
+           keys: Sequence[TableColumn], source: Any = None) -> RowReader | None:
         """The reader of ``columns`` by ``keys`` on ``engine`` (built once), or None when
         the engine's dialect is not SQLite or PostgreSQL."""
         if engine.dialect.name not in ("sqlite", "postgresql"):
@@ -66,16 +71,18 @@ class RowReader:
         cache = _READERS.get(engine)
         if cache is None:
             cache = _READERS[engine] = {}
-        ident = (tuple(columns), tuple(keys))
+        ident = (tuple(columns), tuple(keys), source)
         reader = cache.get(ident)
         if reader is None:
-            reader = cache[ident] = cls(engine, columns, keys)
+            reader = cache[ident] = cls(engine, columns, keys, source)
         return reader
 
     def one(self, *values: Any) -> dict[str, Any] | None:
         """The row whose key columns equal ``values`` (in the order of ``keys``), or None."""
-        params = tuple(v if bind is None else bind(v)
-                       for v, bind in zip(values, self.binders, strict=True))
+        bound = [v if bind is None else bind(v)
+                 for v, bind in zip(values, self.binders, strict=True)]
+        params: Any = (tuple(bound[i] for i in self.order) if self.positional
+                       else {f"k{i}": v for i, v in enumerate(bound)})
         sql = self.sql
         dispatch = self.engine.dispatch
         conn = self.engine.raw_connection()

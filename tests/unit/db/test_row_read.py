@@ -14,7 +14,9 @@ from wfaas.db.row_read import RowReader
 from wfaas.db.session import session_scope, write_lock
 from wfaas.services.api.executions import WIRE_COLUMNS
 
-EX = m.WorkflowExecution.__table__
+EX = m.EXECUTIONS
+#: the header and body rows of an execution
+SOURCE = m.WorkflowExecution.__table__
 
 
 def _store(engine: Engine, project: str = "p1") -> str:
@@ -31,13 +33,13 @@ def _store(engine: Engine, project: str = "p1") -> str:
 
 def _core(engine: Engine, *where: Any) -> dict[str, Any] | None:
     with engine.connect() as conn:
-        row = conn.execute(select(*WIRE_COLUMNS).where(*where)).first()
+        row = conn.execute(select(*WIRE_COLUMNS).select_from(SOURCE).where(*where)).first()
     return None if row is None else dict(row._mapping)
 
 
 def test_the_row_is_the_one_core_reads(db_engine: Engine) -> None:
     ex_id = _store(db_engine)
-    reader = RowReader.of(db_engine, WIRE_COLUMNS, (EX.c.id,))
+    reader = RowReader.of(db_engine, WIRE_COLUMNS, (EX.c.id,), SOURCE)
     assert reader is not None
     found = reader.one(ex_id)
     expected = _core(db_engine, EX.c.id == ex_id)
@@ -51,9 +53,9 @@ def test_the_row_is_the_one_core_reads(db_engine: Engine) -> None:
 
 def test_several_keys_and_a_missing_row(db_engine: Engine) -> None:
     ex_id = _store(db_engine, project="p1")
-    reader = RowReader.of(db_engine, WIRE_COLUMNS, (EX.c.id, EX.c.project_id))
+    reader = RowReader.of(db_engine, WIRE_COLUMNS, (EX.c.id, EX.c.project_id), SOURCE)
     assert reader is not None
-    assert reader is RowReader.of(db_engine, WIRE_COLUMNS, (EX.c.id, EX.c.project_id))
+    assert reader is RowReader.of(db_engine, WIRE_COLUMNS, (EX.c.id, EX.c.project_id), SOURCE)
     assert reader.one(ex_id, "p1") is not None
     assert reader.one(ex_id, "p2") is None
     assert reader.one(str(uuid.uuid4()), "p1") is None
@@ -61,7 +63,7 @@ def test_several_keys_and_a_missing_row(db_engine: Engine) -> None:
 
 def test_statement_listeners_see_it_and_no_write_lock_is_taken(db_engine: Engine) -> None:
     ex_id = _store(db_engine)
-    reader = RowReader.of(db_engine, WIRE_COLUMNS, (EX.c.id,))
+    reader = RowReader.of(db_engine, WIRE_COLUMNS, (EX.c.id,), SOURCE)
     assert reader is not None
     seen: list[str] = []
 

@@ -145,7 +145,7 @@ class ExecutionService(ServiceBase):
                                                              "project": project}
         statement = _GET_ANY if project is None else _GET_OWN
         reader = RowReader.of(self.runtime.db, WIRE_COLUMNS, _KEYS_ANY if project is None
-                              else _KEYS_OWN)
+                              else _KEYS_OWN, m.WorkflowExecution.__table__)
 
         def read() -> dict[str, Any]:
             # prebuilt SQL on a pooled DBAPI connection (wfaas.db.row_read); other databases:
