@@ -6,6 +6,7 @@ the executor); the outcome must be the same, and folding must save engine steps.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -103,6 +104,11 @@ def run(rt: Runtime, text: str, name: str) -> tuple[dict[str, Any], int]:
     define(rt, text)
     ex = rt.start_workflow(name)
     done = rt.wait_execution(ex["id"], T)
+    # the committed state can be seen before the step's listeners ran (they run after
+    # the commit, in the stepping thread): count once no step is in progress
+    deadline = time.monotonic() + T
+    while not rt.engine.idle() and time.monotonic() < deadline:
+        time.sleep(0.005)
     return done, steps.count(ex["id"])
 
 
