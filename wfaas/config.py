@@ -87,7 +87,8 @@ engine_opts: list[cfg.Opt] = [
                     "serialised, a second thread only adds lock and GIL contention), two on "
                     "other databases."),
     cfg.IntOpt("pure_actions_per_step", default=1000, min=0,
-               help="Most std.noop / std.echo actions (without timeout, target or delay) an "
+               help="Most std.noop / std.echo / std.fail actions (without timeout, target "
+                    "or delay) an "
                     "engine step runs itself instead of sending them to an executor; their "
                     "completion is applied in the same step and transaction (0: always "
                     "send them to an executor)."),
