@@ -27,13 +27,8 @@ from typing import Any
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BENCH = os.path.join(os.path.dirname(HERE), "bench.py")
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process (all threads), in seconds."""
-    with open(f"/proc/{pid}/stat") as fh:
-        fields = fh.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+sys.path.insert(0, HERE)
+from server_cpu import cpu_seconds  # noqa: E402  (the script's neighbour)
 
 
 def start(tree: str, port: int, folder: str, extra: str) -> subprocess.Popen[bytes]:
