@@ -50,10 +50,17 @@ def create(session: Session, model: type[T], **values: Any) -> T:
 def insert_executions(conn: Any, rows: list[dict[str, Any]]) -> None:
     """Core INSERT of workflow executions given as ``WorkflowExecution`` column values
     (all with the same keys): their header rows, then their body rows."""
-    conn.execute(m.EXECUTIONS.insert(), [{k: v for k, v in row.items()
-                                          if k not in m.BODY_COLUMNS} for row in rows])
-    conn.execute(m.EXECUTION_BODIES.insert(), [{k: row.get(k) for k in ("id", *m.BODY_COLUMNS)}
-                                               for row in rows])
+    headers, bodies = execution_rows(rows)
+    conn.execute(m.EXECUTIONS.insert(), headers)
+    conn.execute(m.EXECUTION_BODIES.insert(), bodies)
+
+
+def execution_rows(rows: list[dict[str, Any]]
+                   ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """``WorkflowExecution`` column values as (header rows, body rows: ``id`` and the
+    :data:`~wfaas.db.models.BODY_COLUMNS`), for the two tables of an execution."""
+    return ([{k: v for k, v in row.items() if k not in m.BODY_COLUMNS} for row in rows],
+            [{k: row.get(k) for k in ("id", *m.BODY_COLUMNS)} for row in rows])
 
 
 def insert_row(session: Session, model: type[m.Base], **values: Any) -> dict[str, Any]:

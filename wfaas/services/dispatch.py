@@ -172,10 +172,9 @@ def insert_child_rows(session: Session) -> None:
         if tx is None:
             api.insert_executions(session.connection(), rows)
         else:  # the header rows, then their body rows (spec, input)
-            tx.insert(_EXECUTIONS, [{k: v for k, v in row.items()
-                                     if k not in m.BODY_COLUMNS} for row in rows])
-            tx.insert(_BODIES, [{k: row.get(k) for k in ("id", *m.BODY_COLUMNS)}
-                                for row in rows])
+            headers, bodies = api.execution_rows(rows)
+            tx.insert(_EXECUTIONS, headers)
+            tx.insert(_BODIES, bodies)
     except IntegrityError as exc:
         raise Conflict(f"Duplicate entry for workflow execution: {rows[0]['id']}",
                        cause=str(exc.orig)) from exc

@@ -384,11 +384,11 @@ def compare_and_set_header(session: Session, ex_id: str, version: int,
     tx = StepTx.of_session(session)
     if tx is None:
         return api.update_execution_cas(session, ex_id, version, **values)
-    header, body = api.split_body(values)  # spec / input live in the body row
-    if not tx.compare_and_set(_EXECUTIONS, [(ex_id, version, header)]):
+    headers, bodies = _split_bodies([(ex_id, version, values)])  # spec / input: body row
+    if not tx.compare_and_set(_EXECUTIONS, headers):
         return False
-    if body:
-        tx.update(_BODIES, [{"id": ex_id, **body}])
+    if bodies:
+        tx.update(_BODIES, bodies)
     return True
 
 
