@@ -14,7 +14,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "migrations")
 
@@ -32,9 +32,36 @@ def alembic_config(engine: Engine | None = None, stdout: io.TextIOBase | None = 
 def _run(engine: Engine, fn: str, *args: object, stdout: io.TextIOBase | None = None,
          **kwargs: object) -> None:
     cfg = alembic_config(engine, stdout)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        getattr(command, fn)(cfg, *args, **kwargs)
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            getattr(command, fn)(cfg, *args, **kwargs)
+        return
+    # A batch migration on SQLite recreates a table: it creates a copy, drops the old
+    # one and renames the copy. With foreign keys on, the DROP would cascade to the rows
+    # that refer to it (the tasks of an execution). SQLite ignores the pragma inside a
+    # transaction, so it goes on the raw connection before the migration's transaction,
+    # and the references are checked before that transaction commits.
+    with engine.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                getattr(command, fn)(cfg, *args, **kwargs)
+                _check_references(conn)
+        finally:
+            raw.execute("PRAGMA foreign_keys=ON")
+
+
+def _check_references(conn: Connection) -> None:
+    """Refuse (roll back) a SQLite migration that left a row referring to nothing."""
+    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        tables = sorted({row[0] for row in broken})
+        raise RuntimeError(f"the migration left {len(broken)} rows whose references are "
+                           f"broken (tables {', '.join(tables)}); rolled back")
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

@@ -129,3 +129,28 @@ def test_execution_bodies_migrate_both_ways(db_engine: Engine) -> None:
         assert conn.execute(text("SELECT count(*) FROM execution_bodies")).scalar() == 2
         conn.execute(text("DELETE FROM workflow_executions"))
         assert conn.execute(text("SELECT count(*) FROM execution_bodies")).scalar() == 0
+
+
+def test_a_table_rebuilt_by_a_migration_keeps_the_rows_that_refer_to_it(
+        db_engine: Engine) -> None:
+    """Going down past 0003 rebuilds workflow_executions on SQLite (batch drop_column):
+    the tasks that refer to it must survive the rebuild, down and up again."""
+    ex_id, task_id = "00000000-0000-0000-0000-0000000000e1", "00000000-0000-0000-0000-0000000000e2"
+    with db_engine.begin() as conn:
+        _execution(conn, ex_id, "{}")
+        conn.execute(text(
+            "INSERT INTO task_executions (id, name, workflow_execution_id, workflow_name,"
+            " type, state, processed, has_next_tasks, error_handled, created_at) VALUES"
+            " (:id, 't', :ex, 'w', 'ACTION', 'SUCCESS', true, false, false,"
+            " CURRENT_TIMESTAMP)"), {"id": task_id, "ex": ex_id})
+    for revision in ("0002_triggers", "head"):
+        if revision == "head":
+            migration.upgrade(db_engine)
+        else:
+            migration.downgrade(db_engine, revision)
+        with db_engine.begin() as conn:
+            assert conn.execute(text(
+                "SELECT workflow_execution_id FROM task_executions")).scalars().all() == [ex_id]
+    with db_engine.begin() as conn:  # the references are enforced again afterwards
+        conn.execute(text("DELETE FROM workflow_executions"))
+        assert conn.execute(text("SELECT count(*) FROM task_executions")).scalar() == 0
