@@ -53,6 +53,13 @@ api_opts: list[cfg.Opt] = [
     cfg.PortOpt("port", default=8989, help="Port the REST API listens on."),
     cfg.IntOpt("max_limit", default=1000, help="Largest page a list call returns."),
     cfg.IntOpt("max_body_size_kb", default=4096, help="Largest request body, in KiB (413 above)."),
+    cfg.IntOpt("max_header_size_kb", default=64, min=1,
+               help="Largest request head (request line and headers), in KiB (413 above)."),
+    cfg.FloatOpt("request_timeout", default=10.0, min=0.1,
+                 help="Seconds a client has to send a whole request from its first byte, "
+                      "and an idle keep-alive connection stays open; a worker thread only "
+                      "takes a request once it has fully arrived (a slow client holds no "
+                      "thread); 408 or closed after it."),
     cfg.BoolOpt("allow_action_execution_deletion", default=False,
                 help="Allow DELETE /v2/action_executions/<id> for completed ad-hoc runs."),
     cfg.IntOpt("threads", default=16, min=1,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import http.client
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -11,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.unit.served import served as serve_app
 from wfaas.cmd import server as server_mod
 from wfaas.cmd.server import ApiServer
 
@@ -24,13 +24,8 @@ def _app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
 
 @pytest.fixture
 def served() -> Iterator[tuple[ApiServer, int]]:
-    api = ApiServer(_app, "127.0.0.1", 0, threads=4)
-    _host, port = api.prepare()
-    thread = threading.Thread(target=api.serve, daemon=True)
-    thread.start()
-    yield api, port
-    api.stop()
-    thread.join(10)
+    with serve_app(_app, threads=4) as pair:
+        yield pair
 
 
 def _get(conn: http.client.HTTPConnection, path: str) -> bytes:

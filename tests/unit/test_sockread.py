@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from cheroot.makefile import StreamReader
 
-from wfaas.cmd.server import ApiServer
+from tests.unit.served import served
 from wfaas.cmd.sockread import SocketReader, SocketWriter
 
 STREAM = (b"POST /v2/executions HTTP/1.1\r\nHost: x\r\nContent-Length: 30\r\n\r\n"
@@ -103,13 +103,8 @@ def _echo(environ: dict[str, Any], start_response: Any) -> list[bytes]:
 
 @pytest.fixture
 def echo_port() -> Iterator[int]:
-    api = ApiServer(_echo, "127.0.0.1", 0, threads=4)
-    _host, port = api.prepare()
-    thread = threading.Thread(target=api.serve, daemon=True)
-    thread.start()
-    yield port
-    api.stop()
-    thread.join(10)
+    with served(_echo, threads=4) as (_api, port):
+        yield port
 
 
 def test_pipelined_requests_and_a_body_sent_in_pieces_are_served(echo_port: int) -> None:

@@ -36,6 +36,13 @@ class RequestTooLarge(WfaasError):
     fault_code = "Client"
 
 
+class RequestTimeout(WfaasError):
+    """The request did not arrive within ``[api] request_timeout``; HTTP 408."""
+
+    http_code = 408
+    fault_code = "Client"
+
+
 class UnsupportedMediaType(WfaasError):
     """The request body is in a format the API does not read (XML); HTTP 415."""
 

@@ -25,6 +25,7 @@ from pecan import hooks
 from wfaas.api.context import decode_json_body
 from wfaas.api.errors import (
     BadRequest,
+    RequestTimeout,
     RequestTooLarge,
     UnsupportedMediaType,
     error_response,
@@ -115,7 +116,17 @@ class BodyLimitMiddleware:
             if int(length) > self.max_bytes:
                 return _respond(too_large, environ, start_response)
         elif environ.get("HTTP_TRANSFER_ENCODING", "").lower() == "chunked":
-            data = environ["wsgi.input"].read(self.max_bytes + 1)
+            try:
+                data = environ["wsgi.input"].read(self.max_bytes + 1)
+            except TimeoutError:
+                return _respond(RequestTimeout(
+                    "The request body did not arrive in time ([api] request_timeout)"),
+                    environ, start_response)
+            except (OSError, ValueError) as exc:  # a malformed chunk, or one too large
+                if "too large" in str(exc).lower():
+                    return _respond(too_large, environ, start_response)
+                return _respond(BadRequest(f"Malformed chunked request body: {exc}"),
+                                environ, start_response)
             if len(data) > self.max_bytes:
                 return _respond(too_large, environ, start_response)
             environ["wsgi.input"] = io.BytesIO(data)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import os
-import select
 import signal
 import sys
 import threading
@@ -24,6 +23,7 @@ from typing import Any
 from oslo_config import cfg
 
 from wfaas import config
+from wfaas.cmd.requestgate import readable
 from wfaas.utils import gcfreeze
 
 LOG = logging.getLogger("wfaas.server")
@@ -102,9 +102,12 @@ KEEPALIVE_LINGER = 0.01
 class ApiServer:
     """The REST API on a cheroot threaded WSGI server."""
 
-    def __init__(self, app: Any, host: str, port: int, threads: int = 16) -> None:
+    def __init__(self, app: Any, host: str, port: int, threads: int = 16, *,
+                 max_head: int = 64 * 1024, max_body: int = 4096 * 1024,
+                 timeout: float = 10.0) -> None:
         from cheroot import wsgi
 
+        from wfaas.cmd.requestgate import RequestGate
         from wfaas.cmd.sockread import LeanConnection
 
         # cheroot's defaults (a listen backlog of 5, at most 10 idle keep-alive connections)
@@ -116,6 +119,9 @@ class ApiServer:
         self.server.keep_alive_conn_limit = KEEPALIVE_CONNECTIONS
         # requests read with bytes.find instead of cheroot's pure-Python _pyio reader
         self.server.ConnectionClass = LeanConnection
+        self.server.timeout = timeout
+        # a worker thread takes a request only once it has arrived (slow clients)
+        self.gate = RequestGate(self.server, max_head, max_body)
         self._put_conn = self.server.put_conn
         self.server.put_conn = self.linger  # type: ignore[method-assign]
 
@@ -133,9 +139,10 @@ class ApiServer:
         try:
             while server.ready and server.requests.idle > 1 and not server.requests.qsize:
                 if not conn.rfile.has_data():
-                    readable, _, _ = select.select([conn.socket], [], [], KEEPALIVE_LINGER)
-                    if not readable:
+                    if not readable(conn.socket, KEEPALIVE_LINGER):
                         break
+                if not self.gate.ready_now(conn):
+                    break  # the rest of the request comes slowly: cheroot's selector waits
                 if not conn.communicate():
                     conn.close()
                     return
@@ -210,7 +217,9 @@ def run(conf: cfg.ConfigOpts) -> int:
             from wfaas.api.app import setup_app
 
             api = ApiServer(setup_app(runtime, conf), conf.api.host, conf.api.port,
-                            conf.api.threads)
+                            conf.api.threads, max_head=conf.api.max_header_size_kb * 1024,
+                            max_body=conf.api.max_body_size_kb * 1024,
+                            timeout=conf.api.request_timeout)
             # built: the full collections skip the start's objects (before listening, so
             # that no request waits for this one full collection)
             gcfreeze.freeze_startup()

@@ -20,6 +20,7 @@ once). :class:`LeanConnection` is cheroot's ``HTTPConnection`` with both on plai
 from __future__ import annotations
 
 import socket
+import time
 from typing import Any
 
 from cheroot.makefile import MakeFile
@@ -27,6 +28,9 @@ from cheroot.server import HTTPConnection
 
 #: bytes asked of the socket per receive (a request's headers arrive in one)
 RECV_SIZE = 65536
+#: most bytes asked of the socket at once by a long read: ``recv(n)`` allocates ``n``
+#: bytes first, and ``n`` comes from the client (a chunk's declared size)
+MAX_RECV = 1 << 20
 
 
 class SocketReader:
@@ -39,14 +43,38 @@ class SocketReader:
         self._pos = 0
         self.bytes_read = 0
         self.closed = False
+        #: when set (``time.monotonic()``), receiving after it raises the timeout cheroot
+        #: answers with 408: the request gate's bound on a request's arrival
+        self.deadline: float | None = None
+        #: the request gate's progress on a request not passed on yet: bytes needed in
+        #: all (a body of known length), or where its scan of a chunked body stands
+        self.gate_need: int | None = None
+        self.gate_scan: int | None = None
 
     def has_data(self) -> bool:
         """Whether bytes already received wait in the buffer (a pipelined request)."""
         return self._pos < len(self._buf)
 
+    def buffer(self) -> tuple[bytes, int]:
+        """The buffer and the position of its first unread byte (no copy)."""
+        return self._buf, self._pos
+
+    def replace_pending(self, data: bytes) -> None:
+        """Replace the unread bytes with ``data`` (the request gate edits a head)."""
+        self._buf, self._pos = data, 0
+
+    def _recv(self, size: int) -> bytes:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise TimeoutError("timed out")
+        return self._sock.recv(size)
+
+    def fill(self) -> bool:
+        """Receive more (blocking); False at the end of the stream."""
+        return self._fill()
+
     def _fill(self) -> bool:
         """Receive more; False at the end of the stream."""
-        data = self._sock.recv(self._recv_size)
+        data = self._recv(self._recv_size)
         if not data:
             return False
         self._buf = self._buf[self._pos:] + data if self._pos < len(self._buf) else data
@@ -81,8 +109,8 @@ class SocketReader:
         parts = [self._take(have)]
         got = have
         while limit < 0 or got < limit:
-            data = self._sock.recv(self._recv_size if limit < 0 else
-                                   max(self._recv_size, limit - got))
+            data = self._recv(self._recv_size if limit < 0 else
+                              min(max(self._recv_size, limit - got), MAX_RECV))
             if not data:
                 break
             if limit >= 0 and got + len(data) > limit:  # keep the rest for the next read
