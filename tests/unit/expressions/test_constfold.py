@@ -172,3 +172,12 @@ def test_scalar_tuples_skip_the_item_check_and_stay_plain_outside() -> None:
     assert type(to_yaql([1, [2]])) is tuple
     plain = to_plain(marked)
     assert type(plain) is list and plain == [1, "a", None]
+
+
+def test_the_fast_concatenation_checks_the_size_before_building() -> None:
+    configure(max_value_size_kb=16)  # 2,048 items of 8 bytes
+    assert len(evaluate("<% $.x + $.x %>", {"x": list(range(1000))})) == 2000
+    with pytest.raises(ExpressionError, match=r"concatenated list .* max_value_size_kb"):
+        evaluate("<% $.x + $.x %>", {"x": list(range(1100))})
+    with pytest.raises(ExpressionError, match=r"max_value_size_kb"):
+        evaluate("<% $.x + range(1100).toList() %>", {"x": list(range(1100))})

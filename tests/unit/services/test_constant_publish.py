@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.unit.services.conftest import define
+from wfaas import expressions
 from wfaas.db import api
 from wfaas.services.runtime import Runtime
 
@@ -45,3 +46,37 @@ def test_a_published_folded_list_grows_by_value_in_every_execution(runtime: Runt
         assert published == {"t0": {"acc": [0, 1, 2], "first": [0, 1, 2]},
                              "t1": {"acc": [0, 1, 2, 0, 1, 2]},
                              "t2": {"acc": [0, 1, 2, 0, 1, 2, 9, 0]}}
+
+
+DOUBLING = """
+version: '2.0'
+doubling:
+  tasks:
+    seed:
+      action: std.noop
+      publish:
+        x: <% range(100).toList() %>
+      on-success: [double]
+    double:
+      action: std.noop
+      publish:
+        x: <% $.x + $.x %>
+      on-success: [double]
+"""
+
+
+def test_a_list_doubling_loop_is_stopped_by_the_value_size_limit(runtime: Runtime) -> None:
+    """``$.x + $.x`` runs in the fast path now: the result's size is still bounded."""
+    expressions.configure(max_value_size_kb=16)  # 2,048 items of 8 bytes
+    try:
+        define(runtime, DOUBLING)
+        ex = runtime.start_workflow("doubling")
+        done = runtime.wait_execution(ex["id"], T)
+    finally:
+        expressions.configure()
+    assert done["state"] == "ERROR"
+    assert "max_value_size_kb" in done["state_info"], done["state_info"]
+    with runtime.session() as s:
+        sizes = [len(t.published.get("x", ())) for t in api.task_executions_of(s, ex["id"])
+                 if t.state == "SUCCESS"]
+    assert max(sizes) == 1600  # 100 doubled four times; 3,200 items is over the limit
