@@ -5,11 +5,11 @@ pure standard functions (:data:`PURE_FUNCTIONS`: ``range``, ``toList``, ``len``,
 string functions, arithmetic ...) has the same value at every evaluation, e.g. the
 ``range(100).toList()`` of ``$.acc + range(100).toList()``. Its parse-tree node is
 replaced by a :class:`FoldedNode` that evaluates it with yaql the first time, under
-the running evaluation budget, and records what that cost: the fuel spent and the
-bytes counted as built. Later evaluations return the recorded value and **charge
-that same cost again**, so the budget stops a folded expression at every evaluation
-exactly as it stops the unfolded one (a failing first evaluation records nothing:
-the next one evaluates, and fails, again).
+the running evaluation budget, and records what that cost: the fuel spent, the bytes
+counted as built and the thread's CPU time. Later evaluations return the recorded
+value and **charge that same cost again**, so the budget stops a folded expression
+at every evaluation exactly as it stops the unfolded one (a failing first evaluation
+records nothing: the next one evaluates, and fails, again).
 
 The value is kept only when it is deeply immutable (scalars, tuples, frozensets,
 yaql's ``FrozenDict``; never an iterator or a view over mutable data) and small
@@ -122,7 +122,10 @@ def _small_immutable(value: Any, room: list[int]) -> bool:
 
 def keepable(value: Any) -> bool:
     """Whether a folded value may be kept and shared by later evaluations."""
-    return _small_immutable(value, [MAX_FOLDED_ITEMS])
+    try:
+        return _small_immutable(value, [MAX_FOLDED_ITEMS])
+    except RecursionError:  # nested deeper than worth keeping
+        return False
 
 
 def _kept(value: Any) -> Any:
@@ -175,12 +178,12 @@ class FoldedNode(yexpr.Expression):  # type: ignore[misc]
         return self._first(found, context, engine)
 
     def _first(self, found: budget.Budget, context: Any, engine: Any) -> Any:
-        fuel, built, started = found.fuel, found.built, time.monotonic()
+        fuel, built, started = found.fuel, found.built, time.thread_time()
         value = self.evaluate(yaql_utils.NO_VALUE, context, engine)
         spent = 0 if fuel == math.inf else int(fuel - found.fuel)
         kept = _kept(value)
         self.record = _Record(engine, found.limits, kept, spent, found.built - built,
-                              time.monotonic() - started)
+                              time.thread_time() - started)
         return value
 
     def __str__(self) -> str:
@@ -189,7 +192,8 @@ class FoldedNode(yexpr.Expression):  # type: ignore[misc]
 
 def _replay(found: budget.Budget, record: _Record) -> None:
     """Charge ``found`` what the recorded evaluation cost (raises as it would have):
-    its fuel, its bytes built, and its time (the deadline comes that much closer)."""
+    its fuel, its bytes built, and its time: the CPU time of this thread (waiting for
+    the GIL is not the expression's) brings the wall-clock deadline that much closer."""
     found.deadline -= record.seconds
     if record.fuel:
         found.charge(record.fuel)

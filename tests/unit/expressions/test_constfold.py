@@ -181,3 +181,27 @@ def test_the_fast_concatenation_checks_the_size_before_building() -> None:
         evaluate("<% $.x + $.x %>", {"x": list(range(1100))})
     with pytest.raises(ExpressionError, match=r"max_value_size_kb"):
         evaluate("<% $.x + range(1100).toList() %>", {"x": list(range(1100))})
+
+
+def test_a_replay_brings_the_deadline_as_close_as_the_recorded_time() -> None:
+    text = "$.l.select(range(3).toList())"
+    configure(timeout=3.0)
+    assert evaluate("<% " + text + " %>", {"l": [1]}) == [[0, 1, 2]]
+    node = _find_folded(parse(text).accelerated)
+    assert node is not None and node.record is not None
+    node.record.seconds = 1.4  # as if the constant had taken 1.4 s of CPU
+    assert len(evaluate("<% " + text + " %>", {"l": [1, 2]})) == 2  # 2.8 s of 3
+    with pytest.raises(ExpressionError, match=r"evaluation_timeout"):
+        evaluate("<% " + text + " %>", {"l": [1, 2, 3]})  # 4.2 s
+
+
+def _find_folded(node: Any) -> FoldedNode | None:
+    """The first :class:`FoldedNode` of a tree yaql walks (not inside fast closures)."""
+    if isinstance(node, FoldedNode):
+        return node
+    children = [getattr(node, name, None) for name in ("expr", "source", "destination")]
+    for child in [*children, *getattr(node, "args", ())]:
+        found = _find_folded(child) if child is not None else None
+        if found is not None:
+            return found
+    return None
