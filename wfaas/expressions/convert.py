@@ -41,6 +41,15 @@ class ScalarTuple(tuple):  # type: ignore[type-arg]
     __slots__ = ()
 
 
+#: Up to this many items, :func:`known_scalars` looks at an unmarked tuple's items.
+SHORT_TUPLE = 64
+
+
+def known_scalars(value: tuple[Any, ...]) -> bool:
+    """Whether ``value`` is a :class:`ScalarTuple` or a short tuple of scalars."""
+    return type(value) is ScalarTuple or (len(value) <= SHORT_TUPLE and _all_scalars(value))
+
+
 class CollectionTooLarge(Exception):
     """A result collection has more items than the iteration limit allows."""
 

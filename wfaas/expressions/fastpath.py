@@ -27,7 +27,7 @@ from yaql.language import expressions as yexpr
 from yaql.language import utils as yaql_utils
 
 from wfaas.expressions import budget
-from wfaas.expressions.convert import ScalarTuple, to_yaql
+from wfaas.expressions.convert import ScalarTuple, known_scalars, to_yaql
 
 Compiled = Callable[["Frame"], Any]
 #: ``slow(frame, *operand_values)``: the operation done by yaql on those values.
@@ -129,7 +129,7 @@ def _concatenate(left: tuple[Any, ...], right: tuple[Any, ...]) -> Any:
     if found is None:  # not inside yaql: yaql evaluates it (under a budget)
         return _NO
     found.check_size(8 * (len(left) + len(right)), "a concatenated list")
-    if type(left) is ScalarTuple and type(right) is ScalarTuple:
+    if known_scalars(left) and known_scalars(right):  # `$.acc + [$.x]` stays marked
         return ScalarTuple(left + right)
     return left + right
 

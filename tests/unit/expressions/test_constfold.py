@@ -86,12 +86,14 @@ def test_a_folded_value_costs_fuel_at_every_evaluation() -> None:
 
 
 def test_a_folded_value_counts_as_built_at_every_evaluation() -> None:
-    """A 3 MB string folded: 22 of them still go over the 64 MB built in total."""
-    text = "<% $.l.select('a' * 3000000).len() %>"
-    assert evaluate(text, {"l": [1]}) == 1
+    """The folded ``len(str(...))`` builds ~1.3 MB (a list, then its text) for an int:
+    three of them still go over 4 MB built in total."""
+    configure(max_fuel=0, max_total_size_kb=4096)
+    text = "<% $.l.select(len(str(range(90000).toList()))) %>"
+    assert evaluate(text, {"l": [1]}) == [618890]  # recorded
     for _ in range(2):
         with pytest.raises(ExpressionError, match=r"max_total_size_kb"):
-            evaluate(text, {"l": list(range(30))})
+            evaluate(text, {"l": [1, 2, 3, 4]})
 
 
 @pytest.mark.parametrize("text", [
@@ -205,3 +207,26 @@ def _find_folded(node: Any) -> FoldedNode | None:
         if found is not None:
             return found
     return None
+
+
+def test_a_long_list_is_scanned_once_per_evaluation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Growing a published list: ``$.acc`` is scanned for yaql, the result is not."""
+    from wfaas.expressions import convert
+
+    scanned: list[int] = []
+    original = convert._all_scalars
+
+    def counting(items: Any) -> bool:
+        scanned.append(len(items))
+        return original(items)
+
+    monkeypatch.setattr(convert, "_all_scalars", counting)
+    acc = list(range(1000))
+    for text in ("$.acc + [$.x, 'a']", "$.acc + range(2).toList()", "[$.x] + $.acc"):
+        scanned.clear()
+        grown = evaluate("<% " + text + " %>", {"acc": acc, "x": 3})
+        assert len(grown) > 1000 and type(grown) is list
+        assert [n for n in scanned if n >= 1000] == [1000], text
+    configure(max_value_size_kb=1)  # marked, it is still a list to the limits
+    with pytest.raises(ExpressionError, match="max_value_size_kb"):
+        evaluate("<% $.acc + [$.x] %>", {"acc": list(range(200)), "x": 1})
