@@ -29,6 +29,27 @@ def _all_scalars(items: Any) -> bool:
     return set(map(type, items)) <= _SCALAR_TYPES
 
 
+class ScalarTuple(tuple):  # type: ignore[type-arg]
+    """A tuple built from items all known to be plain scalars (no check needed again).
+
+    :func:`to_yaql` makes one of an all-scalar list, the fast path's ``+`` of two of
+    them is one, and :func:`to_plain` copies one to a list without looking at every
+    item: a published list growing by a few items per task is not scanned twice per
+    task. It is an ordinary tuple to yaql.
+    """
+
+    __slots__ = ()
+
+
+#: Up to this many items, :func:`known_scalars` looks at an unmarked tuple's items.
+SHORT_TUPLE = 64
+
+
+def known_scalars(value: tuple[Any, ...]) -> bool:
+    """Whether ``value`` is a :class:`ScalarTuple` or a short tuple of scalars."""
+    return type(value) is ScalarTuple or (len(value) <= SHORT_TUPLE and _all_scalars(value))
+
+
 class CollectionTooLarge(Exception):
     """A result collection has more items than the iteration limit allows."""
 
@@ -93,8 +114,10 @@ def to_yaql(value: Any) -> Any:
     if isinstance(value, Mapping):
         return FrozenView(value)
     if isinstance(value, (list, tuple)):
+        if type(value) is ScalarTuple:
+            return value
         if _all_scalars(value):
-            return tuple(value)
+            return ScalarTuple(value)
         return tuple([to_yaql(item) for item in value])
     if isinstance(value, Set):
         return frozenset(to_yaql(item) for item in value)
@@ -134,7 +157,7 @@ def to_plain(value: Any, limit: int = -1, sized_limit: int = -1) -> Any:
         return {k: to_plain(v, limit, sized_limit) for k, v in value.items()}
     if isinstance(value, (list, tuple, Set)):
         _check_size(len(value), sized_limit)
-        if _all_scalars(value):
+        if type(value) is ScalarTuple or _all_scalars(value):
             return list(value)
         return [to_plain(item, limit, sized_limit) for item in value]
     if isinstance(value, Undefined):

@@ -26,7 +26,8 @@ from typing import Any
 from yaql.language import expressions as yexpr
 from yaql.language import utils as yaql_utils
 
-from wfaas.expressions.convert import to_yaql
+from wfaas.expressions import budget
+from wfaas.expressions.convert import ScalarTuple, known_scalars, to_yaql
 
 Compiled = Callable[["Frame"], Any]
 #: ``slow(frame, *operand_values)``: the operation done by yaql on those values.
@@ -115,7 +116,22 @@ def _strings(left: Any, right: Any) -> bool:
 def _plus(left: Any, right: Any) -> Any:
     if _numbers(left, right) or _strings(left, right):
         return left + right
+    if isinstance(left, tuple) and isinstance(right, tuple):
+        return _concatenate(left, right)
     return _NO
+
+
+def _concatenate(left: tuple[Any, ...], right: tuple[Any, ...]) -> Any:
+    """yaql's ``+`` of two lists (``combine_lists``: tuples inside yaql), done only while
+    an evaluation budget runs: the result's size is checked before it is built (the
+    caller, :class:`~wfaas.expressions.yaql_lang._FastNode`, counts it as built)."""
+    found = budget.current()
+    if found is None:  # not inside yaql: yaql evaluates it (under a budget)
+        return _NO
+    found.check_size(8 * (len(left) + len(right)), "a concatenated list")
+    if known_scalars(left) and known_scalars(right):  # `$.acc + [$.x]` stays marked
+        return ScalarTuple(left + right)
+    return left + right
 
 
 def _arith(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:

@@ -23,7 +23,7 @@ from yaql.language import exceptions as yaql_exc
 from yaql.language import expressions as yexpr
 from yaql.language import utils as yaql_utils
 
-from wfaas.expressions import budget, registry, yaql_budget, yaql_regex
+from wfaas.expressions import budget, constfold, registry, yaql_budget, yaql_regex
 from wfaas.expressions.context import CallContext
 from wfaas.expressions.convert import to_plain, to_yaql
 from wfaas.expressions.fastpath import (
@@ -93,6 +93,9 @@ _FAST_NODE_TYPES = (yexpr.BinaryOperator, yexpr.UnaryOperator, yexpr.IndexExpres
                     yexpr.ListExpression, yexpr.MapExpression, yexpr.Function)
 
 
+_METHOD_CALLS = frozenset({"#operator_.", "#operator_?."})
+
+
 class _FastNode(yexpr.Expression):  # type: ignore[misc]
     """A subtree of a yaql parse tree whose operations run as fast-path closures.
 
@@ -123,39 +126,48 @@ class _FastNode(yexpr.Expression):  # type: ignore[misc]
         return str(self.original)
 
 
-def _accelerate(node: Any, functions: frozenset[str]) -> Any:
-    """``node`` with its simple subtrees replaced by :class:`_FastNode`.
+def _accelerate(node: Any, functions: frozenset[str], pure: frozenset[str],
+                fold: bool = True) -> Any:
+    """``node`` with its simple subtrees replaced by :class:`_FastNode` and its constant
+    subtrees that need yaql by :class:`~wfaas.expressions.constfold.FoldedNode`.
 
-    ``functions`` are the yaql functions the fast path may implement.
+    ``functions`` are the yaql functions the fast path may implement, ``pure`` those
+    a constant subtree may call (see :func:`wfaas.expressions.constfold.pure_names`);
+    ``fold=False`` for the method of ``x.method()``, which reads its receiver.
     """
     def opaque(child: Any) -> Compiled:
-        accelerated = _accelerate(child, functions)
+        accelerated = _accelerate(child, functions, pure)
 
         def run(frame: Frame) -> Any:
             return accelerated(yaql_utils.NO_VALUE, frame.context, frame.engine)
         return run
 
+    if (fold and isinstance(node, yexpr.Function) and constfold.is_constant(node, pure)
+            and compile_fast(node, functions=functions) is None):
+        return constfold.FoldedNode(node, _accelerate_children(node, functions, pure))
     if isinstance(node, _FAST_NODE_TYPES):
         fast = compile_fast(node, opaque, functions)
         if fast is not None:
-            return _FastNode(node, fast, _accelerate_children(node, functions))
-    return _accelerate_children(node, functions)
+            return _FastNode(node, fast, _accelerate_children(node, functions, pure))
+    return _accelerate_children(node, functions, pure)
 
 
-def _accelerate_children(node: Any, functions: frozenset[str]) -> Any:
+def _accelerate_children(node: Any, functions: frozenset[str], pure: frozenset[str]) -> Any:
     """``node`` itself, with its operands accelerated."""
     if isinstance(node, yexpr.Function):
-        args = tuple(_accelerate(arg, functions) for arg in node.args)
+        method = node.name in _METHOD_CALLS  # the right operand reads the left one
+        args = tuple(_accelerate(arg, functions, pure, not (method and i == 1))
+                     for i, arg in enumerate(node.args))
         if any(new is not old for new, old in zip(args, node.args, strict=True)):
             node = copy.copy(node)
             node.args = args
     elif isinstance(node, yexpr.MappingRuleExpression):
-        destination = _accelerate(node.destination, functions)
+        destination = _accelerate(node.destination, functions, pure)
         if destination is not node.destination:
             node = copy.copy(node)
             node.destination = destination
     elif isinstance(node, yexpr.Wrap):
-        inner = _accelerate(node.expr, functions)
+        inner = _accelerate(node.expr, functions, pure)
         if inner is not node.expr:
             node = copy.copy(node)
             node.expr = inner
@@ -211,9 +223,11 @@ class _Engines:
         with self.parse_lock:  # ply's parser keeps state while parsing
             statement = self.parser(text)
         # Functions the fast path implements, unless a plugin function shadows them.
-        functions = FAST_FUNCTIONS.difference(registry.get_functions())
+        plugins = registry.get_functions()
+        functions = FAST_FUNCTIONS.difference(plugins)
         fast = compile_fast(statement.expression, functions=functions)
-        accelerated = _accelerate(statement.expression, functions)
+        accelerated = _accelerate(statement.expression, functions,
+                                  constfold.pure_names(plugins))
         return ParsedYaql(text, statement, fast, accelerated)
 
     def root_context(self) -> Any:
