@@ -207,6 +207,8 @@ class CaseRun:
         ex = self.request("GET", f"/executions/{ex_id}").json()
         snap: dict[str, Any] = {"state": ex.get("state"), "state_info": ex.get("state_info"),
                                 "output": _loads(ex.get("output"))}
+        if depth:  # a sub-workflow: Mistral describes it "sub-workflow execution"
+            snap["description"] = ex.get("description")
         snap["tasks"] = sorted((self._task(t["id"], depth) for t in self._tasks(ex_id)),
                                key=lambda t: json.dumps(t, sort_keys=True))
         return snap
