@@ -12,6 +12,7 @@ A case file holds one case (a mapping with ``name``) or several (``cases: [...]`
 ``steps``         optional explicit script (see runner.py); default: start, wait, observe
 ``expect``        optional regexes: ``state_info`` (execution), ``tasks: {name: regex}``,
                   ``error`` (HTTP error text of a failed upload/start)
+``exact_info``    true: state_info, error and other texts compared whole, not by their first words
 ``timeout``       seconds to wait for a terminal state (default 60)
 """
 

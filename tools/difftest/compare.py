@@ -8,8 +8,10 @@ from typing import Any
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 STAMP = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?")
 NS = re.compile(r"dt[0-9a-f]{10}-?")
-# state_info texts are compared on their first words unless the case gives a regex.
+# state_info texts are compared on their first words unless the case gives a regex, or
+# whole (with Python object addresses masked) when it says ``exact_info: true``.
 INFO_PREFIX = 24
+ADDRESS = re.compile(r"0x[0-9a-f]{6,}")
 
 
 def normalise(value: Any) -> Any:
@@ -25,18 +27,21 @@ def normalise(value: Any) -> Any:
     return value
 
 
-def _info_key(text: Any) -> Any:
+def _info_key(text: Any, exact: bool = False) -> Any:
     if not text:
         return None
-    return str(text)[:INFO_PREFIX]
+    return ADDRESS.sub("<addr>", str(text)) if exact else str(text)[:INFO_PREFIX]
 
 
-def diff(golden: Any, actual: Any, path: str = "") -> list[tuple[str, Any, Any]]:
-    """(path, golden, actual) for every difference; state_info and error texts by prefix."""
+def diff(golden: Any, actual: Any, path: str = "",
+         exact: bool = False) -> list[tuple[str, Any, Any]]:
+    """(path, golden, actual) for every difference; state_info and error texts by prefix
+    (or whole when *exact*, as are all strings then, with object addresses masked)."""
     last = path.rsplit(".", 1)[-1]
     if last in ("state_info", "error") or (path.endswith("output.result")
-                                           and isinstance(golden, str)):
-        g, a = _info_key(golden), _info_key(actual)
+                                           and isinstance(golden, str)) or \
+            (exact and isinstance(golden, str) and isinstance(actual, str)):
+        g, a = _info_key(golden, exact), _info_key(actual, exact)
         return [] if g == a else [(path, golden, actual)]
     if isinstance(golden, dict) and isinstance(actual, dict):
         out: list[tuple[str, Any, Any]] = []
@@ -44,14 +49,14 @@ def diff(golden: Any, actual: Any, path: str = "") -> list[tuple[str, Any, Any]]
             g_item, a_item = golden.get(key), actual.get(key)
             if key in ("tasks", "subworkflows") and isinstance(g_item, list) and \
                     isinstance(a_item, list):
-                out.extend(_diff_lists(g_item, a_item, f"{path}.{key}"))
+                out.extend(_diff_lists(g_item, a_item, f"{path}.{key}", exact))
                 continue
-            out.extend(diff(golden.get(key), actual.get(key), f"{path}.{key}"))
+            out.extend(diff(golden.get(key), actual.get(key), f"{path}.{key}", exact))
         return out
     if isinstance(golden, list) and isinstance(actual, list) and len(golden) == len(actual):
         out = []
         for i, (g, a) in enumerate(zip(golden, actual, strict=False)):
-            out.extend(diff(g, a, f"{path}[{i}]"))
+            out.extend(diff(g, a, f"{path}[{i}]", exact))
         return out
     return [] if golden == actual else [(path, golden, actual)]
 
@@ -62,7 +67,8 @@ def _label(item: Any, i: int) -> str:
     return str(i)
 
 
-def _diff_lists(golden: list[Any], actual: list[Any], path: str) -> list[tuple[str, Any, Any]]:
+def _diff_lists(golden: list[Any], actual: list[Any], path: str,
+                exact: bool) -> list[tuple[str, Any, Any]]:
     """Task lists: matched by name (in order within a name), extra/missing reported."""
     groups: dict[str, tuple[list[Any], list[Any]]] = {}
     for i, g in enumerate(golden):
@@ -77,7 +83,8 @@ def _diff_lists(golden: list[Any], actual: list[Any], path: str) -> list[tuple[s
         gs = sorted(gs, key=_state_key)
         acts = sorted(acts, key=_state_key)
         for k, (g, a) in enumerate(zip(gs, acts, strict=False)):
-            out.extend(diff(g, a, f"{path}[{name}#{k}]" if len(gs) > 1 else f"{path}[{name}]"))
+            out.extend(diff(g, a, f"{path}[{name}#{k}]" if len(gs) > 1 else f"{path}[{name}]",
+                            exact))
     return out
 
 

@@ -91,7 +91,8 @@ def compare_case(case: Case, golden: dict[str, Any], actual: dict[str, Any]) -> 
         return [("golden", "stale: re-record this case", None)]
     if "harness_error" in actual:
         return [("harness_error", None, actual["harness_error"])]
-    return diff(golden["observed"], actual) + check_patterns(case.get("expect"), actual)
+    found = diff(golden["observed"], actual, exact=bool(case.get("exact_info")))
+    return found + check_patterns(case.get("expect"), actual)
 
 
 Known = list[dict[str, Any]]

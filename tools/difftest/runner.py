@@ -9,7 +9,8 @@ observe. A case may give ``steps`` instead, each one of::
     - call: {method: PUT, path: /executions/{ex}, body: {...}}
     - sleep: 1.5
 
-In a call path ``{ex}`` is the started execution's id and ``{task:NAME}`` the id of its task NAME.
+In a call path ``{ex}`` is the started execution's id, ``{task:NAME}`` the id of its task NAME
+and ``{sub:NAME}`` the id of the (first started) sub-workflow execution of its task NAME.
 """
 
 from __future__ import annotations
@@ -179,7 +180,18 @@ class CaseRun:
             match = [t for t in tasks if t["name"] == name]
             tid = match[-1]["id"] if match else "none"
             path = path.replace(f"{{task:{name}}}", tid)
+        for name in re.findall(r"\{sub:([^}]+)\}", path):
+            path = path.replace(f"{{sub:{name}}}", self._sub_id(name))
         return path
+
+    def _sub_id(self, task_name: str) -> str:
+        match = [t for t in self._tasks() if t["name"] == task_name]
+        if not match:
+            return "none"
+        subs = self.request("GET", "/executions",
+                            params={"task_execution_id": match[-1]["id"]}).json()
+        found = sorted(subs.get("executions", []), key=lambda s: s.get("created_at") or "")
+        return str(found[0]["id"]) if found else "none"
 
     def _tasks(self, ex_id: str | None = None) -> list[dict[str, Any]]:
         resp = self.request("GET", "/tasks", params={"workflow_execution_id": ex_id or self.ex_id})
@@ -195,6 +207,8 @@ class CaseRun:
         ex = self.request("GET", f"/executions/{ex_id}").json()
         snap: dict[str, Any] = {"state": ex.get("state"), "state_info": ex.get("state_info"),
                                 "output": _loads(ex.get("output"))}
+        if depth:  # a sub-workflow: Mistral describes it "sub-workflow execution"
+            snap["description"] = ex.get("description")
         snap["tasks"] = sorted((self._task(t["id"], depth) for t in self._tasks(ex_id)),
                                key=lambda t: json.dumps(t, sort_keys=True))
         return snap

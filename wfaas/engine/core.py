@@ -33,6 +33,7 @@ from wfaas.exceptions import (
 )
 from wfaas.lang.specs import WorkflowSpec
 from wfaas.utils.dicts import deep_merge
+from wfaas.utils.states import cut_state_info
 
 _NOT_DEFINED = object()
 
@@ -162,15 +163,27 @@ def _action_completed(step: Step, ev: ActionCompleted) -> None:
         return  # unknown, duplicate or already cancelled: nothing to do
     step.set_action(a, ev.state)
     a.result, a.state_info = ev.result, ev.state_info
-    if a.is_workflow and ev.state != states.SUCCESS and not a.state_info:
-        kind = "Failed" if ev.state == states.ERROR else "Cancelled"
-        a.state_info = f"{kind} subworkflow [execution_id={a.id}]"
+    if a.is_workflow and ev.state != states.SUCCESS:
+        a.state_info = _subworkflow_info(a.id, ev)
     task = st.tasks.get(a.task_id)
     a.accepted = task is not None and task.attempt == a.attempt
     if states.is_terminal(st.state):
         _late_completion(step, a.task_id, ev.state)
         return
     tasks.on_action_done(step, a)
+
+
+def _subworkflow_info(child_id: str, ev: ActionCompleted) -> str | None:
+    """The state_info a failed or cancelled sub-workflow gives its task: like Mistral, the
+    ``result`` of the child's output as text (None when empty); a child that never ran
+    (its output is not a mapping) keeps the message it was stopped with."""
+    if isinstance(ev.result, dict) and "result" in ev.result:
+        text = ev.result["result"]
+        return cut_state_info(str(text)) if text else None
+    if ev.state_info:
+        return ev.state_info
+    kind = "Failed" if ev.state == states.ERROR else "Cancelled"
+    return f"{kind} subworkflow [execution_id={child_id}]"
 
 
 def _late_completion(step: Step, task_id: str, state: str) -> None:

@@ -264,7 +264,9 @@ def on_action_done(step: Step, action: ActionState) -> None:
     try:
         if wi is None:
             info = None
-            if action.state == states.ERROR:
+            if action.is_workflow:  # the child's output result (core._subworkflow_info)
+                info = action.state_info if action.state != states.SUCCESS else None
+            elif action.state == states.ERROR:
                 info = action.state_info or str(action.result)
             elif action.state == states.CANCELLED:
                 info = action.state_info or "Cancelled"
@@ -291,17 +293,20 @@ def _item_done(step: Step, task: TaskState, action: ActionState, wi: WithItems) 
 
 
 class _TentativeFunctions(EngineFunctions):
-    """Functions that show the current task with its not yet stored state and result."""
+    """Functions that show the current task with its not yet stored state, state_info and
+    result (Mistral stores them before it publishes)."""
 
-    def __init__(self, step: Step, task: TaskState, state: str, result: Any) -> None:
+    def __init__(self, step: Step, task: TaskState, state: str, result: Any,
+                 info: str | None = None) -> None:
         super().__init__(step.st, task)
         self._state = state
         self._result = result
+        self._info = info
 
     def task(self, name: str | None = None) -> dict[str, Any] | None:
         d = super().task(name)
         if d is not None and self.current is not None and d["id"] == self.current.id:
-            d["state"] = self._state
+            d["state"], d["state_info"] = self._state, self._info
             d["result"] = self._result
         return d
 
@@ -312,6 +317,7 @@ class _TentativeFunctions(EngineFunctions):
         for d in super().tasks(workflow_execution_id, recursive, None, flat):
             if self.current is not None and d["id"] == self.current.id:
                 d["state"], d["result"] = self._state, self._result
+                d["state_info"] = self._info
             if state is None or d["state"] == state:
                 out.append(d)
         return out
@@ -342,7 +348,7 @@ def result_ready(step: Step, task: TaskState, state: str, result: Any,
                                   f"Delayed by 'wait-after' policy [delay={_num(delay)}]")
                     step.schedule(WAIT_AFTER, task, delay)
                     return
-            fc = _TentativeFunctions(step, task, state, result)
+            fc = _TentativeFunctions(step, task, state, result, info)
             published, glob = _publish_values(step, task, state, fc)
             task.published = published if isinstance(published, dict) else task.published
             # Mistral evaluates fail-on after any attempt, and acts on a success only
@@ -380,7 +386,7 @@ def _retry(step: Step, task: TaskState, spec: TaskSpec, state: str,
     dataflow.invalidate(step.st, task)
     try:
         data = dataflow.task_data(step.st, task, out=True)
-        fc = _TentativeFunctions(step, task, state, result)
+        fc = _TentativeFunctions(step, task, state, result, info)
         count = _eval(step, task, r.count, "retry count", data, fc)
         break_on = _eval(step, task, r.break_on, "retry break-on", data, fc)
         continue_on = _eval(step, task, r.continue_on, "retry continue-on", data, fc)
@@ -474,7 +480,7 @@ def finish_task(step: Step, task: TaskState, state: str, info: str | None, resul
 
     st = step.st
     spec = step.task_spec(task)
-    fc = _TentativeFunctions(step, task, state, result)
+    fc = _TentativeFunctions(step, task, state, result, info)
     if publish is None:
         try:
             publish = _publish_values(step, task, state, fc)
@@ -483,8 +489,11 @@ def finish_task(step: Step, task: TaskState, state: str, info: str | None, resul
             info = _join_info(info if state == states.ERROR else None, e.message)
             state = states.ERROR
     published, glob = publish
-    # Mistral does not evaluate keep-result: only a literal false drops the result
+    # Mistral does not evaluate keep-result: only a literal false drops the result, and
+    # only an action's (a sub-workflow's output is always kept)
     keep = spec.keep_result if not isinstance(spec.keep_result, str) else True
+    if spec.type == "workflow":
+        keep = True
     task.published = published if isinstance(published, dict) else {"published": published}
     if glob:
         st.context = {**st.context, **glob}

@@ -16,6 +16,7 @@ from wfaas.engine.commands import (
 from wfaas.engine.dataflow import EngineFunctions, EvalFailure
 from wfaas.engine.model import ActionState, TaskState
 from wfaas.engine.step import Step
+from wfaas.utils.states import STATE_INFO_CHARS, cut_state_info
 
 
 def live_actions(step: Step, task: TaskState) -> list[ActionState]:
@@ -103,8 +104,8 @@ def succeed(step: Step, msg: str | None = None) -> None:
 
 
 def fail(step: Step, msg: str | None) -> None:
-    """Finish with ERROR; output is ``{"result": msg}`` plus ``output-on-error`` (without
-    one, plus the final context, as Mistral does)."""
+    """Finish with ERROR; output is ``{"result": msg}`` updated with ``output-on-error``
+    (without one, with the final context, as Mistral does)."""
     if states.is_terminal(step.st.state):
         return
     ctx = final_context(step)
@@ -120,9 +121,9 @@ def fail(step: Step, msg: str | None) -> None:
             extra = {}
     if not extra:
         extra = _public(ctx)
-    output = {"result": msg}
+    output: dict[str, Any] = {"result": msg}
     if isinstance(extra, dict):
-        output.update({k: v for k, v in extra.items() if k != "result"})
+        output.update(extra)  # as Mistral's merge: a ``result`` of its own replaces msg
     _finish(step, states.ERROR, output, msg)
 
 
@@ -151,6 +152,11 @@ def cancel_task(step: Step, task: TaskState, msg: str | None) -> None:
     task.processed = True
 
 
+#: a failure message lists no more failed actions / sub-workflows once it is this long
+#: (Mistral lists them all; it keeps 65500 characters of a state_info)
+FAIL_MESSAGE_CHARS = 2 * STATE_INFO_CHARS
+
+
 def build_fail_message(step: Step) -> str | None:
     """Mistral's 'Failure caused by error in tasks: ...' for unhandled errors."""
     st = step.st
@@ -161,15 +167,31 @@ def build_fail_message(step: Step) -> str | None:
         return None
     msg = "Failure caused by error in tasks: " + ", ".join(t.name for t in failed) + "\n"
     for t in failed:
-        msg += f"\n  {t.name} [task_ex_id={t.id}] -> {t.state_info}\n"
-        shown = 0
-        for aid in st.by_task.get(t.id, ()):
-            a = st.actions[aid]
-            if a.state == states.ERROR and a.attempt == t.attempt and shown < 10:
-                key = "wf_ex_id" if a.is_workflow else "action_ex_id"
-                msg += f"    [{key}={a.id}, idx={a.index}]: {a.result}\n"
-                shown += 1
+        msg += f"\n  {t.name} [task_ex_id={t.id}] -> {cut_state_info(t.state_info)}\n"
+        for line in _failed_lines(step, t):
+            if len(msg) > FAIL_MESSAGE_CHARS:
+                break
+            msg += line
     return msg
+
+
+def _failed_lines(step: Step, task: TaskState) -> list[str]:
+    """Mistral's lines of a failed task: every action (then sub-workflow) execution in
+    ERROR, of every attempt, numbered by its position among the task's executions of
+    that kind in creation order; a sub-workflow shows its output's ``result``."""
+    st = step.st
+    mine = sorted((st.actions[a] for a in st.by_task.get(task.id, ())),
+                  key=lambda a: (a.attempt, a.created_at, a.index))
+    lines = []
+    for is_wf, key in ((False, "action_ex_id"), (True, "wf_ex_id")):
+        for i, a in enumerate(x for x in mine if x.is_workflow == is_wf):
+            if a.state != states.ERROR:
+                continue
+            text = a.result
+            if is_wf and isinstance(text, dict):
+                text = text.get("result", "Unknown")
+            lines.append(f"    [{key}={a.id}, idx={i}]: {cut_state_info(str(text))}\n")
+    return lines
 
 
 def complete_if_done(step: Step) -> None:

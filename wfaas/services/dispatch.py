@@ -47,6 +47,8 @@ if TYPE_CHECKING:
     from wfaas.services.engine_service import EngineService
 
 LOG = logging.getLogger(__name__)
+#: the description Mistral gives every sub-workflow execution
+SUB_WORKFLOW_DESCRIPTION = "sub-workflow execution"
 _EXECUTIONS = m.EXECUTIONS
 _BODIES = m.EXECUTION_BODIES
 
@@ -106,7 +108,8 @@ def create_child(service: EngineService, session: Session, loaded: Loaded,
         id=cmd.execution_id, workflow_name=wf.name, workflow_namespace=wf.namespace,
         workflow_id=wf.id, spec=wf.text, input=cmd.input, params=cmd.params,
         state="RUNNING", root_execution_id=root, parent_execution_id=meta.id,
-        task_execution_id=cmd.task_id, project_id=meta.project_id, security=meta.security))
+        task_execution_id=cmd.task_id, project_id=meta.project_id, security=meta.security,
+        description=SUB_WORKFLOW_DESCRIPTION))
     if loaded.depth is not None:
         limits.remember_depth(cmd.execution_id, loaded.depth + 1)
     metrics.execution_started()

@@ -162,7 +162,7 @@ parent:
     for key, (child, parent) in parents.items():
         params = {"env": {"x": 42}} if key.startswith("env") else None
         out.append(case(f"sub.{key}", workflows=doc(parent + child), workflow="parent",
-                        params=params))
+                        params=params, exact_info=True))
     return out
 
 
