@@ -116,7 +116,10 @@ def launch(step: Step, task: TaskState, todo: list[int] | None = None) -> None:
     else:
         step.st.touch_task(task)
     timeout = _seconds(step, task, spec.timeout, "timeout")
-    task.runtime["timeout"] = timeout or None
+    if timeout:
+        task.runtime["timeout"] = timeout
+    else:  # no key: a task's runtime_context is {} as in Mistral
+        task.runtime.pop("timeout", None)
     if timeout > 0:
         step.schedule(TIMEOUT, task, timeout)
     if spec.with_items is not None:

@@ -145,3 +145,14 @@ child:
     assert done["state"] == "CANCELLED" and done["state_info"] == "Cancelled tasks: p"
     (task,) = task_rows(runtime, ex["id"])
     assert task.state == "CANCELLED" and task.state_info is None
+
+
+def test_runtime_context_of_a_plain_task_is_empty_as_in_mistral(runtime: Runtime) -> None:
+    """Mistral 23 shows ``runtime_context: {}`` for a task without a policy; a task
+    with a timeout keeps it (the engine reads it when the timer fires)."""
+    define(runtime, "version: '2.0'\nrc:\n  tasks:\n    a:\n      action: std.noop\n"
+                    "      on-success: b\n    b:\n      action: std.noop\n      timeout: 30\n")
+    done = runtime.wait_execution(runtime.start_workflow("rc")["id"], T)
+    rows = {t.name: t for t in task_rows(runtime, done["id"])}
+    assert rows["a"].runtime_context == {}
+    assert rows["b"].runtime_context == {"timeout": 30}
