@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
@@ -170,3 +172,21 @@ def test_execution_params_move_to_the_body_row_and_back(db_engine: Engine) -> No
         assert conn.execute(text("SELECT count(*) FROM task_executions")).scalar() == 0
         conn.execute(text("DELETE FROM workflow_executions"))
         assert conn.execute(text("SELECT count(*) FROM execution_bodies")).scalar() == 0
+
+
+def test_the_scripts_head_is_read_without_alembic(db_engine: Engine) -> None:
+    """ensure_schema recognises a database at head from the script files and the
+    alembic_version row; a restarted server then never imports alembic (~5 MB)."""
+    assert migration.script_heads() == {migration.head_revision()}
+    assert migration.stored_revisions(db_engine) == [migration.head_revision()]
+    code = ("import sys\n"
+            "from sqlalchemy import create_engine\n"
+            "from wfaas.db import migration\n"
+            f"migration.ensure_schema(create_engine({str(db_engine.url)!r}))\n"
+            "assert 'alembic' not in sys.modules\n")
+    if db_engine.dialect.name == "sqlite":
+        subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+    migration.downgrade(db_engine, "0008_bodies")
+    assert migration.stored_revisions(db_engine) == ["0008_bodies"]
+    migration.ensure_schema(db_engine)
+    assert migration.current_revision(db_engine) == migration.head_revision()
