@@ -19,12 +19,13 @@ import os
 import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import paramiko
+from typing import TYPE_CHECKING, Any
 
 from wfaas.actions.base import Action, ActionContext, ActionException
 from wfaas.actions.egress import EgressDenied, EgressPolicy
+
+if TYPE_CHECKING:
+    import paramiko
 
 LOG = logging.getLogger(__name__)
 
@@ -65,9 +66,18 @@ def split_host(host: str, default_port: int = 22) -> tuple[str, int]:
     return host, default_port
 
 
+def _paramiko() -> Any:
+    """paramiko, imported when an action first needs it: with cryptography, nacl and
+    invoke it is ~25 MB of modules that a server which never runs std.ssh (the action
+    registry imports this module) does not load."""
+    import paramiko as module
+    return module
+
+
 def _key_classes() -> list[type[paramiko.PKey]]:
     names = ("Ed25519Key", "ECDSAKey", "RSAKey", "DSSKey")
-    return [getattr(paramiko, n) for n in names if hasattr(paramiko, n)]
+    module = _paramiko()
+    return [getattr(module, n) for n in names if hasattr(module, n)]
 
 
 def _inside(path: str, dirs: Sequence[str]) -> bool:
@@ -134,7 +144,7 @@ def load_private_key(text: str | None = None, filename: str | None = None,
     for cls in _key_classes():
         try:
             return cls.from_private_key(io.StringIO(text), password=password or None)
-        except (paramiko.SSHException, ValueError):
+        except (_paramiko().SSHException, ValueError):
             continue
     raise ActionException("The private key is not in a format paramiko can read")
 
@@ -146,8 +156,8 @@ def _connect(host: str, username: str | None, password: str | None,
     name, port = split_host(host)
     if sock is None:
         sock = (policy or EgressPolicy()).connect(name, port, CONNECT_TIMEOUT)
-    client = paramiko.SSHClient()
-    client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+    client = _paramiko().SSHClient()
+    client.set_missing_host_key_policy(_paramiko().AutoAddPolicy())
     try:
         client.connect(name, port=port, username=username, password=password or None,
                        pkey=pkey, sock=sock, timeout=CONNECT_TIMEOUT,
@@ -257,7 +267,7 @@ class SSHProxiedAction(SSHAction):
                                   "allow_proxy_command)")
         pkey = self._key()
         if self.proxy_command:
-            sock: Any = paramiko.ProxyCommand(self.proxy_command)
+            sock: Any = _paramiko().ProxyCommand(self.proxy_command)
             return _connect(host, self.username, self.password, pkey, sock=sock)
         name, port = split_host(host)
         if not settings.policy.is_open():  # the gateway connects to the checked address

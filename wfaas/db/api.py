@@ -418,7 +418,8 @@ _UPDATE_BODY = m.EXECUTION_BODIES.update().where(m.EXECUTION_BODIES.c.id == bind
 
 def split_body(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """``values`` of an execution as (header columns, body columns: ``spec``,
-    ``input``); the body is empty (and ``values`` returned as is) when none is set."""
+    ``input``, ``params``); the body is empty (and ``values`` returned as is) when none
+    is set."""
     if not any(k in values for k in m.BODY_COLUMNS):
         return values, {}
     return ({k: v for k, v in values.items() if k not in m.BODY_COLUMNS},

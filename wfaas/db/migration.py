@@ -7,20 +7,27 @@ serves ``wfaas-db-manage``, ``Runtime.from_config`` and the tests.
 
 from __future__ import annotations
 
+import ast
 import io
 import os
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, inspect, text
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# alembic is imported by the functions that use it: with mako and pygments it is ~12 MB
+# of modules that a server whose schema is at head never needs (see ensure_schema)
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "migrations")
+VERSIONS_DIR = os.path.join(MIGRATIONS_DIR, "versions")
 
 
 def alembic_config(engine: Engine | None = None, stdout: io.TextIOBase | None = None) -> Config:
     """An alembic Config for the wfaas scripts (bound to ``engine`` when given)."""
+    from alembic.config import Config
+
     cfg = Config(os.path.join(MIGRATIONS_DIR, "alembic.ini"), stdout=stdout)  # type: ignore[arg-type]
     cfg.set_main_option("script_location", MIGRATIONS_DIR)
     if engine is not None:
@@ -31,6 +38,8 @@ def alembic_config(engine: Engine | None = None, stdout: io.TextIOBase | None = 
 
 def _run(engine: Engine, fn: str, *args: object, stdout: io.TextIOBase | None = None,
          **kwargs: object) -> None:
+    from alembic import command
+
     cfg = alembic_config(engine, stdout)
     if engine.dialect.name != "sqlite":
         with engine.begin() as conn:
@@ -81,23 +90,64 @@ def stamp(engine: Engine, revision: str = "head") -> None:
 
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at (None: never migrated)."""
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
 def head_revision() -> str | None:
     """The newest revision of the scripts."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def history() -> list[str]:
     """One line per revision, newest first: ``<rev> <- <down_rev>: <message>``."""
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(alembic_config())
     return [f"{rev.revision} <- {rev.down_revision or '<base>'}: {rev.doc}"
             for rev in script.walk_revisions()]
 
 
+def script_heads() -> set[str]:
+    """The revisions of the scripts that no other revises, read from the files' literal
+    ``revision`` / ``down_revision`` assignments (without importing alembic)."""
+    revisions: set[str] = set()
+    revised: set[str] = set()
+    for name in sorted(os.listdir(VERSIONS_DIR)):
+        if not name.endswith(".py") or name.startswith("__"):
+            continue
+        with open(os.path.join(VERSIONS_DIR, name), encoding="utf-8") as fh:
+            tree = ast.parse(fh.read())
+        for node in tree.body:
+            if (isinstance(node, ast.Assign) and len(node.targets) == 1
+                    and isinstance(node.targets[0], ast.Name)):
+                key = node.targets[0].id
+                if key == "revision":
+                    revisions.add(ast.literal_eval(node.value))
+                elif key == "down_revision":
+                    down = ast.literal_eval(node.value)
+                    revised.update(down if isinstance(down, tuple | list) else
+                                   [down] if down else [])
+    return revisions - revised
+
+
+def stored_revisions(engine: Engine) -> list[str]:
+    """The rows of the database's ``alembic_version`` table (none: never migrated)."""
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return []
+        return list(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+
+
 def ensure_schema(engine: Engine) -> None:
-    """Bring the schema to head when it is behind (no-op when up to date)."""
+    """Bring the schema to head when it is behind (no-op when up to date; a database
+    already at the single head is recognised without importing alembic)."""
+    heads = script_heads()
+    if len(heads) == 1 and stored_revisions(engine) == list(heads):
+        return
     if current_revision(engine) != head_revision():
         upgrade(engine, "head")

@@ -157,7 +157,6 @@ EXECUTIONS = Table(
     Column("workflow_namespace", String(255), nullable=False, default="", server_default=""),
     Column("workflow_id", String(36)),
     Column("description", Text, nullable=False, default="", server_default=""),
-    Column("params", JsonText, nullable=True),
     Column("output", JsonText, nullable=True),
     Column("state", String(20), nullable=False, default="IDLE"),
     Column("state_info", Text),
@@ -183,27 +182,30 @@ EXECUTIONS = Table(
 
 #: the large columns of an execution that only its start writes, apart from the header:
 #: SQLite rewrites a whole record, overflow pages included, on any UPDATE, so in the
-#: header they would be written again by every engine step. (``params`` stays in the
-#: header: the first step stores them normalised and a resume merges an env into them;
-#: in this row each of those writes would rewrite the input too.)
+#: header they would be written again by every engine step. ``params`` (with ``env``)
+#: is here too: the start stores them as the engine normalises them, so only a resume
+#: or rerun that merges an env into them rewrites this row (input and spec included:
+#: once per such request, not per step; a row of its own would cost one more INSERT
+#: per execution and one more join per load).
 EXECUTION_BODIES = Table(
     "execution_bodies", Base.metadata,
     Column("id", String(36), ForeignKey("workflow_executions.id", ondelete="CASCADE"),
            primary_key=True),
     Column("spec", Text, nullable=False),
     Column("input", JsonText, nullable=True),
+    Column("params", JsonText, nullable=True),
 )
 
 #: the columns of the body table (besides ``id``)
-BODY_COLUMNS = ("spec", "input")
+BODY_COLUMNS = ("spec", "params", "input")
 
 
 class WorkflowExecution(Base):
     """One run of a workflow, with the definition it started with.
 
     Mapped over the join of two rows with the same id: the header
-    (:data:`EXECUTIONS`) and the body (:data:`EXECUTION_BODIES`: ``spec`` and
-    ``input``), so that the ORM writes only the row whose columns changed.
+    (:data:`EXECUTIONS`) and the body (:data:`EXECUTION_BODIES`: ``spec``,
+    ``input`` and ``params``), so that the ORM writes only the row whose columns changed.
     ``spec`` is the definition text in force at start, so later definition
     changes do not affect a running execution. ``engine_state`` holds the
     workflow-level part of the engine state (per-task state lives in

@@ -62,7 +62,7 @@ class StartWriter:
         self.columns = tuple(
             (c.key, c.type._cached_bind_processor(dialect), _default_of(c))
             for c in m.columns_of(m.WorkflowExecution))
-        # an execution is a header row and a body row (spec, input)
+        # an execution is a header row and a body row (spec, input, params)
         self.inserts = tuple(
             (f"INSERT INTO {dialect.identifier_preparer.format_table(table)} "
              f"({', '.join(q(c.key) for c in table.columns)}) "

@@ -174,7 +174,7 @@ def insert_child_rows(session: Session) -> None:
     try:
         if tx is None:
             api.insert_executions(session.connection(), rows)
-        else:  # the header rows, then their body rows (spec, input)
+        else:  # the header rows, then their body rows (spec, input, params)
             headers, bodies = api.execution_rows(rows)
             tx.insert(_EXECUTIONS, headers)
             tx.insert(_BODIES, bodies)

@@ -180,6 +180,10 @@ class Operations:
         params = resolve_env(session, params)
         check_vars(spec, input, params)  # Mistral: a failing 'vars' is a 400 at start
         params.setdefault("namespace", wf.namespace)
+        # as the engine's start normalises them (Mistral shows params.env from the start):
+        # the first step then does not store them again (with them the body row, input
+        # and spec included)
+        params.setdefault("env", {})
         if spec.type == "reverse" and params.get("task_name") not in spec.tasks:
             # Mistral: 400 "Invalid task name [...]" for a missing or unknown target
             raise InputError(f"Invalid task name [wf={wf.name}, "

@@ -1,10 +1,11 @@
 """Mapping between the engine's ``WorkflowState`` and the database rows.
 
 - ``workflow_executions``: the header; columns for what the API shows (state,
-  state_info, output, params) and ``engine_state`` for the rest
+  state_info, output) and ``engine_state`` for the rest
   (counter, timers, pending ...), rewritten by every step; ``execution_bodies``:
-  ``spec`` and ``input``, written by the start only (a step that changes the input
-  updates that row too); ``execution_contexts``: the global context.
+  ``spec``, ``input`` and ``params`` (with ``env``), written by the start only (a step
+  that changes the input or the params, e.g. a resume with an env, updates that row
+  too); ``execution_contexts``: the global context.
 - ``task_executions``: one row per ``TaskState``; engine-only fields in
   ``engine_state``. Sub-workflow "actions" (``ActionState.is_workflow``) are
   kept in their task row's ``engine_state["subworkflows"]`` because the child
@@ -384,7 +385,7 @@ def compare_and_set_header(session: Session, ex_id: str, version: int,
     tx = StepTx.of_session(session)
     if tx is None:
         return api.update_execution_cas(session, ex_id, version, **values)
-    headers, bodies = _split_bodies([(ex_id, version, values)])  # spec / input: body row
+    headers, bodies = _split_bodies([(ex_id, version, values)])  # spec / input / params: body row
     if not tx.compare_and_set(_EXECUTIONS, headers):
         return False
     if bodies:
@@ -487,7 +488,7 @@ class RowBuffer:
 
 def _split_bodies(headers: list[tuple[str, int, dict[str, Any]]],
                   ) -> tuple[list[tuple[str, int, dict[str, Any]]], list[dict[str, Any]]]:
-    """The header updates without their body columns (``spec``, ``input``), and the
+    """The header updates without their body columns (``spec``, ``input``, ``params``), and the
     body rows to update (``{"id": ..., column: value}``): the body row is written only by
     the steps that change it, the header by every step."""
     out, bodies = [], []

@@ -107,6 +107,13 @@ def test_env_by_name_and_object(client: Client, runtime: Any) -> None:
     assert_fault(client.post_json("/v2/executions", {"workflow_name": "env_wf",
                                                      "params": {"env": "nope"}}, 400), 400,
                  "Environment is not found: nope")
+    # params (in the execution's body row) in the create answer, a GET and a list
+    assert json.loads(by_obj["params"]) == {"env": {"k": "inline"}, "namespace": ""}
+    got = client.get(f"/v2/executions/{by_name['id']}?fields=params", 200).json
+    assert json.loads(got["params"]) == {"env": {"k": "named"}, "namespace": ""}
+    listed = client.get("/v2/executions?fields=params&sort_keys=created_at", 200).json
+    assert [json.loads(e["params"])["env"] for e in listed["executions"]] == [
+        {"k": "named"}, {"k": "inline"}]
 
 
 def test_list_filters_output_and_pagination(client: Client, runtime: Any) -> None:

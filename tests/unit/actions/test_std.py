@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from wfaas.actions.base import ActionContext, ActionException, Result
@@ -84,3 +87,17 @@ def test_javascript_real_engine() -> None:
         JavaScriptAction("throw new Error('boom');").run(CTX)
     with pytest.raises(ActionException, match="SyntaxError"):
         JavaScriptAction("return (;").run(CTX)
+
+
+def test_loading_the_std_actions_does_not_import_paramiko() -> None:
+    """The registry imports std.ssh's module; paramiko (with cryptography, nacl and
+    invoke, ~15 MB of a server's memory) is imported only when an SSH action runs."""
+    code = ("import sys\n"
+            "from wfaas.actions.registry import load_entry_point_actions\n"
+            "names = {d.name for d in load_entry_point_actions(True)}\n"
+            "assert 'std.ssh' in names, sorted(names)\n"
+            "from wfaas.actions import std_ssh\n"
+            "assert 'paramiko' not in sys.modules\n"
+            "std_ssh._key_classes()\n"
+            "assert 'paramiko' in sys.modules\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

@@ -298,9 +298,10 @@ INPUT_WF = chain("input_wf", ["      publish:", "        size: <% len($.blob) %>
     "input: [n]", "input: [blob]").replace("len($.big)", "$.size")
 
 
-def wal_bytes_of_run(rt: Runtime, eng: Engine, blob: str) -> int:
-    """Bytes SQLite appended to its WAL for one run of ``input_wf`` (the WAL is
-    truncated first; it stays under the 1,000-page autocheckpoint here)."""
+def wal_bytes_of_run(rt: Runtime, eng: Engine, blob: str, env_blob: str | None = None) -> int:
+    """Bytes SQLite appended to its WAL for one run of ``input_wf`` (``blob``: its
+    input) or, with ``env_blob``, of ``env_wf`` (``params.env.big``); the WAL is
+    truncated first; it stays under the 1,000-page autocheckpoint here."""
     wal = Path(str(eng.url.database) + "-wal")
     conn = sqlite3.connect(str(eng.url.database), isolation_level=None)
     try:
@@ -308,10 +309,13 @@ def wal_bytes_of_run(rt: Runtime, eng: Engine, blob: str) -> int:
     finally:
         conn.close()
     assert busy == 0
-    ex = rt.start_workflow("input_wf", input={"blob": blob})
+    if env_blob is None:
+        ex = rt.start_workflow("input_wf", input={"blob": blob})
+    else:
+        ex = rt.start_workflow("env_out_wf", input={"n": 0}, params={"env": {"big": env_blob}})
     done = rt.wait_execution(ex["id"], 60)
     assert done["state"] == "SUCCESS", done["state_info"]
-    assert done["output"] == {"size": len(blob)}
+    assert done["output"] == {"size": len(blob if env_blob is None else env_blob)}
     return wal.stat().st_size
 
 
@@ -325,4 +329,28 @@ def test_tasks_after_a_large_input_do_not_rewrite_it_on_sqlite(tmp_path: Path) -
             define(rt, INPUT_WF)
             small = wal_bytes_of_run(rt, eng, "x")
             large = wal_bytes_of_run(rt, eng, "x" * 300_000)
+    assert large - small < 2 * 300_000, (small, large)
+
+
+#: ``env_wf`` without the publish: the env is read by the output only
+ENV_OUT_WF = chain("env_out_wf", ["      on-success: [t0]"], FOLLOW).replace(
+    "len($.big)", "len(env().big)")
+
+
+def test_tasks_of_an_execution_with_a_large_env_do_not_rewrite_it_on_sqlite(
+        tmp_path: Path) -> None:
+    """A 300 KB ``params.env`` is written to the database file once (the insert of the
+    body row, where ``params`` lives), not once per task: before, ``params`` was in the
+    header row that every step updates (FOLLOW + 1 steps, ~2 copies each in the WAL),
+    and the first step stored the params again (the start had not added ``env``)."""
+    with migrated_engine("sqlite", tmp_path) as eng:
+        with Runtime(eng, provider=testactions.provider(),  # type: ignore[arg-type]
+                     embedded=True, pure_actions_per_step=0) as rt:
+            define(rt, ENV_OUT_WF)
+            small = wal_bytes_of_run(rt, eng, "", "x")
+            large = wal_bytes_of_run(rt, eng, "", "x" * 300_000)
+            with rt.session() as s:  # the reloaded state still has it
+                ex = s.scalars(select(m.WorkflowExecution).order_by(
+                    m.WorkflowExecution.created_at.desc())).first()
+                assert ex is not None and ex.params["env"]["big"] == "x" * 300_000
     assert large - small < 2 * 300_000, (small, large)

@@ -129,11 +129,11 @@ class Ctx:
             self.client.register_workflows(definition)
             self.registered.add(key)
 
-    def run_wf(self, workflow: str, wf_input: dict[str, Any] | None = None
-               ) -> tuple[float, dict[str, Any]]:
+    def run_wf(self, workflow: str, wf_input: dict[str, Any] | None = None,
+               params: dict[str, Any] | None = None) -> tuple[float, dict[str, Any]]:
         """POST one execution and wait for it; return (seconds, final execution)."""
         t0 = time.perf_counter()
-        ex_id = self.client.start_execution(workflow, wf_input)
+        ex_id = self.client.start_execution(workflow, wf_input, params)
         ex = self.waiter.wait(ex_id)
         return time.perf_counter() - t0, ex
 

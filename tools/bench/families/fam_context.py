@@ -8,7 +8,8 @@ then ``follow`` small sequential ``std.noop`` tasks run. Each rep runs the workf
 reported the same way (``server_cpu_per_task_s``; ``written_bytes_per_task``, from
 ``wchar`` in /proc/PID/io): less sensitive to other load than the wall time.
 Sizes: an empty dict, a 2,000-key dict, about 100 KB and about 1 MB (lists of 100-character
-strings, below Mistral's default 1024 KB field limit).
+strings, below Mistral's default 1024 KB field limit). ``S=env_1MB``: the 1 MB list is
+the execution's environment (``params.env.big``), read by the output only (no publish).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from fam_common import Ctx, Point, cpu_seconds, expect, written_bytes
 
 SIZES: list[tuple[str, str, int]] = [  # label, kind, size
     ("0", "dict", 0), ("2k_keys", "dict", 2000), ("100KB", "list", 100_000),
-    ("1MB", "list", 1_000_000)]
+    ("1MB", "list", 1_000_000), ("env_1MB", "env", 1_000_000)]
 SMOKE_SIZES = [("0", "dict", 0), ("2k_keys", "dict", 2000)]
 
 
@@ -30,11 +31,14 @@ def value_of(kind: str, size: int) -> Any:
     return ["x" * 100] * (size // 104)
 
 
-def definition(name: str, follow: int) -> str:
-    """``big`` publishes the input ``blob``; then ``follow`` sequential noop tasks."""
+def definition(name: str, follow: int, env: bool = False) -> str:
+    """``big`` publishes the input ``blob`` (``env``: nothing; the output reads
+    ``env().big``); then ``follow`` sequential noop tasks."""
     lines = ["version: '2.0'", f"{name}:", "  input: [blob]", "  output:",
-             "    n: <% len($.big) %>", "  tasks:", "    big:", "      action: std.noop",
-             "      publish:", "        big: <% $.blob %>"]
+             f"    n: <% len({'env().big' if env else '$.big'}) %>", "  tasks:", "    big:",
+             "      action: std.noop"]
+    if not env:
+        lines += ["      publish:", "        big: <% $.blob %>"]
     if follow:
         lines.append("      on-success: [t0]")
     for i in range(follow):
@@ -45,17 +49,21 @@ def definition(name: str, follow: int) -> str:
 
 
 def _point(label: str, kind: str, size: int, follow: int) -> Point:
-    value = value_of(kind, size)
-    names = {n: f"fam_ctx_f{n}" for n in (0, follow)}
+    env = kind == "env"
+    value = value_of("list" if env else kind, size)
+    names = {n: f"fam_ctx{'_env' if env else ''}_f{n}" for n in (0, follow)}
 
     def setup(ctx: Ctx) -> None:
         for n, name in names.items():
-            ctx.register(name, definition(name, n))
+            ctx.register(name, definition(name, n, env))
 
     def timed(ctx: Ctx, n: int) -> tuple[float, float | None, float | None]:
         """Wall, server CPU seconds and bytes written by the server for one execution."""
         io0, cpu0 = written_bytes(ctx.pids), cpu_seconds(ctx.pids)
-        dt, ex = ctx.run_wf(names[n], {"blob": value})
+        if env:
+            dt, ex = ctx.run_wf(names[n], {"blob": None}, {"env": {"big": value}})
+        else:
+            dt, ex = ctx.run_wf(names[n], {"blob": value})
         io1, cpu1 = written_bytes(ctx.pids), cpu_seconds(ctx.pids)
         expect(ex, "n", len(value))
         cpu = None if cpu0 is None or cpu1 is None else cpu1 - cpu0

@@ -40,9 +40,11 @@ def start(tree: str, port: int, folder: str, extra: str) -> subprocess.Popen[byt
                  f"[database]\nconnection = sqlite:///{folder}/wfaas.db\n{extra}\n")
     env = dict(os.environ, PYTHONPATH=tree, PYTHONHASHSEED="0")
     with open(f"{folder}/server.log", "wb") as log:
+        # cwd: ``python -m`` puts the working directory first on sys.path, before
+        # PYTHONPATH; started from a checkout, both trees would run that checkout's code
         proc = subprocess.Popen([sys.executable, "-m", "wfaas.cmd.server", "--config-file",
                                  f"{folder}/wfaas.conf"], env=env, stdout=log,
-                                stderr=subprocess.STDOUT)
+                                stderr=subprocess.STDOUT, cwd=folder)
     for _ in range(300):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/v2/workflows?limit=1", timeout=1)

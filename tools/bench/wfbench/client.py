@@ -102,11 +102,14 @@ class Client:
         if status not in (200, 201):
             raise ApiError(f"registering workflows failed: {status} {_short(body)}")
 
-    def start_execution(self, workflow: str, wf_input: dict[str, Any] | None = None) -> str:
+    def start_execution(self, workflow: str, wf_input: dict[str, Any] | None = None,
+                        params: dict[str, Any] | None = None) -> str:
         """``POST /v2/executions``; return the new execution id."""
         body: dict[str, Any] = {"workflow_name": workflow, "description": "wfbench"}
         if wf_input is not None:
             body["input"] = json.dumps(wf_input)
+        if params is not None:
+            body["params"] = json.dumps(params)
         status, ex = self.request("POST", "/executions", body)
         if status not in (200, 201) or not isinstance(ex, dict) or "id" not in ex:
             raise ApiError(f"POST /executions ({workflow}) failed: {status} {_short(ex)}")
