@@ -113,16 +113,19 @@ class RequestGate:
         self._server._connections._selector.register(
             conn.socket.fileno(), selectors.EVENT_READ, data=conn)
 
-    def ready_now(self, conn: Any) -> bool:
-        """Buffer what has arrived on ``conn`` without blocking and tell whether its
-        request is complete (then the reader gets its deadline). Raises OSError when
-        the client closed the connection."""
+    def ready_now(self, conn: Any, wait: float = 0.0) -> bool:
+        """Buffer what arrives on ``conn`` within ``wait`` seconds (0: what has arrived)
+        and tell whether its request is complete (then the reader gets its deadline).
+        A worker thread about to serve the connection waits a little: clients send a
+        body in a second segment just after the head. Raises OSError when the client
+        closed the connection."""
         reader = conn.rfile
         if not isinstance(reader, SocketReader):
             return True
         fresh = not reader.has_data()
         complete = self._complete(conn, reader)
-        while not complete and readable(conn.socket):
+        until = time.monotonic() + wait
+        while not complete and readable(conn.socket, max(0.0, until - time.monotonic())):
             if not reader.fill():
                 raise ConnectionResetError("closed by the client")
             if fresh or conn.last_used is None:

@@ -141,7 +141,7 @@ class ApiServer:
                 if not conn.rfile.has_data():
                     if not readable(conn.socket, KEEPALIVE_LINGER):
                         break
-                if not self.gate.ready_now(conn):
+                if not self.gate.ready_now(conn, KEEPALIVE_LINGER):
                     break  # the rest of the request comes slowly: cheroot's selector waits
                 if not conn.communicate():
                     conn.close()
