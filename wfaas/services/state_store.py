@@ -100,6 +100,9 @@ class Loaded:
     #: sub-workflows started within this step (wfaas.services.dispatch), to dispatch
     #: after the commit
     children: list[Decided] = field(default_factory=list)
+    #: this sub-workflow ended in the step that started it and its parent applied the
+    #: completion in the same transaction (wfaas.services.chain): nothing to send
+    parent_told: bool = False
 
 
 def _in_creation_order(st: WorkflowState, task_ids: set[str]) -> list[dict[str, Any]]:
@@ -115,6 +118,18 @@ def _in_creation_order(st: WorkflowState, task_ids: set[str]) -> list[dict[str, 
 
 
 @dataclass
+class Round:
+    """What one round of a chained step dispatches after the commit, taken before the
+    next round changed the state (see :attr:`Decided.chained`)."""
+
+    children: list[Decided]
+    post: list[tuple[str, Event]]
+    changed: list[dict[str, Any]]
+    state: str
+    state_info: str | None
+
+
+@dataclass
 class Decided:
     """One execution's step, decided and not yet written."""
 
@@ -125,11 +140,35 @@ class Decided:
     task_ids: set[str] = field(default_factory=set)
     action_ids: set[str] = field(default_factory=set)
     started_now: bool = False
+    #: the next round of this step: the completions of sub-workflows that ended in
+    #: their first step, applied in the same transaction (:mod:`wfaas.services.chain`)
+    chained: Decided | None = None
+    #: this round's dispatch, taken when :attr:`chained` was decided
+    frozen: Round | None = None
 
     def result(self) -> tuple[Loaded, list[Command], list[dict[str, Any]], str]:
         """(loaded, commands, changed task dicts oldest first, old state)."""
-        return (self.loaded, self.commands,
-                _in_creation_order(self.loaded.state, self.task_ids), self.old_state)
+        changed = (self.frozen.changed if self.frozen is not None
+                   else _in_creation_order(self.loaded.state, self.task_ids))
+        return self.loaded, self.commands, changed, self.old_state
+
+    def freeze(self) -> None:
+        """Take what this round dispatches (its sub-workflows, messages, changed tasks
+        and the execution's state) before another round changes the state."""
+        loaded = self.loaded
+        st = loaded.state
+        self.frozen = Round(loaded.children, loaded.post,
+                            _in_creation_order(st, self.task_ids), st.state, st.state_info)
+        loaded.children, loaded.post = [], []
+
+    def rounds(self) -> list[Decided]:
+        """This round and the rounds chained to it, in order."""
+        out: list[Decided] = []
+        decided: Decided | None = self
+        while decided is not None:
+            out.append(decided)
+            decided = decided.chained
+        return out
 
 
 def meta_of(row: m.WorkflowExecution) -> ExecutionMeta:
@@ -181,6 +220,8 @@ def load_state(session: Session, row: m.WorkflowExecution) -> tuple[WorkflowStat
     stored = session.connection().execute(_LOAD_CONTEXT, {"pk": row.id}).first()
     if stored is not None:  # else a row of an older version: its context in engine_state
         header["context"] = stored.context
+    elif "context" not in header:  # none stored: the start's (see persist_children)
+        header["context"] = bare_context(row.id)
     tasks, actions = [], []
     task_rows = api.task_executions_of(session, row.id)
     for t in task_rows:
@@ -194,7 +235,7 @@ def load_state(session: Session, row: m.WorkflowExecution) -> tuple[WorkflowStat
         actions.append(_action_dict(a))
     actions.sort(key=lambda a: (a.get("created_at") or 0.0))
     state = WorkflowState.from_parts(header, tasks, actions)
-    if stored is not None:
+    if stored is not None or "context" not in (row.engine_state or {}):
         state.stored_context = state.context
     state.stored_params = state.params
     return state, task_ids, {a.id for a in action_rows}
@@ -327,15 +368,23 @@ def _action_row(loaded: Loaded, action: ActionState) -> dict[str, Any]:
     }
 
 
+def bare_context(ex_id: str) -> dict[str, Any]:
+    """The global context the start gives an execution without ``vars``."""
+    return {"__execution": {"id": ex_id}}
+
+
 def persist_children(session: Session | StepTx, loaded: Loaded, task_ids: set[str],
-                     action_ids: set[str]) -> None:
+                     action_ids: set[str], *, started_now: bool = False) -> None:
     """Write the changed task and action rows of ``loaded`` (bulk insert / update), and
     its global context when the engine replaced it since it was last stored (a large
-    context is written once, not with every step)."""
+    context is written once, not with every step). The first step (``started_now``)
+    writes no context row for a context that is only ``__execution`` (no vars): the
+    load gives that context to an execution without a row (:func:`load_state`)."""
     st = loaded.state
     buffer = RowBuffer.of(session)
     if st.context is not st.stored_context:
-        buffer.contexts.append({"id": loaded.meta.id, "context": st.context})
+        if not (started_now and st.context == bare_context(st.id)):
+            buffer.contexts.append({"id": loaded.meta.id, "context": st.context})
         st.stored_context = st.context
     task_ids = set(task_ids)
     real_actions = []
@@ -419,6 +468,24 @@ class RowBuffer:
     #: execution headers to compare-and-set first: (id, expected version, values)
     headers: list[tuple[str, int, dict[str, Any]]] = field(default_factory=list)
     deferred: bool = False
+    #: the headers are compared-and-set at once, not queued (one execution's step:
+    #: its row is locked before any other row is written); the other rows are deferred
+    headers_now: bool = False
+
+    def queue_header(self, ex_id: str, version: int, values: dict[str, Any], *,
+                     again: bool = False) -> int:
+        """Queue the compare-and-set of a header; returns the version the row then
+        has. ``again``: a later round of a step whose header is queued already (a
+        chained step, :mod:`wfaas.services.chain`): the queued values are updated,
+        the row is compared and set once."""
+        if again:
+            for i in range(len(self.headers) - 1, -1, -1):
+                queued_id, queued_version, queued = self.headers[i]
+                if queued_id == ex_id and queued_version + 1 == version:
+                    self.headers[i] = (ex_id, queued_version, {**queued, **values})
+                    return version
+        self.headers.append((ex_id, version, values))
+        return version + 1
 
     @classmethod
     def of(cls, session: Session | StepTx) -> RowBuffer:
@@ -427,9 +494,10 @@ class RowBuffer:
         return buffer if isinstance(buffer, RowBuffer) else cls()
 
     @classmethod
-    def defer(cls, session: Session | StepTx) -> RowBuffer:
-        """Collect the rows written in ``session`` until :meth:`flush`."""
-        buffer = cls(deferred=True)
+    def defer(cls, session: Session | StepTx, *, headers_now: bool = False) -> RowBuffer:
+        """Collect the rows written in ``session`` until :meth:`flush` (the execution
+        headers too, unless ``headers_now``)."""
+        buffer = cls(deferred=True, headers_now=headers_now)
         session.info["wfaas_rows"] = buffer
         return buffer
 
@@ -581,7 +649,8 @@ def write_plain_steps(sessions: Any, steps: list[Decided]) -> bool:
                                    stored=started_values(decided))
             rows.headers.append((loaded.meta.id, loaded.version, values))
             loaded.version += 1
-            persist_children(tx, loaded, decided.task_ids, decided.action_ids)
+            persist_children(tx, loaded, decided.task_ids, decided.action_ids,
+                             started_now=decided.started_now)
         try:
             rows.flush(tx)
         except StaleBatch:
