@@ -279,3 +279,21 @@ def test_a_bare_context_is_not_written_and_is_read_back(
     runtime.complete_action(action_id, "SUCCESS", None)
     done = runtime.wait_execution(ex_id, 30)
     assert (done["state"], done["output"]) == ("SUCCESS", {"me": ex_id})
+
+
+def test_only_an_engine_that_owns_both_executions_chains(
+        rt: tuple[Runtime, TransactionCounter]) -> None:
+    """In process (one engine) always; with an ownership rule (distributed), only when
+    this engine owns the parent and the child; another transport without one: never."""
+    engine = rt[0].engine
+    assert engine.may_chain("parent", "child")
+    engine.owns = lambda ex_id: ex_id != "theirs"
+    assert engine.may_chain("parent", "child")
+    assert not engine.may_chain("parent", "theirs")
+    assert not engine.may_chain("theirs", "child")
+    engine.owns = None
+    engine.transport = object()  # type: ignore[assignment]  # a broker of several engines
+    try:
+        assert not engine.may_chain("parent", "child")
+    finally:
+        engine.transport = rt[0].transport
