@@ -22,6 +22,7 @@ import pytest
 from tests.unit.db.dbutil import migrated_engine
 from tests.unit.services import testactions
 from tests.unit.services.conftest import define
+from tests.unit.services.test_data_written import LEAF
 from tests.unit.services.test_spawn_bounds import TransactionCounter
 from wfaas.db import api
 from wfaas.db import models as m
@@ -43,15 +44,7 @@ def sequence(n: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-MIXED = """
-version: '2.0'
-doubler:
-  input: [i]
-  output:
-    doubled: <% $.i * 2 %>
-  tasks:
-    t:
-      action: std.noop
+MIXED = LEAF + """
 bad:
   tasks:
     t:
@@ -61,22 +54,22 @@ mixed:
     z: <% $.z %>
   tasks:
     a:
-      workflow: doubler
+      workflow: leaf
       input: {i: 1}
-      publish: {x: <% task().result.doubled %>}
+      publish: {x: <% task().result.twice %>}
       on-success: b
     b:
-      workflow: doubler
+      workflow: leaf
       input: {i: <% $.x %>}
-      publish: {y: <% task().result.doubled %>}
+      publish: {y: <% task().result.twice %>}
       on-success: c
     c:
       workflow: bad
       on-error: d
     d:
-      workflow: doubler
+      workflow: leaf
       input: {i: <% $.y %>}
-      publish: {z: <% task().result.doubled %>}
+      publish: {z: <% task().result.twice %>}
       on-success: e
     e:
       workflow: bad
@@ -85,17 +78,17 @@ fine:
     x: <% $.x %>
   tasks:
     a:
-      workflow: doubler
+      workflow: leaf
       input: {i: 21}
-      publish: {x: <% task().result.doubled %>}
+      publish: {x: <% task().result.twice %>}
 heavy:
   output:
     x: <% $.x %>
   tasks:
     a:
-      workflow: doubler
+      workflow: leaf
       input: {i: 21}
-      publish: {x: <% task().result.doubled + range(1000).sum() %>}
+      publish: {x: <% task().result.twice + range(1000).sum() %>}
 """
 
 
