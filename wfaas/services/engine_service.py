@@ -55,14 +55,13 @@ from wfaas.services.limits import (
     enforce,
     step_breach,
 )
+from wfaas.services.rowbuffer import RowBuffer, compare_and_set_header
 from wfaas.services.specs import SpecResolver
 from wfaas.services.state_store import (
     Decided,
     ExecutionMeta,
     Loaded,
-    RowBuffer,
     StaleVersion,
-    compare_and_set_header,
     header_values,
     load_row,
     load_state,

@@ -290,3 +290,24 @@ def test_only_an_engine_that_owns_both_executions_chains(
         assert not engine.may_chain("parent", "child")
     finally:
         engine.transport = rt[0].transport
+
+
+def test_sequences_stepped_in_batches_chain_too(
+        rt: tuple[Runtime, TransactionCounter], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Eight sequences at once (their steps batched, one header compare-and-set per
+    execution and transaction): every task and sub-workflow ends SUCCESS, once."""
+    runtime, counter = rt
+    monkeypatch.setattr(dispatch, "INLINE_CPU_S", 60.0)
+    define(runtime, sequence(12))
+    before = len(counter.per_commit)
+    roots = [runtime.start_workflow("seq")["id"] for _ in range(8)]
+    assert {runtime.wait_execution(r, 60)["state"] for r in roots} == {"SUCCESS"}
+    with runtime.session() as s:
+        tasks = [t for t in api.list_rows(s, m.TaskExecution)
+                 if t.workflow_execution_id in roots]
+        children = [r for r in api.list_rows(s, m.WorkflowExecution)
+                    if r.parent_execution_id in roots]
+    assert len(tasks) == len(children) == 8 * 12
+    assert {t.state for t in tasks} == {c.state for c in children} == {"SUCCESS"}
+    assert len({c.task_execution_id for c in children}) == 8 * 12
+    assert sum(1 for rows, _ in counter.per_commit[before:] if rows) < 8 * 12
