@@ -53,6 +53,9 @@ class Transport(abc.ABC):
     """
 
     monitor: threading.Condition | None = None
+    #: every engine message goes to the engine of this process (an in-process
+    #: transport): no other engine owns an execution
+    single_engine: bool = False
 
     @abc.abstractmethod
     def send_to_engine(self, message: Message) -> None:

@@ -79,6 +79,7 @@ class LocalTransport(Transport):
     #: requests are handed over in-process: an executor may run trivial actions
     #: (``wfaas.executors.base.INLINE_ACTIONS``) in the sender's thread
     inline_cheap_actions = True
+    single_engine = True
 
     def __init__(self) -> None:
         self._engine = _Channel("engine", self)

@@ -40,7 +40,7 @@ from wfaas.exceptions import Conflict, WfaasError
 from wfaas.lang.specs import WorkflowSpec
 from wfaas.services import limits
 from wfaas.services.specs import spec_from_text
-from wfaas.services.state_store import ExecutionMeta, Loaded
+from wfaas.services.state_store import Decided, ExecutionMeta, Loaded
 from wfaas.utils.states import STATE_INFO_CHARS, cut_state_info  # noqa: F401  (re-exported)
 
 if TYPE_CHECKING:
@@ -207,14 +207,19 @@ def action_request(meta: ExecutionMeta, cmd: RunAction,
     }
 
 
-def dispatch(service: EngineService, loaded: Loaded, commands: list[Command]) -> None:
-    """Carry out the commands of a committed step, in order (those of the sub-workflows
-    started within the step first)."""
+def dispatch(service: EngineService, decided: Decided, commands: list[Command]) -> None:
+    """Carry out the commands of a committed step (or of one round of a chained step,
+    :mod:`wfaas.services.chain`), in order: those of the sub-workflows started within
+    it first."""
+    loaded = decided.loaded
     meta = loaded.meta
-    children, loaded.children = loaded.children, []
+    if decided.frozen is not None:
+        children, post = decided.frozen.children, decided.frozen.post
+    else:
+        children, loaded.children = loaded.children, []
+        post, loaded.post = loaded.post, []
     for child in children:
-        service._after_commit(*child.result())
-    post, loaded.post = loaded.post, []
+        service._after_commit(child)
     for ex_id, event in post:
         service.send(ex_id, event)
     # consecutive action requests go out together (one broker confirm for a with-items)
@@ -244,19 +249,24 @@ def dispatch(service: EngineService, loaded: Loaded, commands: list[Command]) ->
         service.transport.send_many_to_executor(runs)
 
 
-#: characters of a sub-workflow's state_info its parent receives: Mistral stores every
-#: state_info cut to this many (plus "..."), and a parent's failure message quotes its
-#: failed child's, so a chain of failing sub-workflows grows it by this much per level
-#: at most instead of doubling it (a runaway recursion 10 levels deep: megabytes)
+def completion_event(child_id: str, cmd: WorkflowFinished) -> ActionCompleted:
+    """What a sub-workflow that ended tells its parent. Its state_info is cut as
+    Mistral stores every state_info (65,500 characters plus "..."): a parent's failure
+    message quotes its failed child's, so a chain of failing sub-workflows grows it by
+    this much per level at most instead of doubling it (a runaway recursion 10 levels
+    deep: megabytes)."""
+    return ActionCompleted(action_id=child_id, state=cmd.state, result=cmd.output,
+                           state_info=cut_state_info(cmd.state_info))
+
+
 def _to_parent(service: EngineService, loaded: Loaded, cmd: Command) -> None:
     parent = loaded.meta.parent_execution_id
     if not parent or not loaded.meta.task_execution_id:
         return
     child = loaded.meta.id
     if isinstance(cmd, WorkflowFinished):
-        service.send(parent, ActionCompleted(action_id=child, state=cmd.state,
-                                             result=cmd.output,
-                                             state_info=cut_state_info(cmd.state_info)))
+        if not loaded.parent_told:  # else applied in the step that started it already
+            service.send(parent, completion_event(child, cmd))
     elif isinstance(cmd, WorkflowPaused):
         service.send(parent, ActionPaused(action_id=child))
     else:

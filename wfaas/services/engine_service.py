@@ -44,7 +44,7 @@ from wfaas.engine.states import WORKFLOW_TERMINAL as TERMINAL_WF
 from wfaas.exceptions import NotAllowed
 from wfaas.lang.specs import WorkflowSpec
 from wfaas.rpc.base import Transport
-from wfaas.services import dispatch
+from wfaas.services import chain, dispatch
 from wfaas.services.engine_worker import EngineWorkers
 from wfaas.services.folding import ActionFolder
 from wfaas.services.limits import (
@@ -55,14 +55,13 @@ from wfaas.services.limits import (
     enforce,
     step_breach,
 )
+from wfaas.services.rowbuffer import RowBuffer, compare_and_set_header
 from wfaas.services.specs import SpecResolver
 from wfaas.services.state_store import (
     Decided,
     ExecutionMeta,
     Loaded,
-    RowBuffer,
     StaleVersion,
-    compare_and_set_header,
     header_values,
     load_row,
     load_state,
@@ -142,6 +141,20 @@ class EngineService(EngineWorkers):
         self.limits = limits or ExecutionLimits()
         #: notified after every step (see Transport.monitor)
         self.monitor: threading.Condition | None = None
+        #: executions whose step is being written again without chaining (its chained
+        #: round was heavy, :class:`chain.HeavyChain`)
+        self.unchained: set[str] = set()
+        #: whether this engine owns an execution now (a distributed deployment with
+        #: engine ownership, :mod:`wfaas.services.ownership`; None: no such rule)
+        self.owns: Callable[[str], bool] | None = None
+
+    def may_chain(self, parent_id: str, child_id: str) -> bool:
+        """Whether a step of ``parent_id`` may apply the completion of its sub-workflow
+        ``child_id`` itself (:mod:`wfaas.services.chain`): this engine owns both, or
+        it is the only engine (an in-process transport)."""
+        if self.owns is not None:
+            return self.owns(parent_id) and self.owns(child_id)
+        return bool(getattr(self.transport, "single_engine", False))
 
     def prime(self, meta: ExecutionMeta, spec: WorkflowSpec) -> None:
         """Cache a just-stored, not yet started execution (row version 0) so that its
@@ -222,7 +235,7 @@ class EngineService(EngineWorkers):
                 self.process(ex_id, events)
             return
         for decided in results:
-            self._after_commit(*decided.result())
+            self._after_commit(decided)
         for ex_id, events in heavy:
             with self.watchdog.alone():
                 self.process(ex_id, events)
@@ -231,16 +244,28 @@ class EngineService(EngineWorkers):
     def process(self, ex_id: str, event_dicts: list[dict[str, Any]]) -> None:
         """Apply queued events of one execution in one transaction, then dispatch."""
         events = [event_from_dict(e) for e in event_dicts]
+        try:
+            result = self._attempts(ex_id, events)
+        finally:
+            self.unchained.discard(ex_id)
+        if result is not None:
+            self._dispatch_rounds(result)
+
+    def _attempts(self, ex_id: str, events: list[Event]) -> Decided | None:
+        """Step ``ex_id`` with ``events``, again while it changed concurrently; None:
+        nothing to dispatch (the execution failed or was gone)."""
         for attempt in range(self.max_attempts):
             try:
                 # After two lost races, lock the row first: the step then cannot lose
                 # again (another engine's compare-and-set waits for our commit).
-                result = self._step(ex_id, events, lock=attempt >= 2)
-                break
+                return self._step(ex_id, events, lock=attempt >= 2)
+            except chain.HeavyChain:
+                self._cache.pop(ex_id, None)  # its state was changed by the round
+                self.unchained.add(ex_id)
             except (StaleVersion, IntegrityError, OperationalError) as exc:
                 if isinstance(exc, OperationalError) and not _retryable(exc):
                     self._fail_step(ex_id, exc)
-                    return
+                    return None
                 # Another engine wrote this execution first (its version moved on, or it
                 # inserted the same deterministic child rows): reload and redo the step.
                 self._cache.pop(ex_id, None)
@@ -250,17 +275,11 @@ class EngineService(EngineWorkers):
                 time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
             except Exception as exc:  # noqa: BLE001 - fail the execution, not the engine
                 self._fail_step(ex_id, exc)
-                return
-        else:
-            LOG.warning("Execution %s changed concurrently %d times: failing it", ex_id,
-                        self.max_attempts)
-            self.fail_execution(ex_id, "Engine failure: execution changed concurrently")
-            return
-        if result is None:
-            return
-        loaded, commands, changed_tasks, old_state = result
-        dispatch.dispatch(self, loaded, commands)
-        self._notify(loaded, changed_tasks, old_state)
+                return None
+        LOG.warning("Execution %s changed concurrently %d times: failing it", ex_id,
+                    self.max_attempts)
+        self.fail_execution(ex_id, "Engine failure: execution changed concurrently")
+        return None
 
     def _fail_step(self, ex_id: str, exc: Exception) -> None:
         self._cache.pop(ex_id, None)
@@ -271,13 +290,11 @@ class EngineService(EngineWorkers):
         LOG.exception("Engine step of execution %s failed", ex_id)
         self.fail_execution(ex_id, f"Engine failure: {exc.__class__.__name__}: {exc}")
 
-    def _step(self, ex_id: str, events: list[Event], lock: bool = False
-              ) -> tuple[Loaded, list[Command], list[dict[str, Any]], str] | None:
+    def _step(self, ex_id: str, events: list[Event], lock: bool = False) -> Decided | None:
         with log_context(execution_id=ex_id):
             return self._step_logged(ex_id, events, lock)
 
-    def _step_logged(self, ex_id: str, events: list[Event], lock: bool
-                     ) -> tuple[Loaded, list[Command], list[dict[str, Any]], str] | None:
+    def _step_logged(self, ex_id: str, events: list[Event], lock: bool) -> Decided | None:
         now = self.clock()
         if lock:  # after lost races: lock the row, then load and decide under the lock
             with session_scope(self.sessions) as session:
@@ -285,24 +302,34 @@ class EngineService(EngineWorkers):
                 lock_execution_row(session, ex_id)
                 decided = self._decide(self._load(session, ex_id), events, now)
                 if decided is not None:
-                    self._persist(session, decided)
+                    self._persist_one(session, decided)
         else:
             # decide (expression evaluation) runs OUTSIDE the transaction: a heavy step
             # never holds the database write lock other requests wait for
             decided = self._decide(self._load_outside(ex_id), events, now)
             if decided is not None and not write_plain_steps(self.sessions, [decided]):
                 with session_scope(self.sessions) as session:
-                    self._persist(session, decided)
+                    self._persist_one(session, decided)
         if decided is None:
             return None
         self._cache_put(decided.loaded)
-        return decided.result()
+        return decided
 
-    def _after_commit(self, loaded: Loaded, commands: list[Command],
-                      changed: list[dict[str, Any]], old_state: str) -> None:
-        self._cache_put(loaded)
-        dispatch.dispatch(self, loaded, commands)
-        self._notify(loaded, changed, old_state)
+    def _after_commit(self, decided: Decided) -> None:
+        self._cache_put(decided.loaded)
+        self._dispatch_rounds(decided)
+
+    def _dispatch_rounds(self, decided: Decided) -> None:
+        """Dispatch a committed step and notify its listeners, round by round (a chained
+        step: as if each round had been a step of its own)."""
+        for rnd in decided.rounds():
+            loaded, commands, changed, old_state = rnd.result()
+            dispatch.dispatch(self, rnd, commands)
+            frozen = rnd.frozen
+            if frozen is None:
+                self._notify(loaded, changed, old_state)
+            else:
+                self._notify(loaded, changed, old_state, frozen.state, frozen.state_info)
 
     def _decide(self, loaded: Loaded | None, events: list[Event], now: float
                 ) -> Decided | None:
@@ -377,21 +404,35 @@ class EngineService(EngineWorkers):
         st, task_ids, action_ids = load_state(session, row)
         return Loaded(meta, spec, st, row.version, True, task_ids, action_ids)
 
-    def _persist(self, session: Session, decided: Decided) -> None:
+    def _persist_one(self, session: Session, decided: Decided) -> None:
+        """Write one execution's step in ``session``: its header compared-and-set
+        first, the task, action and context rows of the step (of every round of a
+        chained step, and of the sub-workflows started inline) with one statement per
+        table and kind at the end."""
+        rows = RowBuffer.defer(session, headers_now=True)
+        self._persist(session, decided)
+        rows.flush(session)
+
+    def _persist(self, session: Session, decided: Decided, *, again: bool = False) -> None:
         """Write one decided step in ``session`` (no commit): compare-and-set of the
-        header, changed children, timers, sub-workflow rows."""
+        header, changed children, timers, sub-workflow rows; then the next round when
+        sub-workflows it started ended at once (:func:`chain.chain_completions`).
+        ``again``: a later round of a step written in this transaction already."""
         loaded, commands = decided.loaded, decided.commands
         # Compare-and-set the header first: on PostgreSQL this row lock serialises
         # two engines working on one execution before either writes its children.
         values = header_values(loaded.state, with_input=decided.started_now,
                                stored=started_values(decided))
         rows = RowBuffer.of(session)
-        if rows.deferred:  # a batch: written with the others, still before the children
-            rows.headers.append((loaded.meta.id, loaded.version, values))
+        if rows.deferred and not rows.headers_now:  # a batch: written with the others
+            loaded.version = rows.queue_header(loaded.meta.id, loaded.version, values,
+                                               again=again)
         elif not compare_and_set_header(session, loaded.meta.id, loaded.version, values):
             raise StaleVersion(loaded.meta.id)
-        loaded.version += 1
-        persist_children(session, loaded, decided.task_ids, decided.action_ids)
+        else:
+            loaded.version += 1
+        persist_children(session, loaded, decided.task_ids, decided.action_ids,
+                         started_now=decided.started_now)
         for event in decided.events:
             if isinstance(event, TimerFired):
                 api.cancel_delayed_calls(session, key=event.timer_id)
@@ -416,6 +457,9 @@ class EngineService(EngineWorkers):
                 else:
                     dispatch.create_child(self, session, loaded, cmd)
         dispatch.insert_child_rows(session)  # those not started inline, in one statement
+        chained = chain.chain_completions(self, session, decided)
+        if chained is not None:
+            self._persist(session, chained, again=True)
 
     def _refused_children(self, session: Session, loaded: Loaded, commands: list[Command]
                           ) -> tuple[str, str] | None:
@@ -484,16 +528,21 @@ class EngineService(EngineWorkers):
         """Queue ``event`` for execution ``ex_id`` through the transport (as plain data)."""
         self.transport.send_to_engine({"execution_id": ex_id, "event": event.to_dict()})
 
-    def _notify(self, loaded: Loaded, tasks: list[dict[str, Any]], old_state: str) -> None:
+    def _notify(self, loaded: Loaded, tasks: list[dict[str, Any]], old_state: str,
+                state: str | None = None, state_info: str | None = None) -> None:
+        """Tell the listeners about a step: ``state`` and ``state_info``: the
+        execution's after the step (default: its state now)."""
         for task in tasks:
             self._emit("task", {**task, "workflow_execution_id": loaded.meta.id})
         st = loaded.state
-        if st.state == "CANCELLED" and old_state != "CANCELLED":
+        if state is None:
+            state, state_info = st.state, st.state_info
+        if state == "CANCELLED" and old_state != "CANCELLED":
             cancel_descendants(self, loaded)
-        self._emit("step", {"execution_id": st.id, "state": st.state})
-        if st.state != old_state:
-            self._emit("execution", {"id": st.id, "state": st.state,
-                                     "state_info": st.state_info, "old_state": old_state})
+        self._emit("step", {"execution_id": st.id, "state": state})
+        if state != old_state:
+            self._emit("execution", {"id": st.id, "state": state,
+                                     "state_info": state_info, "old_state": old_state})
 
     def _emit(self, kind: str, data: dict[str, Any]) -> None:
         for listener in list(self.listeners):

@@ -132,6 +132,11 @@ class EngineWorkers:
                 self._preempting.add(ex_id)
             return urgent
 
+    def has_queued(self, ex_id: str) -> bool:
+        """Whether events of ``ex_id`` wait to be applied (or are being preempted)."""
+        with self._lock:
+            return bool(self._pending.get(ex_id)) or ex_id in self._preempting
+
     def _ack_applied(self, ex_id: str) -> None:
         """(Lock held.) Nothing is queued for ``ex_id`` any more: the messages still
         waiting were applied (by :meth:`preempt`), let their handlers return."""

@@ -99,6 +99,8 @@ class Runtime(operations.Operations):
                                           "check_interval", 0.0),
                                       sessions=None if embedded else self.sessions)
         self.integrity = IntegrityChecker.from_settings(self, heartbeat or {})
+        if self.integrity.ownership is not None:  # a sub-workflow chain: both owned here
+            self.engine.owns = self.integrity.ownership.owns
         self._changed = threading.Condition()
         self._generation = 0
         #: notified whenever a message, action or engine step is done

@@ -23,7 +23,7 @@ import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from wfaas.db import api
@@ -44,6 +44,7 @@ from wfaas.engine import (
 from wfaas.engine.states import TERMINAL
 from wfaas.engine.states import WORKFLOW_TERMINAL as TERMINAL_WF
 from wfaas.lang.specs import WorkflowSpec
+from wfaas.services.rowbuffer import RowBuffer, StaleBatch
 from wfaas.utils.states import cut_state_info
 
 _HEADER_COLUMNS = ("id", "workflow_name", "state", "state_info", "input", "params", "output",
@@ -100,6 +101,9 @@ class Loaded:
     #: sub-workflows started within this step (wfaas.services.dispatch), to dispatch
     #: after the commit
     children: list[Decided] = field(default_factory=list)
+    #: this sub-workflow ended in the step that started it and its parent applied the
+    #: completion in the same transaction (wfaas.services.chain): nothing to send
+    parent_told: bool = False
 
 
 def _in_creation_order(st: WorkflowState, task_ids: set[str]) -> list[dict[str, Any]]:
@@ -115,6 +119,18 @@ def _in_creation_order(st: WorkflowState, task_ids: set[str]) -> list[dict[str, 
 
 
 @dataclass
+class Round:
+    """What one round of a chained step dispatches after the commit, taken before the
+    next round changed the state (see :attr:`Decided.chained`)."""
+
+    children: list[Decided]
+    post: list[tuple[str, Event]]
+    changed: list[dict[str, Any]]
+    state: str
+    state_info: str | None
+
+
+@dataclass
 class Decided:
     """One execution's step, decided and not yet written."""
 
@@ -125,11 +141,35 @@ class Decided:
     task_ids: set[str] = field(default_factory=set)
     action_ids: set[str] = field(default_factory=set)
     started_now: bool = False
+    #: the next round of this step: the completions of sub-workflows that ended in
+    #: their first step, applied in the same transaction (:mod:`wfaas.services.chain`)
+    chained: Decided | None = None
+    #: this round's dispatch, taken when :attr:`chained` was decided
+    frozen: Round | None = None
 
     def result(self) -> tuple[Loaded, list[Command], list[dict[str, Any]], str]:
         """(loaded, commands, changed task dicts oldest first, old state)."""
-        return (self.loaded, self.commands,
-                _in_creation_order(self.loaded.state, self.task_ids), self.old_state)
+        changed = (self.frozen.changed if self.frozen is not None
+                   else _in_creation_order(self.loaded.state, self.task_ids))
+        return self.loaded, self.commands, changed, self.old_state
+
+    def freeze(self) -> None:
+        """Take what this round dispatches (its sub-workflows, messages, changed tasks
+        and the execution's state) before another round changes the state."""
+        loaded = self.loaded
+        st = loaded.state
+        self.frozen = Round(loaded.children, loaded.post,
+                            _in_creation_order(st, self.task_ids), st.state, st.state_info)
+        loaded.children, loaded.post = [], []
+
+    def rounds(self) -> list[Decided]:
+        """This round and the rounds chained to it, in order."""
+        out: list[Decided] = []
+        decided: Decided | None = self
+        while decided is not None:
+            out.append(decided)
+            decided = decided.chained
+        return out
 
 
 def meta_of(row: m.WorkflowExecution) -> ExecutionMeta:
@@ -181,6 +221,8 @@ def load_state(session: Session, row: m.WorkflowExecution) -> tuple[WorkflowStat
     stored = session.connection().execute(_LOAD_CONTEXT, {"pk": row.id}).first()
     if stored is not None:  # else a row of an older version: its context in engine_state
         header["context"] = stored.context
+    elif "context" not in header:  # none stored: the start's (see persist_children)
+        header["context"] = bare_context(row.id)
     tasks, actions = [], []
     task_rows = api.task_executions_of(session, row.id)
     for t in task_rows:
@@ -194,7 +236,7 @@ def load_state(session: Session, row: m.WorkflowExecution) -> tuple[WorkflowStat
         actions.append(_action_dict(a))
     actions.sort(key=lambda a: (a.get("created_at") or 0.0))
     state = WorkflowState.from_parts(header, tasks, actions)
-    if stored is not None:
+    if stored is not None or "context" not in (row.engine_state or {}):
         state.stored_context = state.context
     state.stored_params = state.params
     return state, task_ids, {a.id for a in action_rows}
@@ -327,15 +369,23 @@ def _action_row(loaded: Loaded, action: ActionState) -> dict[str, Any]:
     }
 
 
+def bare_context(ex_id: str) -> dict[str, Any]:
+    """The global context the start gives an execution without ``vars``."""
+    return {"__execution": {"id": ex_id}}
+
+
 def persist_children(session: Session | StepTx, loaded: Loaded, task_ids: set[str],
-                     action_ids: set[str]) -> None:
+                     action_ids: set[str], *, started_now: bool = False) -> None:
     """Write the changed task and action rows of ``loaded`` (bulk insert / update), and
     its global context when the engine replaced it since it was last stored (a large
-    context is written once, not with every step)."""
+    context is written once, not with every step). The first step (``started_now``)
+    writes no context row for a context that is only ``__execution`` (no vars): the
+    load gives that context to an execution without a row (:func:`load_state`)."""
     st = loaded.state
     buffer = RowBuffer.of(session)
     if st.context is not st.stored_context:
-        buffer.contexts.append({"id": loaded.meta.id, "context": st.context})
+        if not (started_now and st.context == bare_context(st.id)):
+            buffer.contexts.append({"id": loaded.meta.id, "context": st.context})
         st.stored_context = st.context
     task_ids = set(task_ids)
     real_actions = []
@@ -377,165 +427,12 @@ def persist_children(session: Session | StepTx, loaded: Loaded, task_ids: set[st
         buffer.flush(session)
 
 
-def compare_and_set_header(session: Session, ex_id: str, version: int,
-                           values: dict[str, Any]) -> bool:
-    """Compare-and-set one execution header in ``session``'s transaction: the prebuilt
-    statement of :mod:`wfaas.db.stepwrite` (Core on other databases). False when the
-    row's version is no longer ``version``."""
-    tx = StepTx.of_session(session)
-    if tx is None:
-        return api.update_execution_cas(session, ex_id, version, **values)
-    headers, bodies = _split_bodies([(ex_id, version, values)])  # spec / input / params: body row
-    if not tx.compare_and_set(_EXECUTIONS, headers):
-        return False
-    if bodies:
-        tx.update(_BODIES, bodies)
-    return True
-
-
 class StaleVersion(Exception):
     """The execution row changed under us (another engine wrote it)."""
 
 
-class StaleBatch(Exception):
-    """A deferred compare-and-set found an execution changed by someone else."""
-
-
-@dataclass
-class RowBuffer:
-    """Task and action rows waiting to be written: one executemany per kind.
-
-    :meth:`deferred` collects the rows of every execution stepped in one transaction
-    (a cross-execution batch) and writes them with four statements at the end,
-    instead of four per execution.
-    """
-
-    new_tasks: list[dict[str, Any]] = field(default_factory=list)
-    old_tasks: list[dict[str, Any]] = field(default_factory=list)
-    new_actions: list[dict[str, Any]] = field(default_factory=list)
-    old_actions: list[dict[str, Any]] = field(default_factory=list)
-    #: global contexts to store: {"id": execution id, "context": ...}
-    contexts: list[dict[str, Any]] = field(default_factory=list)
-    #: execution headers to compare-and-set first: (id, expected version, values)
-    headers: list[tuple[str, int, dict[str, Any]]] = field(default_factory=list)
-    deferred: bool = False
-
-    @classmethod
-    def of(cls, session: Session | StepTx) -> RowBuffer:
-        """The transaction's deferred buffer, or a fresh one written at once."""
-        buffer = session.info.get("wfaas_rows")
-        return buffer if isinstance(buffer, RowBuffer) else cls()
-
-    @classmethod
-    def defer(cls, session: Session | StepTx) -> RowBuffer:
-        """Collect the rows written in ``session`` until :meth:`flush`."""
-        buffer = cls(deferred=True)
-        session.info["wfaas_rows"] = buffer
-        return buffer
-
-    def flush(self, target: Session | StepTx) -> None:
-        """Write what was collected: the execution headers first (compare-and-set;
-        :class:`StaleBatch` when one changed meanwhile), then the tasks, then the
-        actions that point to them. Prebuilt statements on the DBAPI connection
-        (:mod:`wfaas.db.stepwrite`); Core statements on other databases."""
-        tx = target if isinstance(target, StepTx) else StepTx.of_session(target)
-        if tx is None:
-            self._flush_core(cast(Session, target))
-            return
-        if self.headers:
-            headers, bodies = _split_bodies(self.headers)
-            if not tx.compare_and_set(_EXECUTIONS, headers):
-                raise StaleBatch("an execution of the batch changed concurrently")
-            self.headers = []
-            for body in bodies:
-                tx.update(_BODIES, [body])
-        if self.contexts:
-            tx.upsert(_CONTEXTS, self.contexts)
-        if self.new_tasks:
-            tx.insert(_TASKS, self.new_tasks)
-        if self.old_tasks:
-            tx.update(_TASKS, self.old_tasks)
-        if self.new_actions:
-            tx.insert(_ACTIONS, self.new_actions)
-        if self.old_actions:
-            tx.update(_ACTIONS, self.old_actions)
-        self._clear()
-
-    def _clear(self) -> None:
-        self.contexts, self.new_tasks, self.old_tasks = [], [], []
-        self.new_actions, self.old_actions = [], []
-
-    def _flush_core(self, session: Session) -> None:
-        """:meth:`flush` through Core (databases :mod:`wfaas.db.stepwrite` does not
-        know)."""
-        if self.headers:
-            if not api.update_executions_cas(session, self.headers):
-                raise StaleBatch("an execution of the batch changed concurrently")
-            self.headers = []
-        conn = session.connection()
-        if self.contexts:
-            _store_contexts(conn, self.contexts)
-        if self.new_tasks:
-            conn.execute(insert(_TASKS), self.new_tasks)
-        if self.old_tasks:
-            conn.execute(_UPDATE_TASK, _by_pk(self.old_tasks))
-        if self.new_actions:
-            conn.execute(insert(_ACTIONS), self.new_actions)
-        if self.old_actions:
-            conn.execute(_UPDATE_ACTION, _by_pk(self.old_actions))
-        self._clear()
-
-
-def _split_bodies(headers: list[tuple[str, int, dict[str, Any]]],
-                  ) -> tuple[list[tuple[str, int, dict[str, Any]]], list[dict[str, Any]]]:
-    """The header updates without their body columns (``spec``, ``input``, ``params``), and the
-    body rows to update (``{"id": ..., column: value}``): the body row is written only by
-    the steps that change it, the header by every step."""
-    out, bodies = [], []
-    for ex_id, version, values in headers:
-        header, body = api.split_body(values)
-        out.append((ex_id, version, header))
-        if body:
-            bodies.append({"id": ex_id, **body})
-    return out, bodies
-
-
 _CONTEXTS = cast(Table, m.ExecutionContext.__table__)
 _LOAD_CONTEXT = select(_CONTEXTS.c.context).where(_CONTEXTS.c.id == bindparam("pk"))
-
-
-def _store_contexts(conn: Any, rows: list[dict[str, Any]]) -> None:
-    """Insert or replace the context rows (one upsert on SQLite and PostgreSQL)."""
-    if conn.dialect.name in ("sqlite", "postgresql"):
-        from sqlalchemy.dialects import postgresql, sqlite
-
-        dialect: Any = sqlite if conn.dialect.name == "sqlite" else postgresql
-        stmt = dialect.insert(_CONTEXTS)
-        conn.execute(stmt.on_conflict_do_update(index_elements=[_CONTEXTS.c.id],
-                                                set_={"context": stmt.excluded.context}),
-                     rows)
-        return
-    for row in rows:  # other databases: update, insert when there was nothing to update
-        if not conn.execute(_UPDATE_CONTEXT, {"pk": row["id"],
-                                              "context": row["context"]}).rowcount:
-            conn.execute(insert(_CONTEXTS), [row])
-
-
-_UPDATE_CONTEXT = update(_CONTEXTS).where(_CONTEXTS.c.id == bindparam("pk"))
-_TASKS = cast(Table, m.TaskExecution.__table__)
-_ACTIONS = cast(Table, m.ActionExecution.__table__)
-# Core statements (no ORM bulk machinery): SET columns come from the parameters.
-_UPDATE_TASK = update(_TASKS).where(_TASKS.c.id == bindparam("pk"))
-_UPDATE_ACTION = update(_ACTIONS).where(_ACTIONS.c.id == bindparam("pk"))
-
-
-def _by_pk(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    out = []
-    for row in rows:
-        values = dict(row)
-        values["pk"] = values.pop("id")
-        out.append(values)
-    return out
 
 
 def _stamp_in_order(rows: list[dict[str, Any]], order: dict[str, Any]) -> None:
@@ -581,7 +478,8 @@ def write_plain_steps(sessions: Any, steps: list[Decided]) -> bool:
                                    stored=started_values(decided))
             rows.headers.append((loaded.meta.id, loaded.version, values))
             loaded.version += 1
-            persist_children(tx, loaded, decided.task_ids, decided.action_ids)
+            persist_children(tx, loaded, decided.task_ids, decided.action_ids,
+                             started_now=decided.started_now)
         try:
             rows.flush(tx)
         except StaleBatch:

@@ -1,4 +1,4 @@
-"""state_store.compare_and_set_header: the header of a step written in a Session's
+"""rowbuffer.compare_and_set_header: the header of a step written in a Session's
 transaction with the prebuilt statement, only while its version is the expected one."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from tests.unit.db.dbutil import DB_PARAMS, migrated_engine
 from wfaas.db import api
 from wfaas.db import models as m
 from wfaas.db.session import session_factory, session_scope
-from wfaas.services.state_store import compare_and_set_header
+from wfaas.services.rowbuffer import compare_and_set_header
 
 
 @pytest.mark.parametrize("kind", DB_PARAMS)

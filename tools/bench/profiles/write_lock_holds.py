@@ -65,6 +65,13 @@ class TimedLock:
             self.holds.append(time.thread_time() - self.local.t0)
         self.inner.release()
 
+    def __enter__(self) -> TimedLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
 
 def measure(name: str, roots: int) -> dict[str, Any]:
     """Run ``roots`` executions of workflow ``name``; the figures of its write-lock holds."""
