@@ -114,9 +114,19 @@ class Cluster:
             conn.execute(text(f'CREATE DATABASE "{self.database}"'))
         admin.dispose()
         conf = self._write_conf("db", "")
-        for command in ("upgrade", "populate"):
+        for command in ("upgrade", "populate"):  # the schema of the tree that runs
             subprocess.run([sys.executable, "-m", "wfaas.cmd.db_manage", "--config-file",
-                            str(conf), command], check=True, capture_output=True, timeout=300)
+                            str(conf), command], check=True, capture_output=True, timeout=300,
+                           env=self._env(), cwd=self.workdir)
+
+    def _env(self) -> dict[str, str]:
+        """The processes' environment: ``tree`` first on the path when given (they run
+        in the work folder: ``python -m`` puts the current folder before PYTHONPATH, so
+        a checkout as the current folder would win over ``tree``)."""
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        if self.tree:
+            env["PYTHONPATH"] = self.tree
+        return env
 
     def drop_database(self) -> None:
         """DROP DATABASE (forcing other sessions out)."""
@@ -171,13 +181,10 @@ class Cluster:
         if proc.alive():
             return proc
         log = proc.log.open("ab")
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
-        if self.tree:
-            env["PYTHONPATH"] = self.tree
         proc.popen = subprocess.Popen(
             [sys.executable, *self.server_command, "--config-file", str(proc.config),
-             "--server", proc.role], stdout=log, stderr=subprocess.STDOUT, env=env,
-            start_new_session=True)
+             "--server", proc.role], stdout=log, stderr=subprocess.STDOUT, env=self._env(),
+            cwd=self.workdir, start_new_session=True)
         log.close()
         return proc
 
