@@ -66,4 +66,7 @@ def test_heads_and_bodies_over_the_limits_get_clear_answers(server: ServerProces
     chunk = _answer(address, b"POST /v2/executions HTTP/1.1\r\nTransfer-Encoding: chunked"
                              b"\r\nContent-Type: application/json\r\n\r\nFFFFFFFFFFFF\r\nab")
     assert chunk.startswith(b"HTTP/1.1 413") or chunk.startswith(b"HTTP/1.1 408"), chunk
+    malformed = _answer(address, b"POST /v2/executions HTTP/1.1\r\nTransfer-Encoding: chunked"
+                                 b"\r\nContent-Type: application/json\r\n\r\nzz\r\n\r\n")
+    assert malformed.startswith(b"HTTP/1.1 400") and b"Malformed chunked" in malformed
     assert_serving(server.url)

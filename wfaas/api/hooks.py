@@ -122,9 +122,7 @@ class BodyLimitMiddleware:
                 return _respond(RequestTimeout(
                     "The request body did not arrive in time ([api] request_timeout)"),
                     environ, start_response)
-            except (OSError, ValueError) as exc:  # a malformed chunk, or one too large
-                if "too large" in str(exc).lower():
-                    return _respond(too_large, environ, start_response)
+            except (OSError, ValueError) as exc:  # a malformed chunk (cheroot's parser)
                 return _respond(BadRequest(f"Malformed chunked request body: {exc}"),
                                 environ, start_response)
             if len(data) > self.max_bytes:
