@@ -33,6 +33,8 @@ LOG = logging.getLogger(__name__)
 REDELIVERED = "_redelivered"
 #: a key a message may carry in-process only (never published)
 ACK = "_ack"
+#: the header of a nudge (:meth:`KombuTransport.nudge`): acknowledged, never handled
+NUDGE = "wfaas_nudge"
 
 
 def release(conn: Connection) -> None:
@@ -56,8 +58,8 @@ class QueueConsumer:
         #: the queues to consume, by name (changed by :meth:`want`, applied by the thread)
         self._wanted: dict[str, Queue] = {q.name: q for q in queues}
         self._dirty = False
-        #: the queues consumed on the current connection
-        self._subscribed: set[str] = set()
+        #: the queues consumed on the current connection, by name
+        self._subscribed: dict[str, Queue] = {}
         #: a channel-wide prefetch (several queues share the handler pool)
         self._global_qos = len(queues) != 1
         self._consuming = False
@@ -165,7 +167,7 @@ class QueueConsumer:
             consumer = Consumer(channel, queues=[], accept=["json"],
                                 on_message=lambda msg: self._received(msg, generation))
             self._consuming, self._window = False, 0
-            self._subscribed = set()
+            self._subscribed = {}
             with self._lock:
                 self._current = 0
                 self._dirty = True
@@ -175,10 +177,18 @@ class QueueConsumer:
             last_beat = time.monotonic()
             try:
                 while not self.owner.stopping.is_set():
+                    self._flush_acks(generation)
                     try:
-                        self._flush_acks(generation)
                         self._subscribe(consumer)
                         self._throttle(channel, consumer)
+                    except ConsumerCancelled as exc:
+                        # it came while waiting for a consume-ok or cancel-ok: py-amqp
+                        # then never registers the new consumer's callback, and the
+                        # broker's deliveries to it would be rejected (and redelivered)
+                        # forever. Start over on a new connection.
+                        raise ConnectionError(f"a consumer was cancelled by the broker "
+                                              f"while subscribing ({exc})") from exc
+                    try:
                         self._wait(conn, 0.2)
                     except ConsumerCancelled as exc:
                         self._cancelled_by_broker(consumer, exc)
@@ -208,7 +218,7 @@ class QueueConsumer:
         # a basic.cancel of a consumer the broker already cancelled is answered with
         # cancel-ok (not an error): kombu forgets the queue, _subscribe re-adds it
         consumer.cancel_by_queue(name)
-        self._subscribed.discard(name)
+        self._subscribed.pop(name, None)
         with self._lock:
             self._dirty = True
 
@@ -248,6 +258,9 @@ class QueueConsumer:
             pass
 
     def _received(self, msg: Any, generation: int) -> None:
+        if (msg.headers or {}).get(NUDGE):
+            msg.ack()  # it only made the broker deliver what waited (see nudge)
+            return
         try:
             body = msg.decode()
         except Exception:  # noqa: BLE001 - a malformed message is dropped, not retried
@@ -306,14 +319,15 @@ class QueueConsumer:
                 return
             self._dirty = False
             wanted = dict(self._wanted)
-        gone = self._subscribed - set(wanted)
-        for name in sorted(gone):
-            consumer.cancel_by_queue(name)
+        gone = [q for name, q in sorted(self._subscribed.items()) if name not in wanted]
+        for queue_ in gone:
+            consumer.cancel_by_queue(queue_.name)
+        self.owner.nudge(gone)  # after the cancel-ok: the next consumer is active now
         added = [q for name, q in sorted(wanted.items()) if name not in self._subscribed]
         for queue_ in added:
             consumer.add_queue(queue_)  # declares (and binds) it
         self._added = self._added or bool(added)
-        self._subscribed = set(wanted)
+        self._subscribed = wanted
         if added or gone:
             LOG.info("Consuming %s (%d queue(s): +%d -%d)", self.name, len(wanted),
                      len(added), len(gone))
@@ -335,6 +349,7 @@ class QueueConsumer:
             if self._consuming:
                 consumer.cancel()
                 self._consuming = False
+                self.owner.nudge(list(self._subscribed.values()))
             return
         if want != self._window:
             channel.basic_qos(0, want, True)

@@ -68,7 +68,7 @@ from kombu.exceptions import OperationalError
 from kombu.messaging import Producer
 
 from wfaas.rpc.base import Handler, Message, Transport
-from wfaas.rpc.kombu_consumer import ACK, REDELIVERED, QueueConsumer, release
+from wfaas.rpc.kombu_consumer import ACK, NUDGE, REDELIVERED, QueueConsumer, release
 from wfaas.rpc.partitions import PARTITIONS, partition_of
 
 LOG = logging.getLogger(__name__)
@@ -113,8 +113,9 @@ class _Producer:
         self.confirm = confirm
         #: delivery tags published and not yet confirmed by the broker
         self.unconfirmed: set[int] = set()
+        #: delivery tags the broker refused (nack): not delivered, to publish again
+        self.nacked: set[int] = set()
         self._tag = 0
-        self._nacked = 0
         if confirm:
             channel = producer.channel
             channel.events["basic_ack"].add(self._on_ack)
@@ -139,9 +140,8 @@ class _Producer:
             if left <= 0:
                 raise TimeoutError(f"{len(self.unconfirmed)} message(s) not confirmed")
             self.connection.drain_events(timeout=left)
-        if self._nacked:
-            self._nacked = 0
-            raise OperationalError("the broker refused a message (nack)")
+        if self.nacked:
+            raise OperationalError(f"the broker refused {len(self.nacked)} message(s) (nack)")
 
     def _settle(self, tag: int, multiple: bool) -> None:
         if multiple:
@@ -153,7 +153,10 @@ class _Producer:
         self._settle(tag, multiple)
 
     def _on_nack(self, tag: int, multiple: bool) -> None:
-        self._nacked += 1
+        if multiple:
+            self.nacked.update(t for t in self.unconfirmed if t <= tag)
+        else:
+            self.nacked.add(tag)
         self._settle(tag, multiple)
 
 
@@ -271,8 +274,9 @@ class KombuTransport(Transport):
                 if producer is not None:
                     self._discard(producer)
                     # the ones the broker confirmed are delivered: only the rest again
-                    items = [item for tag, item in sent
-                             if not tag or tag in producer.unconfirmed] + items[len(sent):]
+                    # (a nack is a refusal, e.g. by a queue that crashed: not delivered)
+                    items = [item for tag, item in sent if not tag or tag in
+                             producer.unconfirmed or tag in producer.nacked] + items[len(sent):]
                 # the idle connections went through the same trouble (a broker restart):
                 # retrying on each of them in turn would wait out every back-off step
                 self._drop_producers()
@@ -287,6 +291,39 @@ class KombuTransport(Transport):
                 self._idle_producers.put(producer)
                 self._unsettled_add(len(items))
                 return
+
+    def nudge(self, queues: list[Queue]) -> None:
+        """Publish an empty, transient message to each single-active-consumer queue
+        of ``queues`` that this process just stopped consuming.
+
+        RabbitMQ up to 3.13 hands such a queue to its next consumer on ``basic.cancel``
+        without delivering the messages already waiting: they stay *ready* until
+        something else reaches the queue (a new message, a requeue). After a
+        partition hand-over with no further event for that partition, its
+        executions would wait forever. The nudge is that something: the queue
+        delivers what waits, and the consumer acknowledges the nudge without
+        handling it (:data:`wfaas.rpc.kombu_consumer.NUDGE`). Best effort: after
+        broker trouble the consumers reconnect, which delivers anyway.
+        """
+        keys = [str(q.routing_key) for q in queues
+                if (getattr(q, "queue_arguments", None) or {}).get("x-single-active-consumer")]
+        if not keys:
+            return
+        producer: _Producer | None = None
+        try:
+            producer = self._take_producer()
+            for key in keys:
+                producer.publish({}, exchange=self.exchange, routing_key=key,
+                                 serializer="json", delivery_mode=1, timeout=30,
+                                 headers={NUDGE: 1})
+            producer.wait_confirms(30)
+        except Exception as exc:  # noqa: BLE001 - see the docstring
+            if producer is not None:
+                self._discard(producer)
+            LOG.warning("Could not nudge %d queue(s) after a hand-over (%s: %s)",
+                        len(keys), exc.__class__.__name__, exc)
+        else:
+            self._idle_producers.put(producer)
 
     def _take_producer(self) -> _Producer:
         """An idle producer connection, or a new one (one per concurrent publisher)."""

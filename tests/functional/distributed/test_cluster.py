@@ -52,9 +52,26 @@ def wait_all(db: Engine, ids: list[str], timeout: float) -> dict[str, m.Workflow
         pending = [i for i in ids if i not in rows or rows[i].state not in TERMINAL]
         if not pending or time.monotonic() > deadline:
             assert not pending, (f"{len(pending)} executions not finished, "
-                                 f"e.g. {rows.get(pending[0])}")
+                                 f"e.g. {rows.get(pending[0])}: {_progress(db, pending[0])}")
             return rows  # type: ignore[return-value]
         time.sleep(0.5)
+
+
+def _progress(db: Engine, ex_id: str) -> dict[str, Any]:
+    """What an unfinished execution got to: its tasks and actions by state (for the
+    message of a failed wait)."""
+    with db.connect() as conn:
+        tasks = conn.execute(select(m.TaskExecution.state, func.count()).where(
+            m.TaskExecution.workflow_execution_id == ex_id)
+            .group_by(m.TaskExecution.state)).all()
+        actions = conn.execute(select(m.ActionExecution.state, func.count()).where(
+            m.ActionExecution.workflow_execution_id == ex_id)
+            .group_by(m.ActionExecution.state)).all()
+        unfinished = conn.execute(select(m.TaskExecution.name, m.TaskExecution.state).where(
+            m.TaskExecution.workflow_execution_id == ex_id,
+            m.TaskExecution.state.not_in(TERMINAL)).limit(5)).all()
+    return {"tasks": dict(tasks), "actions": dict(actions),  # type: ignore[arg-type]
+            "unfinished": [tuple(r) for r in unfinished]}
 
 
 def task_counts(db: Engine, ex_ids: list[str]) -> dict[tuple[str, str], int]:

@@ -230,7 +230,11 @@ def test_a_start_evaluates_its_vars_outside_the_write_lock(
         assert lock is not None
 
         def try_lock() -> None:
-            got = lock.acquire(blocking=False)
+            # another thread of the runtime (a periodic sweep) may hold the lock for a
+            # moment: wait for it, a little. Held by this start itself, it is never
+            # released while check_vars runs (this thread is joined first), so the
+            # wait runs out
+            got = lock.acquire(timeout=5)
             free.append(got)
             if got:
                 lock.release()
