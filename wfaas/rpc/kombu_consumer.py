@@ -33,8 +33,6 @@ LOG = logging.getLogger(__name__)
 REDELIVERED = "_redelivered"
 #: a key a message may carry in-process only (never published)
 ACK = "_ack"
-#: the header of a nudge (:meth:`KombuTransport.nudge`): acknowledged, never handled
-NUDGE = "wfaas_nudge"
 
 
 def release(conn: Connection) -> None:
@@ -258,9 +256,6 @@ class QueueConsumer:
             pass
 
     def _received(self, msg: Any, generation: int) -> None:
-        if (msg.headers or {}).get(NUDGE):
-            msg.ack()  # it only made the broker deliver what waited (see nudge)
-            return
         try:
             body = msg.decode()
         except Exception:  # noqa: BLE001 - a malformed message is dropped, not retried

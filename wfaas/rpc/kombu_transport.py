@@ -68,7 +68,7 @@ from kombu.exceptions import OperationalError
 from kombu.messaging import Producer
 
 from wfaas.rpc.base import Handler, Message, Transport
-from wfaas.rpc.kombu_consumer import ACK, NUDGE, REDELIVERED, QueueConsumer, release
+from wfaas.rpc.kombu_consumer import ACK, REDELIVERED, QueueConsumer, release
 from wfaas.rpc.partitions import PARTITIONS, partition_of
 
 LOG = logging.getLogger(__name__)
@@ -293,37 +293,38 @@ class KombuTransport(Transport):
                 return
 
     def nudge(self, queues: list[Queue]) -> None:
-        """Publish an empty, transient message to each single-active-consumer queue
-        of ``queues`` that this process just stopped consuming.
+        """Make each single-active-consumer queue of ``queues`` that this process just
+        stopped consuming deliver what waits in it to its next consumer.
 
         RabbitMQ up to 3.13 hands such a queue to its next consumer on ``basic.cancel``
         without delivering the messages already waiting: they stay *ready* until
-        something else reaches the queue (a new message, a requeue). After a
-        partition hand-over with no further event for that partition, its
-        executions would wait forever. The nudge is that something: the queue
-        delivers what waits, and the consumer acknowledges the nudge without
-        handling it (:data:`wfaas.rpc.kombu_consumer.NUDGE`). Best effort: after
-        broker trouble the consumers reconnect, which delivers anyway.
+        something makes the queue look at its consumers again. Worse, the next message
+        published to it then crashes the queue (a classic queue's delivery assumes an
+        empty queue when its active consumer is free), which costs the new consumer's
+        channel a prefetch slot for good. A consumer added to a queue makes it deliver
+        (to its active consumer, not to the newcomer): the nudge subscribes a throwaway
+        consumer and cancels it at once. When nobody else consumes the queue there is
+        nothing to deliver to, and it is left alone. Best effort: after broker trouble
+        the consumers reconnect, which delivers anyway.
         """
-        keys = [str(q.routing_key) for q in queues
-                if (getattr(q, "queue_arguments", None) or {}).get("x-single-active-consumer")]
-        if not keys:
+        names = [q.name for q in queues
+                 if (getattr(q, "queue_arguments", None) or {}).get("x-single-active-consumer")]
+        if not names:
             return
-        producer: _Producer | None = None
         try:
-            producer = self._take_producer()
-            for key in keys:
-                producer.publish({}, exchange=self.exchange, routing_key=key,
-                                 serializer="json", delivery_mode=1, timeout=30,
-                                 headers={NUDGE: 1})
-            producer.wait_confirms(30)
+            with self.connection() as conn:
+                conn.ensure_connection(max_retries=1)
+                channel = conn.channel()
+                channel.basic_qos(0, 1, False)  # it may become the active one: 1 at most
+                for name in names:
+                    _, ready, consumers = channel.queue_declare(name, passive=True)
+                    if ready and consumers:
+                        # whatever reaches it is requeued when the connection closes
+                        tag = channel.basic_consume(name, callback=lambda _msg: None)
+                        channel.basic_cancel(tag)
         except Exception as exc:  # noqa: BLE001 - see the docstring
-            if producer is not None:
-                self._discard(producer)
             LOG.warning("Could not nudge %d queue(s) after a hand-over (%s: %s)",
-                        len(keys), exc.__class__.__name__, exc)
-        else:
-            self._idle_producers.put(producer)
+                        len(names), exc.__class__.__name__, exc)
 
     def _take_producer(self) -> _Producer:
         """An idle producer connection, or a new one (one per concurrent publisher)."""

@@ -3,6 +3,8 @@ again on the same connection, against the real RabbitMQ on 127.0.0.1:5672."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.functional.distributed.test_kombu_transport import Inbox, _transport
@@ -41,3 +43,51 @@ def test_a_consumer_cancelled_by_the_broker_subscribes_again(rabbit_url: str,
     finally:
         for t in (server, client, admin):
             t.stop()
+
+
+def test_a_broker_cancel_while_subscribing_starts_over_on_a_new_connection(
+        rabbit_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ``basic.cancel`` from the broker (a partition queue crashed) that py-amqp reads
+    while it waits for a ``consume-ok`` interrupts that wait: the new consumer exists on
+    the broker, but its callback was never registered, so every message the broker
+    delivers to it is rejected and delivered again, forever. The consumer thread must
+    start over on a new connection instead. Reproduced by leaving py-amqp in exactly
+    that state once."""
+    from amqp.exceptions import ConsumerCancelled
+    from kombu.messaging import Consumer
+
+    from tests.functional.distributed.test_partitions import _ids_in, _send
+
+    real = Consumer.consume
+    broken: list[str] = []
+
+    def consume_interrupted(self: Consumer, no_ack: bool | None = None) -> None:
+        real(self, no_ack)  # type: ignore[no-untyped-call]
+        if not broken and len(self._active_tags) > 1:
+            (_, crashed), (name, last) = sorted(self._active_tags.items())[-2:]
+            callbacks = self.channel.callbacks  # type: ignore[union-attr]
+            callbacks.pop(last)  # its consume-ok wait never finished
+            callbacks.pop(crashed)  # py-amqp forgets a consumer the broker cancelled
+            broken.append(name)
+            raise ConsumerCancelled(crashed, 60)
+
+    monkeypatch.setattr(Consumer, "consume", consume_interrupted)
+    server = _transport(rabbit_url)
+    inbox = Inbox()
+    server.serve_engine(inbox)
+    server.engine_partitions([3])
+    server.start()
+    try:
+        assert server.wait_connected(20)
+        server.engine_partitions([3, 7])  # a hand-over: subscribed while consuming
+        assert server.wait_connected(20)
+        deadline = time.monotonic() + 10
+        while not broken and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert broken and broken[0].endswith(".p07")
+        ids = _ids_in([7], 5)
+        _send(rabbit_url, ids)
+        assert sorted(m["execution_id"] for m in inbox.wait(5)) == sorted(ids)
+        assert server._consumers["engine.partitions"]._generation == 2
+    finally:
+        server.stop()

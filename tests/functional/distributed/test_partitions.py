@@ -4,7 +4,9 @@ partition's queue while nobody does, and one engine at a time receives them."""
 
 from __future__ import annotations
 
+import threading
 import time
+from typing import Any
 
 import pytest
 
@@ -113,5 +115,46 @@ def test_one_engine_at_a_time_receives_a_partition(rabbit_url: str) -> None:
         assert sorted(m["execution_id"] for m in got_b.wait(20)) == sorted(second)
         assert len(got_a.items) == 20
     finally:
+        a.stop()
+        b.stop()
+
+
+def test_messages_waiting_when_an_engine_lets_a_partition_go_reach_the_next_one(
+        rabbit_url: str) -> None:
+    """RabbitMQ (up to 3.13) hands a single-active-consumer queue to its next consumer
+    on ``basic.cancel`` without delivering the messages already waiting there; with
+    no later message to the partition they would wait forever. The engine letting the
+    partition go nudges it."""
+    url = rabbit_url + "&engine_prefetch=1"
+    a, b = _transport(url), _transport(url)
+    release = threading.Event()
+    got_a, got_b = Inbox(), Inbox()
+
+    def slow(msg: dict[str, Any]) -> None:  # holds its one message: the rest waits
+        got_a(msg)
+        release.wait(20)
+
+    a.serve_engine(slow)
+    b.serve_engine(got_b)
+    for t in (a, b):
+        t.engine_partitions([5])
+    a.start()
+    try:
+        assert a.wait_connected()
+        b.start()
+        assert b.wait_connected()
+        ids = _ids_in([5], 10)
+        _send(rabbit_url, ids)
+        assert len(got_a.wait(1)) == 1
+        a.engine_partitions([])  # b is the single active consumer from now on
+        deadline = time.monotonic() + 10
+        while not a.wait_connected(0.1) and time.monotonic() < deadline:
+            pass
+        release.set()
+        got = got_b.wait(9, timeout=15)
+        assert sorted(m["execution_id"] for m in got) == sorted(ids[1:])
+        assert [m["execution_id"] for m in got_a.items] == ids[:1]
+    finally:
+        release.set()
         a.stop()
         b.stop()
