@@ -156,31 +156,55 @@ def _start_inline(service: EngineService, session: Session, parent: Loaded,
     if decided is None:
         return False
     inline.add(meta.id)
-    insert_child_rows(session)  # its row first: its step compares-and-sets it
-    service._persist(session, decided)
+    service._persist(session, decided, fresh=True)  # inserts its row with the step's values
     parent.children.append(decided)
     return True
 
 
-def insert_child_rows(session: Session) -> None:
-    """Insert the sub-workflow rows :func:`create_child` queued in ``session``, in one
-    statement (a with-items of 200 sub-workflows: one executemany, not 200 INSERTs;
-    prebuilt SQL on SQLite and PostgreSQL). A duplicate id raises Conflict, as a single
-    insert does."""
+#: the columns of a sub-workflow row started inline that its first step sets (its
+#: header values; ``finished_at`` when it ended there)
+_FIRST_STEP_DEFAULTS = {"finished_at": None}
+
+
+def insert_child_rows(session: Session, first_step: tuple[str, dict[str, Any]] | None = None
+                      ) -> None:
+    """Insert the sub-workflow rows :func:`create_child` queued in ``session``, one
+    statement per set of columns (a with-items of 200 sub-workflows: one executemany, not
+    200 INSERTs; prebuilt SQL on SQLite and PostgreSQL). A duplicate id raises Conflict,
+    as a single insert does.
+
+    ``first_step``: (id, header values) of a sub-workflow started inline, whose row is
+    inserted with the values of its first step and the version that step gives it (1):
+    one INSERT, not an INSERT and the step's compare-and-set of the row."""
     rows = session.info.pop("wfaas_child_rows", None)
     if not rows:
         return
+    if first_step is not None:
+        rows = [_with_first_step(row, first_step[1]) if row["id"] == first_step[0] else row
+                for row in rows]
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(row), []).append(row)
     tx = StepTx.of_session(session)
     try:
-        if tx is None:
-            api.insert_executions(session.connection(), rows)
-        else:  # the header rows, then their body rows (spec, input, params)
-            headers, bodies = api.execution_rows(rows)
-            tx.insert(_EXECUTIONS, headers)
-            tx.insert(_BODIES, bodies)
+        for same in groups.values():
+            if tx is None:
+                api.insert_executions(session.connection(), same)
+            else:  # the header rows, then their body rows (spec, input, params)
+                headers, bodies = api.execution_rows(same)
+                tx.insert(_EXECUTIONS, headers)
+                tx.insert(_BODIES, bodies)
     except IntegrityError as exc:
         raise Conflict(f"Duplicate entry for workflow execution: {rows[0]['id']}",
                        cause=str(exc.orig)) from exc
+
+
+def _with_first_step(row: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """A queued sub-workflow row with its first step's header ``values`` in it (the
+    row that step's compare-and-set would have left: version 1). Its creation time is
+    the step's time (not later than its ``updated_at``, as when the step updated it)."""
+    return {**row, **_FIRST_STEP_DEFAULTS, **values, "version": 1,
+            "created_at": values["updated_at"]}
 
 
 def action_request(meta: ExecutionMeta, cmd: RunAction,
