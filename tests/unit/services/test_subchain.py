@@ -363,3 +363,24 @@ def test_a_chain_counts_its_unwritten_sub_workflows_against_the_limit(
                      if t.workflow_execution_id == done["id"]}
     assert len(children) == 5
     assert tasks == {**{f"t{i}": "SUCCESS" for i in range(5)}, "t5": "ERROR"}
+
+
+def test_sub_workflows_started_inline_on_each_database(
+        runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite and PostgreSQL: the rows of the sub-workflows started inline are written
+    at the end of the transaction (after their parent's header, before their task rows:
+    the foreign keys hold) with the values of their first step."""
+    monkeypatch.setattr(dispatch, "INLINE_CPU_S", 60.0)
+    define(runtime, sequence(N))
+    done = finish(runtime, "seq")
+    assert done["state"] == "SUCCESS", done
+    with runtime.session() as s:
+        children = [r for r in api.list_rows(s, m.WorkflowExecution)
+                    if r.parent_execution_id == done["id"]]
+        tasks = [t for t in api.list_rows(s, m.TaskExecution)
+                 if t.workflow_execution_id in {c.id for c in children}]
+    assert len(children) == N and len(tasks) == N
+    assert all(c.state == "SUCCESS" and c.finished_at is not None for c in children)
+    inline = N - 2 * -(-N // dispatch.INLINE_CHILDREN)  # a chain ends with a child started later
+    assert sum(1 for c in children if c.version == 1) >= inline, \
+        [c.version for c in children]
