@@ -9,13 +9,14 @@ child, task 2 the next one when it ended, ...).
 
 Here the parent applies that completion in the same transaction instead: it decides
 the very ``ActionCompleted`` the child would have sent (:func:`completion_event`)
-as the next *round* of its step, compares-and-sets its header again and writes the
-rows that round changed. A child the round starts inline may end at once too, and so
-on: a chain of up to :data:`~wfaas.services.dispatch.INLINE_CHILDREN` sub-workflows per
-transaction (each link needs a child started inline, and a transaction starts at most
-that many), and no more once the inline starts took
-:data:`~wfaas.services.dispatch.INLINE_CPU_S` of CPU: the write lock is not held
-longer than by a fan-out's inline starts.
+as the next *round* of its step and writes the rows that round changed (the header
+values of the later rounds are merged and written with one compare-and-set at the end
+of the transaction; the first round's compare-and-set holds the row). A child the
+round starts inline may end at once too, and so on: a chain of up to
+:data:`~wfaas.services.dispatch.INLINE_CHILDREN` sub-workflows per transaction (each
+link needs a child started inline, and a transaction starts at most that many), and no
+more once the inline starts took :data:`~wfaas.services.dispatch.INLINE_CPU_S` of CPU:
+the write lock is not held longer than by a fan-out's inline starts.
 
 After the commit every round is dispatched and notified in order as if it had been a
 step of its own (:meth:`Decided.freeze`): the child's events, then the parent's round,

@@ -8,13 +8,9 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from wfaas import metrics
-from wfaas.db import api
-from wfaas.db import models as m
-from wfaas.db.stepwrite import StepTx
 from wfaas.engine import (
     ActionCompleted,
     ActionPaused,
@@ -36,9 +32,10 @@ from wfaas.engine import (
     WorkflowResumed,
     new_workflow_state,
 )
-from wfaas.exceptions import Conflict, WfaasError
+from wfaas.exceptions import WfaasError
 from wfaas.lang.specs import WorkflowSpec
 from wfaas.services import limits
+from wfaas.services.rowbuffer import RowBuffer, insert_executions
 from wfaas.services.specs import spec_from_text
 from wfaas.services.state_store import Decided, ExecutionMeta, Loaded
 from wfaas.utils.states import STATE_INFO_CHARS, cut_state_info  # noqa: F401  (re-exported)
@@ -49,8 +46,6 @@ if TYPE_CHECKING:
 LOG = logging.getLogger(__name__)
 #: the description Mistral gives every sub-workflow execution
 SUB_WORKFLOW_DESCRIPTION = "sub-workflow execution"
-_EXECUTIONS = m.EXECUTIONS
-_BODIES = m.EXECUTION_BODIES
 
 
 @dataclass(frozen=True)
@@ -156,31 +151,49 @@ def _start_inline(service: EngineService, session: Session, parent: Loaded,
     if decided is None:
         return False
     inline.add(meta.id)
-    insert_child_rows(session)  # its row first: its step compares-and-sets it
-    service._persist(session, decided)
+    service._persist(session, decided, fresh=True)  # inserts its row with the step's values
     parent.children.append(decided)
     return True
 
 
-def insert_child_rows(session: Session) -> None:
-    """Insert the sub-workflow rows :func:`create_child` queued in ``session``, in one
-    statement (a with-items of 200 sub-workflows: one executemany, not 200 INSERTs;
-    prebuilt SQL on SQLite and PostgreSQL). A duplicate id raises Conflict, as a single
-    insert does."""
+#: the columns of a sub-workflow row started inline that its first step sets (its
+#: header values; ``finished_at`` when it ended there)
+_FIRST_STEP_DEFAULTS = {"finished_at": None}
+
+
+def insert_child_rows(session: Session, first_step: tuple[str, dict[str, Any]] | None = None
+                      ) -> None:
+    """Insert the sub-workflow rows :func:`create_child` queued in ``session``, one
+    statement per set of columns (a with-items of 200 sub-workflows: one executemany, not
+    200 INSERTs; prebuilt SQL on SQLite and PostgreSQL). A duplicate id raises Conflict,
+    as a single insert does.
+
+    ``first_step``: (id, header values) of a sub-workflow started inline, whose row is
+    written with the values of its first step and the version that step gives it (1):
+    one INSERT, not an INSERT and the step's compare-and-set of the row. In a step
+    whose rows are written at its end (:class:`RowBuffer`), it waits there: the rows
+    of the sub-workflows a transaction starts inline are inserted with one statement."""
     rows = session.info.pop("wfaas_child_rows", None)
     if not rows:
         return
-    tx = StepTx.of_session(session)
-    try:
-        if tx is None:
-            api.insert_executions(session.connection(), rows)
-        else:  # the header rows, then their body rows (spec, input, params)
-            headers, bodies = api.execution_rows(rows)
-            tx.insert(_EXECUTIONS, headers)
-            tx.insert(_BODIES, bodies)
-    except IntegrityError as exc:
-        raise Conflict(f"Duplicate entry for workflow execution: {rows[0]['id']}",
-                       cause=str(exc.orig)) from exc
+    if first_step is not None:
+        buffer = RowBuffer.of(session)
+        for i, row in enumerate(rows):
+            if row["id"] == first_step[0]:
+                rows[i] = _with_first_step(row, first_step[1])
+                if buffer.deferred:
+                    buffer.new_executions.append(rows.pop(i))
+                break
+    if rows:
+        insert_executions(session, rows)
+
+
+def _with_first_step(row: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """A queued sub-workflow row with its first step's header ``values`` in it (the
+    row that step's compare-and-set would have left: version 1). Its creation time is
+    the step's time (not later than its ``updated_at``, as when the step updated it)."""
+    return {**row, **_FIRST_STEP_DEFAULTS, **values, "version": 1,
+            "created_at": values["updated_at"]}
 
 
 def action_request(meta: ExecutionMeta, cmd: RunAction,

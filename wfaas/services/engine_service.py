@@ -55,7 +55,7 @@ from wfaas.services.limits import (
     enforce,
     step_breach,
 )
-from wfaas.services.rowbuffer import RowBuffer, compare_and_set_header
+from wfaas.services.rowbuffer import RowBuffer, StaleBatch, compare_and_set_header
 from wfaas.services.specs import SpecResolver
 from wfaas.services.state_store import (
     Decided,
@@ -411,20 +411,32 @@ class EngineService(EngineWorkers):
         table and kind at the end."""
         rows = RowBuffer.defer(session, headers_now=True)
         self._persist(session, decided)
-        rows.flush(session)
+        try:
+            rows.flush(session)
+        except StaleBatch as exc:  # cannot happen: its first round holds the row
+            raise StaleVersion(decided.loaded.meta.id) from exc
 
-    def _persist(self, session: Session, decided: Decided, *, again: bool = False) -> None:
+    def _persist(self, session: Session, decided: Decided, *, again: bool = False,
+                 fresh: bool = False) -> None:
         """Write one decided step in ``session`` (no commit): compare-and-set of the
         header, changed children, timers, sub-workflow rows; then the next round when
         sub-workflows it started ended at once (:func:`chain.chain_completions`).
-        ``again``: a later round of a step written in this transaction already."""
+        ``again``: a later round of a step written in this transaction already.
+        ``fresh``: the first step of a sub-workflow started inline, whose queued row
+        is inserted with the step's header values (nothing to compare and set)."""
         loaded, commands = decided.loaded, decided.commands
         # Compare-and-set the header first: on PostgreSQL this row lock serialises
         # two engines working on one execution before either writes its children.
         values = header_values(loaded.state, with_input=decided.started_now,
                                stored=started_values(decided))
         rows = RowBuffer.of(session)
-        if rows.deferred and not rows.headers_now:  # a batch: written with the others
+        if fresh:  # its row, inserted by this transaction: written with the values
+            dispatch.insert_child_rows(session, first_step=(loaded.meta.id, values))
+            loaded.version = 1
+        elif rows.deferred and (again or not rows.headers_now):
+            # a batch: written with the others; a later round of a chained step (its
+            # row compared-and-set by the first round, in this transaction): the
+            # rounds' values are written with one statement at the end
             loaded.version = rows.queue_header(loaded.meta.id, loaded.version, values,
                                                again=again)
         elif not compare_and_set_header(session, loaded.meta.id, loaded.version, values):

@@ -44,6 +44,7 @@ from wfaas.engine import (
     WorkflowFinished,
 )
 from wfaas.engine.states import WORKFLOW_TERMINAL as TERMINAL_WF
+from wfaas.services.rowbuffer import unwritten_children
 from wfaas.services.state_store import Loaded
 
 if TYPE_CHECKING:
@@ -246,6 +247,7 @@ def _descendants_within(session: Session, root: str, new_children: int, limit: i
     ex = m.WorkflowExecution
     count = session.scalar(select(func.count()).select_from(ex)
                            .where(ex.root_execution_id == root, ex.id != root)) or 0
+    count += unwritten_children(session, root)  # started in this transaction
     with _MEMO.lock:
         _MEMO.put(_MEMO.counts, root, (count + new_children, now))
     return int(count) + new_children

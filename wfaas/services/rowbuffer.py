@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from wfaas.db import api
 from wfaas.db import models as m
 from wfaas.db.stepwrite import StepTx
+from wfaas.exceptions import Conflict
 
 _EXECUTIONS = m.EXECUTIONS
 _BODIES = m.EXECUTION_BODIES
@@ -60,6 +62,9 @@ class RowBuffer:
     contexts: list[dict[str, Any]] = field(default_factory=list)
     #: execution headers to compare-and-set first: (id, expected version, values)
     headers: list[tuple[str, int, dict[str, Any]]] = field(default_factory=list)
+    #: rows of sub-workflows started inline, with their first step's values: inserted
+    #: after the headers, before their task rows (:func:`unwritten_children`)
+    new_executions: list[dict[str, Any]] = field(default_factory=list)
     deferred: bool = False
     #: the headers are compared-and-set at once, not queued (one execution's step:
     #: its row is locked before any other row is written); the other rows are deferred
@@ -110,6 +115,8 @@ class RowBuffer:
             self.headers = []
             for body in bodies:
                 tx.update(_BODIES, [body])
+        if self.new_executions:
+            insert_executions(tx, self.new_executions)
         if self.contexts:
             tx.upsert(_CONTEXTS, self.contexts)
         if self.new_tasks:
@@ -123,6 +130,7 @@ class RowBuffer:
         self._clear()
 
     def _clear(self) -> None:
+        self.new_executions = []
         self.contexts, self.new_tasks, self.old_tasks = [], [], []
         self.new_actions, self.old_actions = [], []
 
@@ -133,6 +141,8 @@ class RowBuffer:
             if not api.update_executions_cas(session, self.headers):
                 raise StaleBatch("an execution of the batch changed concurrently")
             self.headers = []
+        if self.new_executions:
+            insert_executions(session, self.new_executions)
         conn = session.connection()
         if self.contexts:
             _store_contexts(conn, self.contexts)
@@ -145,6 +155,37 @@ class RowBuffer:
         if self.old_actions:
             conn.execute(_UPDATE_ACTION, _by_pk(self.old_actions))
         self._clear()
+
+
+def unwritten_children(session: Session, root: str) -> int:
+    """How many sub-workflows of the tree of ``root`` were started inline in
+    ``session``'s transaction and wait in its buffer to be inserted (a count of the
+    tree's rows in this transaction does not see them yet)."""
+    buffer = session.info.get("wfaas_rows")
+    if not isinstance(buffer, RowBuffer):
+        return 0
+    return sum(1 for row in buffer.new_executions if row["root_execution_id"] == root)
+
+
+def insert_executions(target: Session | StepTx, rows: list[dict[str, Any]]) -> None:
+    """INSERT workflow execution rows (their header rows, then their body rows: spec,
+    input, params), one statement per table and set of columns; prebuilt SQL on SQLite
+    and PostgreSQL. A duplicate id raises Conflict, as a single insert does."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(row), []).append(row)
+    tx = target if isinstance(target, StepTx) else StepTx.of_session(target)
+    try:
+        for same in groups.values():
+            if tx is None:
+                api.insert_executions(cast(Session, target).connection(), same)
+            else:
+                headers, bodies = api.execution_rows(same)
+                tx.insert(_EXECUTIONS, headers)
+                tx.insert(_BODIES, bodies)
+    except IntegrityError as exc:
+        raise Conflict(f"Duplicate entry for workflow execution: {rows[0]['id']}",
+                       cause=str(exc.orig)) from exc
 
 
 def _split_bodies(headers: list[tuple[str, int, dict[str, Any]]],

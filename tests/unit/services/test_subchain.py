@@ -311,3 +311,76 @@ def test_sequences_stepped_in_batches_chain_too(
     assert {t.state for t in tasks} == {c.state for c in children} == {"SUCCESS"}
     assert len({c.task_execution_id for c in children}) == 8 * 12
     assert sum(1 for rows, _ in counter.per_commit[before:] if rows) < 8 * 12
+
+
+def test_a_chain_inserts_its_sub_workflows_with_one_statement(
+        rt: tuple[Runtime, TransactionCounter], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sub-workflows a chained transaction starts inline are inserted with their
+    first step's values (one INSERT for all of them, another for those it starts
+    without a step: no INSERT per sub-workflow, no compare-and-set of their rows),
+    and the parent's header is compared-and-set by its first round and written once
+    for the later rounds: at most two header updates per transaction."""
+    runtime, counter = rt
+    monkeypatch.setattr(dispatch, "INLINE_CPU_S", 60.0)
+    define(runtime, sequence(N))
+    before = len(counter.per_commit)
+    root = finish(runtime, "seq")["id"]
+    spawning = [i for i in range(before, len(counter.per_commit)) if counter.per_commit[i][0]]
+    assert len(spawning) <= 1 + -(-N // dispatch.INLINE_CHILDREN)
+    for i in spawning:
+        # the rows started inline with one statement, those that start later with one
+        assert counter.insert_statements[i] <= 2, [
+            (counter.per_commit[j], counter.insert_statements[j]) for j in spawning]
+        assert counter.per_commit[i][1] <= 2, counter.per_commit
+    with runtime.session() as s:
+        children = [r for r in api.list_rows(s, m.WorkflowExecution)
+                    if r.parent_execution_id == root]
+        assert len(children) == N
+        for child in children:
+            assert (child.state, child.version) == ("SUCCESS", 1)
+            assert child.created_at <= child.updated_at <= child.finished_at
+            assert child.description == dispatch.SUB_WORKFLOW_DESCRIPTION
+
+
+def test_a_chain_counts_its_unwritten_sub_workflows_against_the_limit(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """max_descendants_per_root holds within one chained transaction: the rows of the
+    sub-workflows it started wait to be inserted, and the count includes them."""
+    from wfaas.services.limits import ExecutionLimits
+
+    monkeypatch.setattr(dispatch, "INLINE_CPU_S", 60.0)
+    with migrated_engine("sqlite", tmp_path) as eng, \
+            Runtime(eng, provider=testactions.provider(), embedded=True, engine_workers=1,
+                    limits=ExecutionLimits(max_descendants=5)) as runtime:
+        define(runtime, sequence(8))
+        done = finish(runtime, "seq")
+        assert done["state"] == "ERROR"
+        assert "max_descendants_per_root" in done["state_info"], done["state_info"]
+        with runtime.session() as s:
+            children = [r for r in api.list_rows(s, m.WorkflowExecution)
+                        if r.parent_execution_id == done["id"]]
+            tasks = {t.name: t.state for t in api.list_rows(s, m.TaskExecution)
+                     if t.workflow_execution_id == done["id"]}
+    assert len(children) == 5
+    assert tasks == {**{f"t{i}": "SUCCESS" for i in range(5)}, "t5": "ERROR"}
+
+
+def test_sub_workflows_started_inline_on_each_database(
+        runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite and PostgreSQL: the rows of the sub-workflows started inline are written
+    at the end of the transaction (after their parent's header, before their task rows:
+    the foreign keys hold) with the values of their first step."""
+    monkeypatch.setattr(dispatch, "INLINE_CPU_S", 60.0)
+    define(runtime, sequence(N))
+    done = finish(runtime, "seq")
+    assert done["state"] == "SUCCESS", done
+    with runtime.session() as s:
+        children = [r for r in api.list_rows(s, m.WorkflowExecution)
+                    if r.parent_execution_id == done["id"]]
+        tasks = [t for t in api.list_rows(s, m.TaskExecution)
+                 if t.workflow_execution_id in {c.id for c in children}]
+    assert len(children) == N and len(tasks) == N
+    assert all(c.state == "SUCCESS" and c.finished_at is not None for c in children)
+    inline = N - 2 * -(-N // dispatch.INLINE_CHILDREN)  # a chain ends with a child started later
+    assert sum(1 for c in children if c.version == 1) >= inline, \
+        [c.version for c in children]
