@@ -65,3 +65,20 @@ def test_from_dict_of_one_class_checks_the_kind() -> None:
     assert ActionCompleted.from_dict(event.to_dict()) == event
     with pytest.raises(ValueError, match="stop_workflow"):
         ActionCompleted.from_dict(StopWorkflow().to_dict())
+
+
+def test_to_dict_names_every_field_of_each_class_in_order() -> None:
+    """The field names are cached per class: a subclass with fields of its own, and
+    its base, each give their own."""
+    import dataclasses
+
+    from wfaas.engine import ActionCompleted, RunAction
+
+    for cls in (ActionCompleted, RunAction):
+        obj = cls(**{f.name: None for f in dataclasses.fields(cls)
+                     if f.default is dataclasses.MISSING
+                     and f.default_factory is dataclasses.MISSING})
+        for _ in range(2):  # the second call reads the cached names
+            data = obj.to_dict()
+            assert list(data) == ["kind"] + [f.name for f in dataclasses.fields(cls)]
+            assert data["kind"] == cls.kind

@@ -104,7 +104,7 @@ class SecurityContext:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> SecurityContext:
         """Build from plain data, ignoring unknown keys."""
-        names = set(cls.__dataclass_fields__)
+        names = cls.__dataclass_fields__
         return cls(**{k: v for k, v in (data or {}).items() if k in names})
 
 
@@ -136,7 +136,7 @@ class ExecutionContext:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> ExecutionContext:
         """Build from plain data, ignoring unknown keys."""
-        names = set(cls.__dataclass_fields__)
+        names = cls.__dataclass_fields__
         return cls(**{k: v for k, v in (data or {}).items() if k in names})
 
 

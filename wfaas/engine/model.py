@@ -188,6 +188,10 @@ class WorkflowState:
     #: the ``params`` object the shell stored last (None: not stored since loaded); the
     #: engine replaces ``params`` when it changes (a resume or rerun with an ``env``)
     stored_params: Any = field(default=None, repr=False, compare=False)
+    #: the ``state`` the shell stored last (None: not stored since loaded): a step that
+    #: leaves it as it is does not write it (on SQLite, every UPDATE naming the column
+    #: rewrites the row's entry of the state index, one more page in the WAL)
+    stored_state: str | None = field(default=None, repr=False, compare=False)
 
     # ---- ids and indexes -----------------------------------------------------------
     def new_id(self) -> str:

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
 T = TypeVar("T", bound="Tagged")
+#: the field names of each Tagged class, in order (``dataclasses.fields`` builds them
+#: anew on every call)
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
 @dataclass(frozen=True)
@@ -17,9 +20,12 @@ class Tagged:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data: ``{"kind": <kind>, <field>: <value>, ...}`` (shallow)."""
+        names = _FIELD_NAMES.get(type(self))
+        if names is None:
+            names = _FIELD_NAMES[type(self)] = tuple(f.name for f in dataclasses.fields(self))
         data: dict[str, Any] = {"kind": self.kind}
-        for f in dataclasses.fields(self):
-            data[f.name] = getattr(self, f.name)
+        for name in names:
+            data[name] = getattr(self, name)
         return data
 
     @classmethod

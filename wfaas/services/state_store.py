@@ -296,9 +296,11 @@ def started_values(decided: Decided) -> tuple[Any, Any] | None:
 def header_values(state: WorkflowState, *, with_input: bool,
                   stored: tuple[Any, Any] | None = None) -> dict[str, Any]:
     """Column values of the execution row for ``state`` (the global context is stored
-    apart, by :func:`persist_children`). ``with_input``: the step started the execution
-    and stores its normalised input and params, unless they are those the start stored
-    (``stored``: its input and params), which are not written again."""
+    apart, by :func:`persist_children`; the ``state`` column only when it differs from
+    the one stored last, ``WorkflowState.stored_state``). ``with_input``: the step
+    started the execution and stores its normalised input and params, unless they are
+    those the start stored (``stored``: its input and params), which are not written
+    again."""
     header = state.header_dict()
     engine_state = {k: v for k, v in header.items() if k not in _HEADER_COLUMNS}
     if state.env is state.params.get("env"):
@@ -308,9 +310,11 @@ def header_values(state: WorkflowState, *, with_input: bool,
         # (see test_tasks_after_a_large_input_do_not_rewrite_it_on_sqlite)
         del engine_state["env"]
     values: dict[str, Any] = {
-        "state": state.state, "state_info": cut_state_info(state.state_info),
+        "state_info": cut_state_info(state.state_info),
         "output": state.output, "engine_state": engine_state, "updated_at": utcnow_precise(),
     }
+    if with_input or state.state != state.stored_state:
+        values["state"] = state.stored_state = state.state
     if with_input and not (stored and _as_stored(state.input, stored[0])):
         values["input"] = state.input
     if with_input and stored and _as_stored(state.params, stored[1]):
@@ -331,28 +335,39 @@ def _published(loaded: Loaded, task: TaskState) -> Any:
 
 
 def _task_row(loaded: Loaded, task: TaskState, subs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Every column of a new task row."""
     meta = loaded.meta
-    extra = {k: getattr(task, k) for k in _TASK_ENGINE_FIELDS}
-    if subs:
-        extra["subworkflows"] = subs
-    terminal = task.state in TERMINAL
     return {
         "id": task.id, "name": task.name, "workflow_execution_id": meta.id,
         "workflow_name": meta.workflow_name, "workflow_namespace": meta.workflow_namespace,
         "workflow_id": meta.workflow_id, "project_id": meta.project_id,
         "type": "WORKFLOW" if task.type == "workflow" else "ACTION",
-        "state": task.state, "state_info": cut_state_info(task.state_info),
+        "started_at": to_datetime(task.created_at), **_task_changes(loaded, task, subs),
+    }
+
+
+def _task_changes(loaded: Loaded, task: TaskState, subs: list[dict[str, Any]]
+                  ) -> dict[str, Any]:
+    """The columns of a task row a step may change (``id`` included): an update of a
+    stored row writes only these, not the ones fixed at its insert (its name, type,
+    start time and the execution's identity)."""
+    extra = {k: getattr(task, k) for k in _TASK_ENGINE_FIELDS}
+    if subs:
+        extra["subworkflows"] = subs
+    terminal = task.state in TERMINAL
+    return {
+        "id": task.id, "state": task.state, "state_info": cut_state_info(task.state_info),
         "published": _published(loaded, task),
         "result": task.result, "runtime_context": task.runtime_dict(), "engine_state": extra,
         "processed": task.processed, "has_next_tasks": bool(task.next_tasks),
         "error_handled": task.error_handled,
-        "started_at": to_datetime(task.created_at),
         "finished_at": to_datetime(task.updated_at) if terminal else None,
         "updated_at": utcnow_precise(),
     }
 
 
 def _action_row(loaded: Loaded, action: ActionState) -> dict[str, Any]:
+    """Every column of a new action row."""
     meta, st = loaded.meta, loaded.state
     task = st.tasks.get(action.task_id)
     return {
@@ -360,9 +375,17 @@ def _action_row(loaded: Loaded, action: ActionState) -> dict[str, Any]:
         "task_execution_id": action.task_id, "task_name": task.name if task else None,
         "workflow_execution_id": meta.id, "workflow_name": meta.workflow_name,
         "workflow_namespace": meta.workflow_namespace, "project_id": meta.project_id,
-        "state": action.state, "state_info": cut_state_info(action.state_info),
-        "accepted": action.accepted,
-        "input": action.input, "output": {"result": action.result},
+        "input": action.input, **_action_changes(action),
+    }
+
+
+def _action_changes(action: ActionState) -> dict[str, Any]:
+    """The columns of an action row a step may change (``id`` included): not its input
+    (an action's input is fixed when it is created; a large input is not encoded and
+    written again when its result arrives), name or owners."""
+    return {
+        "id": action.id, "state": action.state, "state_info": cut_state_info(action.state_info),
+        "accepted": action.accepted, "output": {"result": action.result},
         "runtime_context": {"index": action.index, "attempt": action.attempt,
                             "created_at": action.created_at, "updated_at": action.updated_at},
         "updated_at": utcnow_precise(),
@@ -406,8 +429,10 @@ def persist_children(session: Session | StepTx, loaded: Loaded, task_ids: set[st
         subs = [] if task.type != "workflow" else [
             st.actions[a].to_dict() for a in st.by_task.get(tid, ())
             if st.actions[a].is_workflow]
-        row = _task_row(loaded, task, subs)
-        (old_tasks if tid in loaded.task_ids else new_tasks).append(row)
+        if tid in loaded.task_ids:
+            old_tasks.append(_task_changes(loaded, task, subs))
+        else:
+            new_tasks.append(_task_row(loaded, task, subs))
     if new_tasks:
         _stamp_in_order(new_tasks, st.tasks)
         buffer.new_tasks.extend(new_tasks)
@@ -416,8 +441,10 @@ def persist_children(session: Session | StepTx, loaded: Loaded, task_ids: set[st
     new_actions: list[dict[str, Any]] = []
     old_actions: list[dict[str, Any]] = []
     for action in real_actions:
-        row = _action_row(loaded, action)
-        (old_actions if action.id in loaded.action_ids else new_actions).append(row)
+        if action.id in loaded.action_ids:
+            old_actions.append(_action_changes(action))
+        else:
+            new_actions.append(_action_row(loaded, action))
     if new_actions:
         _stamp_in_order(new_actions, st.actions)
         buffer.new_actions.extend(new_actions)

@@ -112,13 +112,20 @@ def profile_parts(rt: Runtime) -> cProfile.Profile:
     """Profile every engine batch and executor run (one profiler, calls serialised)."""
     prof = cProfile.Profile()
     lock = threading.Lock()
+    inside = threading.local()
 
     def wrap(obj: Any, name: str) -> None:
         inner = getattr(obj, name)
 
         def run(*a: Any, **kw: Any) -> Any:
+            if getattr(inside, "on", False):  # an inline action's run inside a step
+                return inner(*a, **kw)
             with lock:
-                return prof.runcall(inner, *a, **kw)
+                inside.on = True
+                try:
+                    return prof.runcall(inner, *a, **kw)
+                finally:
+                    inside.on = False
         setattr(obj, name, run)
 
     wrap(rt.engine, "process_batch")
